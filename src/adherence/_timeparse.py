@@ -1,0 +1,187 @@
+"""Parsing source timestamps into UTC instants, with the DST rules of metrics.md §2.
+
+Accepted text: ISO 8601 with an offset or ``Z`` (exact), ISO 8601 without an offset and
+``dd.mm.yyyy HH:MM[:SS]`` (naive local wall-clock times in the configured zone). A typed
+``Datetime`` column (Parquet) is used as it is: aware columns are exact, naive ones are local.
+
+A naive time is read twice, as the earlier and as the later of its possible instants:
+
+* both readings null: the time does not exist (spring-forward gap);
+* readings differ: the time is ambiguous (fall-back hour) and :func:`resolve_ambiguous` settles
+  it from the agent's own event order, or leaves it unresolved;
+* otherwise the time is exact.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from adherence.errors import TimeZoneError
+from adherence.schemas import UTC_MS
+
+__all__ = [
+    "AMBIGUOUS",
+    "EXACT",
+    "NONEXISTENT",
+    "UNPARSEABLE",
+    "check_zone",
+    "parse_instants",
+    "resolve_ambiguous",
+]
+
+#: Values of the ``kind`` column :func:`parse_instants` adds.
+EXACT, AMBIGUOUS, NONEXISTENT, UNPARSEABLE = "exact", "ambiguous", "nonexistent", "unparseable"
+
+_AWARE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M%#z")
+_NAIVE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%Y-%m-%d %H:%M",
+)
+
+
+def check_zone(time_zone: str) -> str:
+    """Return ``time_zone`` if the IANA database knows it, else raise :class:`TimeZoneError`."""
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeZoneError(
+            f"unknown time zone {time_zone!r}",
+            hint="use an IANA name such as 'Europe/Oslo' (tzdata is a dependency)",
+        ) from None
+    return time_zone
+
+
+def _normalised_text(column: str) -> pl.Expr:
+    return (
+        pl.col(column)
+        .str.strip_chars()
+        .str.replace("T", " ", literal=True, n=1)
+        .str.replace(r"[Zz]$", "+00:00")
+    )
+
+
+def _parse_any(text: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
+    return pl.coalesce([text.str.to_datetime(fmt, time_unit="ms", strict=False) for fmt in formats])
+
+
+def parse_instants(
+    frame: pl.LazyFrame, column: str, *, time_zone: str, dtype: pl.DataType, prefix: str
+) -> pl.LazyFrame:
+    """Add ``{prefix}_early``, ``{prefix}_late`` (UTC) and ``{prefix}_kind`` for ``column``.
+
+    ``_early == _late`` for exact instants; both null for unparseable or nonexistent times.
+    """
+    early, late, kind = f"{prefix}_early", f"{prefix}_late", f"{prefix}_kind"
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        exact = pl.col(column).dt.convert_time_zone("UTC").dt.cast_time_unit("ms")
+        return frame.with_columns(
+            exact.alias(early),
+            exact.alias(late),
+            pl.when(exact.is_null()).then(pl.lit(UNPARSEABLE)).otherwise(pl.lit(EXACT)).alias(kind),
+        )
+    if isinstance(dtype, pl.Datetime):
+        aware = pl.lit(None, dtype=UTC_MS)
+        naive = pl.col(column).dt.cast_time_unit("ms")
+    else:
+        text = _normalised_text(column)
+        aware = _parse_any(text, _AWARE_FORMATS).dt.convert_time_zone("UTC")
+        naive = _parse_any(text, _NAIVE_FORMATS)
+    localised = {
+        side: naive.dt.replace_time_zone(
+            time_zone, ambiguous=side, non_existent="null"
+        ).dt.convert_time_zone("UTC")
+        for side in ("earliest", "latest")
+    }
+    return frame.with_columns(
+        pl.coalesce(aware, localised["earliest"]).alias(early),
+        pl.coalesce(aware, localised["latest"]).alias(late),
+        pl.when(aware.is_not_null())
+        .then(pl.lit(EXACT))
+        .when(naive.is_null())
+        .then(pl.lit(UNPARSEABLE))
+        .when(localised["earliest"].is_null())
+        .then(pl.lit(NONEXISTENT))
+        .when(localised["earliest"] != localised["latest"])
+        .then(pl.lit(AMBIGUOUS))
+        .otherwise(pl.lit(EXACT))
+        .alias(kind),
+    )
+
+
+def resolve_ambiguous(
+    frame: pl.LazyFrame, *, agent: str, order: str, prefix: str, usable: pl.Expr
+) -> pl.LazyFrame:
+    """Settle ambiguous readings by the agent's own order.
+
+    Adds ``{prefix}`` (the UTC instant, null where unsettled) and ``{prefix}_resolved`` (bool:
+    an ambiguous time was settled).
+
+    Among ``usable`` rows of one agent in ``order``, each run of ambiguous times between two
+    exact times (or the ends of the data) is read as a prefix of earlier readings followed by
+    a suffix of later ones. The valid split points are those that keep the whole run, with its
+    exact neighbours, non-decreasing. A time is settled when every valid split puts it on the
+    same side; otherwise it stays null (quarantined as ambiguous). Runs with no ambiguous time
+    are untouched; the work is a handful of window expressions, no per-row Python.
+    """
+    early, late, kind = pl.col(f"{prefix}_early"), pl.col(f"{prefix}_late"), f"{prefix}_kind"
+    is_amb = (pl.col(kind) == AMBIGUOUS) & usable
+    exact_ts = pl.when((pl.col(kind) == EXACT) & usable).then(early)
+    ordered = frame.sort(agent, order)
+    # Everything below is over (agent, run) in file order; a run starts at each exact row.
+    per_agent = ordered.with_columns(
+        _run=exact_ts.is_not_null().cum_sum().over(agent),
+        _prev=exact_ts.forward_fill().shift(1).over(agent),
+        _next=exact_ts.backward_fill().shift(-1).over(agent),
+        _amb=is_amb,
+    )
+    run = [agent, "_run"]
+    amb_only = per_agent.with_columns(
+        _pos=pl.when("_amb").then(pl.col("_amb").cast(pl.Int64).cum_sum().over(run)),
+        _local=pl.when("_amb").then(early),
+    )
+    # Descent: an ambiguous time earlier (as earlier reading) than the previous ambiguous one.
+    with_desc = amb_only.with_columns(
+        _desc_pos=pl.when(pl.col("_amb")).then(
+            pl.when(pl.col("_local") < pl.col("_local").forward_fill().shift(1).over(run)).then(
+                pl.col("_pos")
+            )
+        )
+    )
+    big = 1 << 40
+    m = pl.col("_pos").max().over(run)
+    first_desc = pl.col("_desc_pos").min().over(run).fill_null(big)
+    last_desc = pl.col("_desc_pos").max().over(run).fill_null(0)
+    first_early = early.filter(pl.col("_pos") == 1).first().over(run)
+    first_late = late.filter(pl.col("_pos") == 1).first().over(run)
+    last_early = early.filter(pl.col("_pos") == m).first().over(run)
+    last_late = late.filter(pl.col("_pos") == m).first().over(run)
+    prev_, next_ = pl.col("_prev"), pl.col("_next")
+    lo = pl.max_horizontal(pl.lit(0), last_desc - 1)
+    lo = pl.when(next_.is_not_null() & (last_late > next_)).then(m).otherwise(lo)
+    hi = pl.min_horizontal(m, first_desc - 1)
+    hi = pl.when(prev_.is_not_null() & (prev_ > first_early)).then(pl.lit(0)).otherwise(hi)
+    impossible = (
+        (prev_.is_not_null() & (prev_ > first_late))
+        | (next_.is_not_null() & (last_early > next_))
+        | (lo > hi)
+    )
+    pos = pl.col("_pos")
+    settled = (
+        pl.when(impossible)
+        .then(None)
+        .when(lo >= pos)
+        .then(early)
+        .when(hi < pos)
+        .then(late)
+        .otherwise(None)
+    )
+    out = with_desc.with_columns(
+        pl.when(pl.col("_amb")).then(settled).otherwise(exact_ts).alias(prefix),
+    ).with_columns(
+        (pl.col("_amb") & pl.col(prefix).is_not_null()).alias(f"{prefix}_resolved"),
+    )
+    return out.drop("_run", "_prev", "_next", "_amb", "_pos", "_local", "_desc_pos")

@@ -1,0 +1,94 @@
+"""The exception tree of ``adherence``.
+
+Every error the library raises derives from :class:`AdherenceError` and also from the builtin
+that fits it, so ``except ValueError`` keeps working for callers who do not know this library.
+Every error carries a stable ``code`` (``ADH-...``) that scripts may match on; the message says
+what was expected, what was found and what to do.
+
+Examples
+--------
+>>> from adherence.errors import ParseError, AdherenceError
+>>> err = ParseError("no timestamp column", hint="name it 'timestamp' or pass columns=...")
+>>> isinstance(err, ValueError) and isinstance(err, AdherenceError)
+True
+>>> err.code
+'ADH-100'
+>>> print(err)
+no timestamp column. Hint: name it 'timestamp' or pass columns=...
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AdherenceError",
+    "ConfigurationError",
+    "MappingError",
+    "ParseError",
+    "PseudonymKeyError",
+    "SchemaValidationError",
+    "SourceNotFoundError",
+    "TimeZoneError",
+]
+
+
+class AdherenceError(Exception):
+    """Root of every error raised by ``adherence``.
+
+    Parameters
+    ----------
+    message
+        What was expected and what was found.
+    hint
+        What the caller can do about it; appended as ``Hint: ...``.
+    """
+
+    code: ClassVar[str] = "ADH-000"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message}. Hint: {hint}")
+
+
+class ConfigurationError(AdherenceError, ValueError):
+    """An option or argument has a value the library cannot work with."""
+
+    code = "ADH-090"
+
+
+class ParseError(AdherenceError, ValueError):
+    """A source file cannot be read at all (bad rows are quarantined instead)."""
+
+    code = "ADH-100"
+
+
+class SourceNotFoundError(AdherenceError, FileNotFoundError):
+    """A source path does not exist."""
+
+    code = "ADH-101"
+
+
+class SchemaValidationError(AdherenceError, ValueError):
+    """A table does not satisfy its canonical pandera schema."""
+
+    code = "ADH-110"
+
+
+class MappingError(AdherenceError, ValueError):
+    """A status mapping or activity mapping names something that does not exist."""
+
+    code = "ADH-120"
+
+
+class TimeZoneError(AdherenceError, ValueError):
+    """A time zone name is not known to the IANA database."""
+
+    code = "ADH-130"
+
+
+class PseudonymKeyError(AdherenceError, ValueError):
+    """The pseudonymisation key is missing or too short."""
+
+    code = "ADH-140"

@@ -1,0 +1,440 @@
+"""Ingest: from an opened source to valid canonical rows, a quarantine and a report.
+
+Every input row ends in exactly one place: the valid table, or the quarantine with the first
+reason found (see :class:`~adherence.reasons.QuarantineReason`). ``rows_in`` is counted from the
+source independently, and :class:`IngestReport` refuses to exist unless
+``rows_in == rows_valid + rows_quarantined``.
+
+At ingest agent ids become keyed pseudonyms (:mod:`adherence.pseudonym`) and only canonical
+columns survive, so names, phone numbers and e-mail addresses never enter a canonical table.
+
+Readers in :mod:`adherence.io` return a :class:`LazyIngest` (``scan_*``) or an :class:`Ingest`
+(``read_*``, the same plan collected).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from adherence._timeparse import (
+    AMBIGUOUS,
+    EXACT,
+    NONEXISTENT,
+    UNPARSEABLE,
+    parse_instants,
+    resolve_ambiguous,
+)
+from adherence.errors import AdherenceError, ParseError
+from adherence.io._table import RawTable
+from adherence.mapping import StatusMapping
+from adherence.pseudonym import Pseudonymiser
+from adherence.reasons import QuarantineReason, RepairKind
+from adherence.schemas import UTC_MS, CanonicalModel, Quarantine, StatusEvent, validate
+from adherence.states import State
+
+__all__ = [
+    "Check",
+    "Ingest",
+    "IngestReport",
+    "Kind",
+    "LazyIngest",
+    "ingest_events",
+    "interval_instants",
+    "split_rows",
+    "text_column",
+    "time_checks",
+]
+
+#: What an ingest read.
+Kind = Literal["iws", "iws_state_detail", "schedule", "roster"]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What happened to every row of one source.
+
+    Attributes
+    ----------
+    source
+        The source's file name.
+    kind
+        Which table the rows were read into.
+    rows_in, rows_valid, rows_quarantined
+        Row counts; ``rows_in == rows_valid + rows_quarantined`` always.
+    quarantine_reasons
+        Quarantined rows by reason code.
+    repairs
+        Corrections by :class:`~adherence.reasons.RepairKind` (only non-zero kinds).
+    unmapped_statuses
+        Raw statuses the mapping did not know, with their row counts: extend the mapping.
+    agents
+        Distinct (pseudonymous) agents among the valid rows.
+    """
+
+    source: str
+    kind: Kind
+    rows_in: int
+    rows_valid: int
+    rows_quarantined: int
+    quarantine_reasons: Mapping[str, int] = field(default_factory=dict)
+    repairs: Mapping[str, int] = field(default_factory=dict)
+    unmapped_statuses: Mapping[str, int] = field(default_factory=dict)
+    agents: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rows_in != self.rows_valid + self.rows_quarantined:
+            raise AdherenceError(
+                f"{self.source}: {self.rows_in} rows in, but {self.rows_valid} valid and "
+                f"{self.rows_quarantined} quarantined",
+                hint="this is a bug in adherence; please report it with the file's shape",
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as plain JSON-ready data."""
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "rows_in": self.rows_in,
+            "rows_valid": self.rows_valid,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantine_reasons": dict(self.quarantine_reasons),
+            "repairs": dict(self.repairs),
+            "unmapped_statuses": dict(self.unmapped_statuses),
+            "agents": self.agents,
+        }
+
+    def to_json(self) -> str:
+        """Return :meth:`to_dict` as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.source} ({self.kind}): {self.rows_in} rows in, {self.rows_valid} valid, "
+            f"{self.rows_quarantined} quarantined, {self.agents} agents",
+        ]
+        lines += [f"  quarantined {k}: {v}" for k, v in sorted(self.quarantine_reasons.items())]
+        lines += [f"  repaired {k}: {v}" for k, v in sorted(self.repairs.items())]
+        lines += [
+            f"  unmapped status {k!r}: {v}" for k, v in sorted(self.unmapped_statuses.items())
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """A source read eagerly: its valid rows, its quarantine and the report.
+
+    Attributes
+    ----------
+    valid
+        The valid rows as the canonical table (validated against its pandera model).
+    quarantine
+        One row per unusable input row (the :class:`~adherence.schemas.Quarantine` table).
+    report
+        Counts that reconcile.
+    """
+
+    valid: pl.DataFrame
+    quarantine: pl.DataFrame
+    report: IngestReport
+
+    def __repr__(self) -> str:
+        return (
+            f"<Ingest {self.report.kind} {self.report.source}: {self.valid.height} valid, "
+            f"{self.quarantine.height} quarantined>"
+        )
+
+
+@dataclass(frozen=True)
+class LazyIngest:
+    """A source opened lazily; nothing is read until :meth:`collect`.
+
+    Attributes
+    ----------
+    valid, quarantine
+        Lazy frames of the valid rows and of the quarantine.
+    """
+
+    valid: pl.LazyFrame
+    quarantine: pl.LazyFrame
+    source: str
+    kind: Kind
+    model: type[CanonicalModel]
+    _rows_in: pl.LazyFrame
+    _repairs: pl.LazyFrame
+    _unmapped: pl.LazyFrame
+
+    def collect(self) -> Ingest:
+        """Read the source once and return the eager :class:`Ingest`.
+
+        Raises
+        ------
+        ParseError
+            If the source cannot be read at all (bad rows are quarantined, not raised).
+        """
+        agents = self.valid.select(pl.col("agent_id").n_unique().alias("n"))
+        plans = [self.valid, self.quarantine, self._rows_in, self._repairs, self._unmapped, agents]
+        try:
+            valid, quarantine, rows_in, repairs, unmapped, n_agents = pl.collect_all(plans)
+        except pl.exceptions.PolarsError as err:
+            raise ParseError(
+                f"{self.source}: cannot be read as a {self.kind} table "
+                f"({type(err).__name__}: {str(err).splitlines()[0][:200]})",
+                hint="check the delimiter, quoting and encoding; pass separator=/encoding= "
+                "to override what was detected",
+            ) from err
+        validate(valid, self.model)
+        validate(quarantine, Quarantine)
+        reasons = quarantine.group_by("reason").len().sort("reason")
+        report = IngestReport(
+            source=self.source,
+            kind=self.kind,
+            rows_in=int(rows_in.item()),
+            rows_valid=valid.height,
+            rows_quarantined=quarantine.height,
+            quarantine_reasons=dict(zip(reasons["reason"], reasons["len"], strict=True)),
+            repairs={
+                k: int(v) for k, v in repairs.row(0, named=True).items() if k != "_none" and v
+            },
+            unmapped_statuses=dict(zip(unmapped["status"], unmapped["len"], strict=True)),
+            agents=int(n_agents.item()),
+        )
+        return Ingest(valid, quarantine, report)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One reason a row may be quarantined; checks apply in order, the first failing wins.
+
+    Attributes
+    ----------
+    column
+        The canonical column at fault (``None`` for the whole row).
+    reason
+        The quarantine reason code.
+    failed
+        True where the row fails.
+    value
+        The raw text to report (``None``: report nothing, e.g. for agent ids).
+    """
+
+    column: str | None
+    reason: QuarantineReason
+    failed: pl.Expr
+    value: pl.Expr | None = None
+
+
+def split_rows(
+    frame: pl.LazyFrame,
+    checks: Sequence[Check],
+    *,
+    raw: RawTable,
+    kind: Kind,
+    model: type[CanonicalModel],
+    valid_columns: Sequence[pl.Expr],
+    sort_by: Sequence[str],
+    repairs: Mapping[RepairKind, pl.Expr] | None = None,
+    unmapped: pl.Expr | None = None,
+) -> LazyIngest:
+    """Split ``frame`` into valid rows and quarantine by ``checks``; build the lazy result.
+
+    ``repairs`` are boolean expressions over the valid rows, counted; ``unmapped`` marks valid
+    rows whose raw ``status`` the mapping did not know.
+    """
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    column: pl.Expr = pl.lit(None, dtype=pl.String)
+    value: pl.Expr = pl.lit(None, dtype=pl.String)
+    for check in reversed(checks):
+        reason = pl.when(check.failed).then(pl.lit(check.reason.value)).otherwise(reason)
+        column = pl.when(check.failed).then(pl.lit(check.column)).otherwise(column)
+        shown = pl.lit(None, dtype=pl.String) if check.value is None else check.value
+        value = pl.when(check.failed).then(shown.cast(pl.String)).otherwise(value)
+    classified = frame.with_columns(
+        reason.alias("_reason"), column.alias("_column"), value.alias("_value")
+    )
+    good = classified.filter(pl.col("_reason").is_null())
+    quarantine = classified.filter(pl.col("_reason").is_not_null()).select(
+        pl.col("row"),
+        pl.col("_column").alias("column"),
+        pl.col("_reason").alias("reason"),
+        pl.col("_value").alias("value"),
+        pl.lit(raw.name).alias("source"),
+    )
+    counted = {kind_.value: expr for kind_, expr in (repairs or {}).items()}
+    if unmapped is not None:
+        counted[RepairKind.UNMAPPED_STATUS.value] = unmapped
+    repair_counts = good.select(
+        pl.lit(0).alias("_none"), *[e.sum().cast(pl.Int64).alias(k) for k, e in counted.items()]
+    )
+    unmapped_counts = (
+        good.filter(unmapped).group_by("status").len().sort("status")
+        if unmapped is not None
+        else pl.LazyFrame(schema={"status": pl.String, "len": pl.UInt32})
+    )
+    return LazyIngest(
+        valid=good.select(valid_columns).sort(sort_by),
+        quarantine=quarantine.sort("row"),
+        source=raw.name,
+        kind=kind,
+        model=model,
+        _rows_in=raw.frame.select(pl.len()),
+        _repairs=repair_counts,
+        _unmapped=unmapped_counts,
+    )
+
+
+def _missing(column: str) -> Check:
+    return Check(column, QuarantineReason.MISSING_VALUE, pl.col(column).is_null())
+
+
+def time_checks(column: str, prefix: str) -> list[Check]:
+    """Checks for a parsed time column (see :func:`adherence._timeparse.parse_instants`)."""
+    kind = pl.col(f"{prefix}_kind")
+    raw_text = pl.col(column).cast(pl.String)
+    return [
+        _missing(column),
+        Check(column, QuarantineReason.UNPARSEABLE_TIMESTAMP, kind == UNPARSEABLE, raw_text),
+        Check(column, QuarantineReason.NONEXISTENT_LOCAL_TIME, kind == NONEXISTENT, raw_text),
+    ]
+
+
+def ingest_events(
+    raw: RawTable,
+    *,
+    key: bytes | str,
+    time_zone: str,
+    mapping: StatusMapping | None,
+) -> LazyIngest:
+    """Turn an opened event-shaped source into :class:`~adherence.schemas.StatusEvent` rows.
+
+    The ``raw`` frame must have ``row``, ``timestamp``, ``agent_id``, ``status`` and may have
+    ``reason``.
+    """
+    mapping = mapping or StatusMapping.default()
+    pseudonymiser = Pseudonymiser(key)
+    frame = raw.frame
+    if "reason" not in raw.dtypes:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
+    frame = frame.with_columns(
+        pseudonymiser.expr("agent_id"),
+        text_column("status"),
+        text_column("reason"),
+    )
+    frame = parse_instants(
+        frame, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
+    )
+    base_checks = [*time_checks("timestamp", "_ts"), _missing("agent_id"), _missing("status")]
+    usable = pl.lit(value=True)
+    for check in base_checks:
+        usable = usable & ~check.failed
+    frame = resolve_ambiguous(frame, agent="agent_id", order="row", prefix="_ts", usable=usable)
+    checks = [
+        *base_checks,
+        Check(
+            "timestamp",
+            QuarantineReason.AMBIGUOUS_LOCAL_TIME,
+            (pl.col("_ts_kind") == AMBIGUOUS) & pl.col("_ts").is_null(),
+            pl.col("timestamp").cast(pl.String),
+        ),
+    ]
+    frame = frame.with_columns(
+        mapping.state_expr(pl.col("status"), pl.col("reason")).alias("state")
+    )
+    valid_columns = [
+        pl.col("agent_id"),
+        pl.col("_ts").alias("ts"),
+        pl.col("status"),
+        pl.col("reason"),
+        pl.col("state"),
+        pl.lit(raw.name).alias("source"),
+        pl.col("row").alias("seq"),
+    ]
+    return split_rows(
+        frame,
+        checks,
+        raw=raw,
+        kind="iws",
+        model=StatusEvent,
+        valid_columns=valid_columns,
+        sort_by=["agent_id", "ts", "seq"],
+        repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_ts_resolved")},
+        unmapped=pl.col("state") == State.UNMAPPED.value,
+    )
+
+
+def interval_instants(
+    frame: pl.LazyFrame,
+    raw: RawTable,
+    *,
+    time_zone: str,
+    duration: tuple[pl.Expr, pl.Expr] | None = None,
+) -> tuple[pl.LazyFrame, list[Check]]:
+    """Add ``_start``/``_end`` (UTC) for ``start`` and ``end`` (or ``start + duration``).
+
+    ``duration`` is the raw duration text and its value in milliseconds (null: unreadable).
+
+    A fall-back ``start`` is settled by the agent's own row order (see
+    :func:`~adherence._timeparse.resolve_ambiguous`); a fall-back ``end`` is the earlier reading
+    unless only the later one follows the start. Returns the frame and the checks that
+    quarantine bad rows, in order. ``frame`` must already hold pseudonymous ``agent_id``s.
+    """
+    end_dtype = raw.dtypes.get("end", pl.String())
+    frame = parse_instants(
+        frame, "start", time_zone=time_zone, dtype=raw.dtypes["start"], prefix="_s"
+    )
+    frame = parse_instants(frame, "end", time_zone=time_zone, dtype=end_dtype, prefix="_e")
+    usable = pl.col("agent_id").is_not_null() & pl.col("_s_kind").is_in([EXACT, AMBIGUOUS])
+    frame = resolve_ambiguous(frame, agent="agent_id", order="row", prefix="_s", usable=usable)
+    start, early_end, late_end = pl.col("_s"), pl.col("_e_early"), pl.col("_e_late")
+    end = pl.when(early_end > start).then(early_end).otherwise(late_end)
+    if duration is not None:
+        end = pl.coalesce(end, start + pl.duration(milliseconds=duration[1]))
+    frame = frame.with_columns(start.alias("_start"), end.cast(UTC_MS).alias("_end"))
+    raw_end = pl.col("end").cast(pl.String)
+    end_missing = pl.col("end").is_null()
+    duration_checks = []
+    if duration is not None:
+        end_missing = end_missing & duration[0].is_null()
+        duration_checks.append(
+            Check(
+                "duration",
+                QuarantineReason.UNPARSEABLE_DURATION,
+                pl.col("end").is_null() & duration[1].is_null(),
+                duration[0],
+            )
+        )
+    checks = [
+        *time_checks("start", "_s"),
+        Check(
+            "start",
+            QuarantineReason.AMBIGUOUS_LOCAL_TIME,
+            (pl.col("_s_kind") == AMBIGUOUS) & start.is_null(),
+            pl.col("start").cast(pl.String),
+        ),
+        Check("end", QuarantineReason.MISSING_VALUE, end_missing),
+        *duration_checks,
+        Check(
+            "end",
+            QuarantineReason.UNPARSEABLE_TIMESTAMP,
+            pl.col("end").is_not_null() & (pl.col("_e_kind") == UNPARSEABLE),
+            raw_end,
+        ),
+        Check(
+            "end",
+            QuarantineReason.NONEXISTENT_LOCAL_TIME,
+            pl.col("end").is_not_null() & (pl.col("_e_kind") == NONEXISTENT),
+            raw_end,
+        ),
+        Check("end", QuarantineReason.INVALID_INTERVAL, pl.col("_end") < pl.col("_start"), raw_end),
+    ]
+    return frame, checks
+
+
+def text_column(column: str) -> pl.Expr:
+    """``column`` as trimmed text, empty text as null."""
+    return pl.col(column).cast(pl.String).str.strip_chars().replace("", None)

@@ -1,0 +1,443 @@
+"""From events to state intervals, exactly as metrics.md §2 says; every repair counted.
+
+:func:`from_events` turns :class:`~adherence.schemas.StatusEvent` rows into
+:class:`~adherence.schemas.StateInterval` rows:
+
+1. events are ordered per agent by (``ts``, ``seq``); rows that came earlier in time than the
+   agent's previous row in the file are accepted and counted (``out_of_order``);
+2. exact duplicates (agent, ts, status, reason) collapse to one (``duplicate``);
+3. of one agent's events at one instant with different statuses the last in the file wins
+   (``same_instant_conflict``);
+4. heartbeats never change state (``heartbeat``);
+5. consecutive events with the same (state, reason) merge into one interval (``merged``);
+6. an agent's last interval is clipped at ``as_of`` (default: the last timestamp in the data)
+   and marked ``open`` (``open_clipped``); nothing is extrapolated beyond ``as_of`` and events
+   after it are not used (``after_as_of``);
+7. with a schedule, an agent still logged in more than ``auto_logoff_after`` past the end of
+   their shift with no further event gets an inferred ``OFFLINE`` from the end of that shift,
+   marked ``inferred`` (``inferred_offline``); inferred time is never productive.
+
+So each agent's intervals tile ``[first event, as_of)`` with no gap and no overlap.
+
+:func:`from_state_detail` does the same for interval sources (IWS state detail reports):
+overlapping rows of one agent are split at every boundary and the later-starting one wins
+inside an overlap (``overlap_split``); gaps between rows stay gaps (no state is known there).
+
+The work is sorted sweeps over change points (shift, cumulative sums, ``join_asof``): no
+per-row Python, no cross joins. Lazy in, lazy out: a ``LazyFrame`` gives a
+:class:`LazyIntervals` whose ``collect()`` runs the plan once.
+
+Examples
+--------
+>>> import polars as pl
+>>> from datetime import datetime, UTC
+>>> from adherence.intervals import from_events
+>>> t = lambda hh, mm: datetime(2026, 4, 1, hh, mm, tzinfo=UTC)
+>>> events = pl.DataFrame(
+...     {
+...         "agent_id": ["p1"] * 4,
+...         "ts": [t(8, 0), t(8, 2), t(8, 2), t(8, 30)],
+...         "status": ["Log On", "Ready", "Ready", "Talking"],
+...         "reason": [None] * 4,
+...         "state": ["AWAY", "READY", "READY", "ON_CONTACT"],
+...         "source": ["log.csv"] * 4,
+...         "seq": [1, 2, 3, 4],
+...     },
+...     schema_overrides={
+...         "ts": pl.Datetime("ms", "UTC"), "state": STATE_DTYPE, "reason": pl.String
+...     },
+... )
+>>> result = from_events(events, as_of=t(8, 40))
+>>> result.intervals.select("state", "open").rows()
+[('AWAY', False), ('READY', False), ('ON_CONTACT', True)]
+>>> dict(result.repairs)
+{'duplicate': 1, 'open_clipped': 1}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import overload
+
+import polars as pl
+
+from adherence.errors import ConfigurationError
+from adherence.reasons import RepairKind
+from adherence.schemas import (
+    UTC_MS,
+    CanonicalModel,
+    ScheduledActivity,
+    SourceInterval,
+    StateInterval,
+    StatusEvent,
+    validate,
+)
+from adherence.states import STATE_DTYPE, State
+
+__all__ = [
+    "STATE_DTYPE",
+    "Intervals",
+    "LazyIntervals",
+    "RepairReport",
+    "from_events",
+    "from_state_detail",
+]
+
+_AGENT = "agent_id"
+_COLUMNS = StateInterval.empty().columns
+
+
+class RepairReport(Mapping[str, int]):
+    """Counts of repairs by :class:`~adherence.reasons.RepairKind` (only kinds that occurred).
+
+    Examples
+    --------
+    >>> r = RepairReport({"duplicate": 2, "merged": 0})
+    >>> dict(r), r["merged"]
+    ({'duplicate': 2}, 0)
+    """
+
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        self._counts = {str(k): int(v) for k, v in sorted(counts.items()) if v}
+
+    def __getitem__(self, kind: str) -> int:
+        if kind not in RepairKind.__members__.values() and kind not in self._counts:
+            raise KeyError(kind)
+        return self._counts.get(kind, 0)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def __repr__(self) -> str:
+        return f"RepairReport({self._counts!r})"
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """State intervals (validated :class:`~adherence.schemas.StateInterval`) and their repairs."""
+
+    intervals: pl.DataFrame
+    repairs: RepairReport
+
+
+@dataclass(frozen=True)
+class LazyIntervals:
+    """The lazy plan of :class:`Intervals`; :meth:`collect` runs it once."""
+
+    intervals: pl.LazyFrame
+    _repairs: pl.LazyFrame
+
+    def collect(self) -> Intervals:
+        """Run the plan and return validated intervals with the repair counts."""
+        intervals, repairs = pl.collect_all([self.intervals, self._repairs])
+        validate(intervals, StateInterval)
+        return Intervals(intervals, RepairReport(repairs.row(0, named=True)))
+
+
+def _checked(data: pl.DataFrame | pl.LazyFrame, model: type[CanonicalModel]) -> pl.LazyFrame:
+    """Validate at the boundary (values too for a DataFrame, the schema for a LazyFrame)."""
+    if isinstance(data, pl.DataFrame):
+        return validate(data, model).lazy()
+    return validate(data, model)
+
+
+def _as_of_expr(as_of: datetime | None, column: str) -> pl.Expr:
+    if as_of is None:
+        return pl.col(column).max()
+    if as_of.tzinfo is None:
+        raise ConfigurationError(
+            f"as_of={as_of!r} has no time zone",
+            hint="pass an aware datetime, e.g. datetime(2026, 4, 1, 12, tzinfo=UTC)",
+        )
+    return pl.lit(as_of).cast(UTC_MS)
+
+
+@overload
+def from_events(
+    events: pl.DataFrame,
+    *,
+    as_of: datetime | None = ...,
+    schedule: pl.DataFrame | pl.LazyFrame | None = ...,
+    auto_logoff_after: timedelta = ...,
+) -> Intervals: ...
+@overload
+def from_events(
+    events: pl.LazyFrame,
+    *,
+    as_of: datetime | None = ...,
+    schedule: pl.DataFrame | pl.LazyFrame | None = ...,
+    auto_logoff_after: timedelta = ...,
+) -> LazyIntervals: ...
+def from_events(
+    events: pl.DataFrame | pl.LazyFrame,
+    *,
+    as_of: datetime | None = None,
+    schedule: pl.DataFrame | pl.LazyFrame | None = None,
+    auto_logoff_after: timedelta = timedelta(minutes=60),
+) -> Intervals | LazyIntervals:
+    """Turn status events into state intervals (metrics.md §2).
+
+    Parameters
+    ----------
+    events
+        :class:`~adherence.schemas.StatusEvent` rows (e.g. ``read_iws(...).valid``).
+    as_of
+        Where observation ends [aware datetime]; default: the last event's timestamp.
+    schedule
+        :class:`~adherence.schemas.ScheduledActivity` rows; needed to infer a missing Log Off.
+    auto_logoff_after
+        How long past the end of a shift an agent may stay logged in without an event before
+        an ``OFFLINE`` is inferred from the shift's end (metrics.md option, default 60 min).
+
+    Returns
+    -------
+    Intervals | LazyIntervals
+        Eager for a ``DataFrame``, lazy for a ``LazyFrame``.
+    """
+    lazy = _checked(events, StatusEvent)
+    stamped = lazy.with_columns(_as_of_expr(as_of, "ts").alias("_as_of"))
+    in_file_order = stamped.sort(_AGENT, "seq")
+    out_of_order = (pl.col("ts") < pl.col("ts").shift(1).over(_AGENT)).sum()
+    heartbeat = pl.col("state").is_null()
+    observed = stamped.filter(~heartbeat)
+    distinct_events = pl.struct(_AGENT, "ts", "status", "reason").n_unique()
+    distinct_instants = pl.struct(_AGENT, "ts").n_unique()
+    ordered = observed.sort(_AGENT, "ts", "seq")
+    # Keep the last row (by seq) at each (agent, instant), and only rows before as_of.
+    last_at_instant = (
+        (pl.col(_AGENT) != pl.col(_AGENT).shift(-1)) | (pl.col("ts") != pl.col("ts").shift(-1))
+    ).fill_null(value=True)
+    kept = ordered.filter(last_at_instant & (pl.col("ts") < pl.col("_as_of")))
+    changes = _change_points(kept)
+    built = changes.with_columns(
+        pl.col("ts").shift(-1).over(_AGENT).alias("_next"),
+    ).select(
+        pl.col(_AGENT),
+        pl.col("ts").alias("start"),
+        pl.coalesce("_next", "_as_of").alias("end"),
+        pl.col("state"),
+        pl.col("status"),
+        pl.col("reason"),
+        pl.col("_next").is_null().alias("open"),
+        pl.lit(value=False).alias("inferred"),
+    )
+    if schedule is not None:
+        built = _infer_offline(
+            built, _checked(schedule, ScheduledActivity), auto_logoff_after
+        )
+    intervals = built.select(_COLUMNS).sort(_AGENT, "start")
+    repairs = pl.concat(
+        [
+            in_file_order.select(out_of_order.alias(RepairKind.OUT_OF_ORDER.value)),
+            stamped.select(heartbeat.sum().alias(RepairKind.HEARTBEAT.value)),
+            observed.select(
+                (pl.len() - distinct_events).alias(RepairKind.DUPLICATE.value),
+                (distinct_events - distinct_instants).alias(RepairKind.SAME_INSTANT_CONFLICT.value),
+                (pl.col("ts") > pl.col("_as_of")).sum().alias(RepairKind.AFTER_AS_OF.value),
+            ),
+            changes.select((pl.len()).alias("_changes")),
+            kept.select(pl.len().alias("_kept")),
+            intervals.select(
+                pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
+                pl.col("inferred").sum().alias(RepairKind.INFERRED_OFFLINE.value),
+            ),
+        ],
+        how="horizontal",
+    ).select(
+        pl.all().exclude("_changes", "_kept").cast(pl.Int64),
+        (pl.col("_kept") - pl.col("_changes")).cast(pl.Int64).alias(RepairKind.MERGED.value),
+    )
+    result = LazyIntervals(intervals, repairs)
+    return result if isinstance(events, pl.LazyFrame) else result.collect()
+
+
+def _change_points(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Keep the rows whose (state, reason) differs from the agent's row before.
+
+    ``rows`` are sorted by agent and time; the rows kept are where intervals start.
+    """
+    changed = (
+        (pl.col("state") != pl.col("state").shift(1))
+        | (pl.col("reason").ne_missing(pl.col("reason").shift(1)))
+    ).over(_AGENT)
+    return rows.filter(changed.fill_null(value=True))
+
+
+def _infer_offline(
+    intervals: pl.LazyFrame, schedule: pl.LazyFrame, auto_logoff_after: timedelta
+) -> pl.LazyFrame:
+    """Split intervals that run more than ``auto_logoff_after`` past their shift's end."""
+    shifts = (
+        schedule.group_by(_AGENT, "shift_id")
+        .agg(pl.col("start").min().alias("_shift_start"), pl.col("end").max().alias("_shift_end"))
+        .select(_AGENT, "_shift_start", "_shift_end")
+        .sort(_AGENT, "_shift_start")
+    )
+    # Both sides are sorted by (agent, time) just above and below: that sort is the guarantee
+    # join_asof needs, so its own check is skipped.
+    with_shift = intervals.sort(_AGENT, "start").join_asof(
+        shifts,
+        left_on="start",
+        right_on="_shift_start",
+        by=_AGENT,
+        strategy="backward",
+        check_sortedness=False,
+    )
+    cut = pl.max_horizontal("start", "_shift_end")
+    forgotten = (
+        (pl.col("state") != State.OFFLINE.value)
+        & (pl.col("start") < pl.col("_shift_end") + auto_logoff_after)
+        & (pl.col("end") > pl.col("_shift_end") + auto_logoff_after)
+    ).fill_null(value=False)
+    kept = with_shift.filter(~forgotten | (cut > pl.col("start"))).with_columns(
+        pl.when(forgotten).then(cut).otherwise(pl.col("end")).alias("end"),
+        pl.when(forgotten).then(pl.lit(value=False)).otherwise(pl.col("open")).alias("open"),
+    )
+    offline = with_shift.filter(forgotten).with_columns(
+        cut.alias("start"),
+        pl.lit(State.OFFLINE.value, dtype=STATE_DTYPE).alias("state"),
+        pl.lit(None, dtype=pl.String).alias("status"),
+        pl.lit(None, dtype=pl.String).alias("reason"),
+        pl.lit(value=True).alias("inferred"),
+    )
+    return pl.concat([kept, offline]).select(_COLUMNS)
+
+
+@overload
+def from_state_detail(rows: pl.DataFrame, *, as_of: datetime | None = ...) -> Intervals: ...
+@overload
+def from_state_detail(rows: pl.LazyFrame, *, as_of: datetime | None = ...) -> LazyIntervals: ...
+def from_state_detail(
+    rows: pl.DataFrame | pl.LazyFrame, *, as_of: datetime | None = None
+) -> Intervals | LazyIntervals:
+    """Turn interval-source rows (a state detail report) into state intervals.
+
+    Parameters
+    ----------
+    rows
+        :class:`~adherence.schemas.SourceInterval` rows (``read_iws_state_detail(...).valid``).
+    as_of
+        Where observation ends [aware datetime]; default: the last row's end. Rows from
+        ``as_of`` on are dropped, a row across it is clipped and marked ``open``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import datetime, UTC
+    >>> t = lambda mm: datetime(2026, 4, 1, 8, mm, tzinfo=UTC)
+    >>> rows = pl.DataFrame(
+    ...     {"agent_id": ["p1", "p1"], "start": [t(0), t(5)], "end": [t(30), t(10)],
+    ...      "status": ["Ready", "Not Ready - Break"], "reason": [None, None],
+    ...      "state": ["READY", "BREAK"], "source": ["sd.csv"] * 2, "seq": [1, 2]},
+    ...     schema_overrides={"start": pl.Datetime("ms", "UTC"), "end": pl.Datetime("ms", "UTC"),
+    ...                       "state": STATE_DTYPE, "reason": pl.String},
+    ... )
+    >>> out = from_state_detail(rows).intervals
+    >>> [(s.minute, e.minute, st) for s, e, st in out.select("start", "end", "state").rows()]
+    [(0, 5, 'READY'), (5, 10, 'BREAK'), (10, 30, 'READY')]
+    """
+    lazy = _checked(rows, SourceInterval)
+    stamped = lazy.filter(pl.col("state").is_not_null()).with_columns(
+        _as_of_expr(as_of, "end").alias("_as_of")
+    )
+    positive = stamped.filter(
+        (pl.col("end") > pl.col("start")) & (pl.col("start") < pl.col("_as_of"))
+    ).with_columns(pl.min_horizontal("end", "_as_of").alias("_clipped_end"))
+    resolved = _resolve_overlaps(positive.with_columns(pl.col("_clipped_end").alias("end")))
+    # Merge touching runs of the same (state, reason): a run starts at a change or a gap.
+    ordered = resolved.sort(_AGENT, "start")
+    starts_run = (
+        (
+            (pl.col("start") != pl.col("end").shift(1))
+            | (pl.col("state") != pl.col("state").shift(1))
+            | pl.col("reason").ne_missing(pl.col("reason").shift(1))
+        )
+        .over(_AGENT)
+        .fill_null(value=True)
+    )
+    run = starts_run.cum_sum().over(_AGENT)
+    merged = (
+        ordered.with_columns(run.alias("_run"))
+        .group_by(_AGENT, "_run")
+        .agg(
+            pl.col("start").first(),
+            pl.col("end").last(),
+            pl.col("state").first(),
+            pl.col("status").first(),
+            pl.col("reason").first(),
+            (pl.col("end").last() == pl.col("_as_of").first()).alias("open"),
+            pl.lit(value=False).alias("inferred"),
+        )
+        .select(_COLUMNS)
+        .sort(_AGENT, "start")
+    )
+    repairs = pl.concat(
+        [
+            stamped.select(
+                pl.col("state").is_null().sum().alias(RepairKind.HEARTBEAT.value),
+                (pl.col("end") == pl.col("start")).sum().alias(RepairKind.ZERO_LENGTH.value),
+                ((pl.col("start") >= pl.col("_as_of")) & (pl.col("end") > pl.col("start")))
+                .sum()
+                .alias(RepairKind.AFTER_AS_OF.value),
+            ),
+            resolved.select(pl.col("_overlapping").sum().alias(RepairKind.OVERLAP_SPLIT.value)),
+            ordered.select(pl.len().alias("_pieces")),
+            merged.select(
+                pl.len().alias("_merged"),
+                pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
+            ),
+        ],
+        how="horizontal",
+    ).select(
+        pl.all().exclude("_pieces", "_merged").cast(pl.Int64),
+        (pl.col("_pieces") - pl.col("_merged")).cast(pl.Int64).alias(RepairKind.MERGED.value),
+    )
+    result = LazyIntervals(merged, repairs)
+    return result if isinstance(rows, pl.LazyFrame) else result.collect()
+
+
+def _resolve_overlaps(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Split overlapping rows of one agent at every boundary; the later start wins.
+
+    Rows are grouped into clusters of mutually overlapping rows by a sweep over the running
+    maximum end. A cluster of one row passes through; inside a larger cluster (rare: a
+    repair) every elementary segment between consecutive boundaries takes the row with the
+    latest (start, seq) that covers it. The join is within one cluster only, never across an
+    agent's whole history. Adds ``_overlapping`` (the row was part of an overlap).
+    """
+    ordered = rows.sort(_AGENT, "start", "seq")
+    reach = pl.col("end").cum_max().shift(1).over(_AGENT)
+    new_cluster = (pl.col("start") >= reach).fill_null(value=True)
+    clustered = ordered.with_columns(
+        new_cluster.cast(pl.Int64).cum_sum().over(_AGENT).alias("_cluster")
+    ).with_columns((pl.len().over(_AGENT, "_cluster") > 1).alias("_overlapping"))
+    keep = [_AGENT, "start", "end", "state", "status", "reason", "seq", "_as_of", "_overlapping"]
+    single = clustered.filter(~pl.col("_overlapping")).select(keep)
+    multi = clustered.filter(pl.col("_overlapping"))
+    bounds = (
+        pl.concat(
+            [
+                multi.select(_AGENT, "_cluster", pl.col("start").alias("_b")),
+                multi.select(_AGENT, "_cluster", pl.col("end").alias("_b")),
+            ]
+        )
+        .unique()
+        .sort(_AGENT, "_cluster", "_b")
+        .with_columns(pl.col("_b").shift(-1).over(_AGENT, "_cluster").alias("_b_next"))
+        .filter(pl.col("_b_next").is_not_null())
+    )
+    segments = (
+        bounds.join(multi, on=[_AGENT, "_cluster"])
+        .filter((pl.col("start") <= pl.col("_b")) & (pl.col("_b") < pl.col("end")))
+        .sort(_AGENT, "_b", "start", "seq")
+        .group_by(_AGENT, "_b")
+        .agg(pl.all().last())
+        .with_columns(pl.col("_b").alias("start"), pl.col("_b_next").alias("end"))
+        .select(keep)
+    )
+    return pl.concat([single, segments])
