@@ -31,7 +31,7 @@ from adherence._timeparse import (
 )
 from adherence.errors import AdherenceError, ParseError
 from adherence.io._table import RawTable
-from adherence.mapping import StatusMapping
+from adherence.mapping import StatusMapping, tidy_status_expr
 from adherence.pseudonym import Pseudonymiser
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import UTC_MS, CanonicalModel, Quarantine, StatusEvent, validate
@@ -322,7 +322,7 @@ def ingest_events(
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
     frame = frame.with_columns(
         pseudonymiser.expr("agent_id"),
-        text_column("status"),
+        tidy_status_expr(pl.col("status").cast(pl.String)),
         text_column("reason"),
     )
     frame = parse_instants(

@@ -208,28 +208,31 @@ def from_events(
     distinct_events = pl.struct(_AGENT, "ts", "status", "reason").n_unique()
     distinct_instants = pl.struct(_AGENT, "ts").n_unique()
     ordered = observed.sort(_AGENT, "ts", "seq")
-    # Keep the last row (by seq) at each (agent, instant), and only rows before as_of.
+    # Keep the last row (by seq) at each (agent, instant).
     last_at_instant = (
         (pl.col(_AGENT) != pl.col(_AGENT).shift(-1)) | (pl.col("ts") != pl.col("ts").shift(-1))
     ).fill_null(value=True)
-    kept = ordered.filter(last_at_instant & (pl.col("ts") < pl.col("_as_of")))
+    kept = ordered.filter(last_at_instant)
     changes = _change_points(kept)
-    built = changes.with_columns(
-        pl.col("ts").shift(-1).over(_AGENT).alias("_next"),
-    ).select(
-        pl.col(_AGENT),
-        pl.col("ts").alias("start"),
-        pl.coalesce("_next", "_as_of").alias("end"),
-        pl.col("state"),
-        pl.col("status"),
-        pl.col("reason"),
-        pl.col("_next").is_null().alias("open"),
-        pl.lit(value=False).alias("inferred"),
+    # An interval ends at the agent's next change; clipped at as_of, where it stays open
+    # unless that next change is exactly at as_of.
+    next_change = pl.col("_next")
+    built = (
+        changes.with_columns(pl.col("ts").shift(-1).over(_AGENT).alias("_next"))
+        .filter(pl.col("ts") < pl.col("_as_of"))
+        .select(
+            pl.col(_AGENT),
+            pl.col("ts").alias("start"),
+            pl.min_horizontal(next_change, "_as_of").alias("end"),
+            pl.col("state"),
+            pl.col("status"),
+            pl.col("reason"),
+            (next_change.is_null() | (next_change > pl.col("_as_of"))).alias("open"),
+            pl.lit(value=False).alias("inferred"),
+        )
     )
     if schedule is not None:
-        built = _infer_offline(
-            built, _checked(schedule, ScheduledActivity), auto_logoff_after
-        )
+        built = _infer_offline(built, _checked(schedule, ScheduledActivity), auto_logoff_after)
     intervals = built.select(_COLUMNS).sort(_AGENT, "start")
     repairs = pl.concat(
         [

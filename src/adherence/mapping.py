@@ -37,7 +37,13 @@ import polars as pl
 from adherence.errors import MappingError
 from adherence.states import STATE_DTYPE, State
 
-__all__ = ["DEFAULT_STATUSES", "HEARTBEAT_STATUSES", "StatusMapping", "normalise_status"]
+__all__ = [
+    "DEFAULT_STATUSES",
+    "HEARTBEAT_STATUSES",
+    "StatusMapping",
+    "normalise_status",
+    "tidy_status_expr",
+]
 
 #: Default raw IWS statuses per canonical state (metrics.md §1, plus common spellings).
 DEFAULT_STATUSES: Mapping[State, tuple[str, ...]] = {
@@ -101,6 +107,20 @@ def _normalise_expr(expr: pl.Expr) -> pl.Expr:
         expr.str.to_lowercase()
         .str.replace_all(_DASH_PATTERN, "-")
         .str.replace_all(_SPACE_PATTERN, "")
+    )
+
+
+def tidy_status_expr(expr: pl.Expr) -> pl.Expr:
+    """Raw status text with every dash an ASCII ``-`` and runs of blanks one space.
+
+    Case and words are kept, so the text still reads as the source wrote it, but one status
+    exported with an en dash or with a hyphen is one status.
+    """
+    return (
+        expr.str.replace_all(_DASH_PATTERN, "-")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .replace("", None)
     )
 
 

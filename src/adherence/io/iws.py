@@ -64,7 +64,7 @@ from adherence.ingest import (
     text_column,
 )
 from adherence.io._table import Encoding, Source, open_table
-from adherence.mapping import StatusMapping
+from adherence.mapping import StatusMapping, tidy_status_expr
 from adherence.pseudonym import Pseudonymiser
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import SourceInterval
@@ -204,10 +204,12 @@ def scan_iws_state_detail(
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
     frame = frame.with_columns(
         Pseudonymiser(key).expr("agent_id"),
-        text_column("status"),
+        tidy_status_expr(pl.col("status").cast(pl.String)),
         text_column("reason"),
         _duration_ms("duration").alias("_duration_ms"),
-        mapping.state_expr(text_column("status"), text_column("reason")).alias("state"),
+        mapping.state_expr(
+            tidy_status_expr(pl.col("status").cast(pl.String)), text_column("reason")
+        ).alias("state"),
     )
     frame, time_checks = interval_instants(
         frame, raw, time_zone=zone, duration=(text_column("duration"), pl.col("_duration_ms"))

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from adherence.io import read_iws, read_roster, read_schedule
+from adherence.schemas import Roster, ScheduledActivity, validate
+from tests.conftest import KEY
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"), [("2026-03-29", 5), ("2026-10-25", 7), ("2026-04-05", 6)]
+)
+def test_a_local_midnight_to_six_shift_lasts_real_hours(day: str, hours: int) -> None:
+    csv = f"agent_id,start,end,activity\nag9,{day}T00:00:00,{day}T06:00:00,OPEN\n".encode()
+    plan = read_schedule(csv, key=KEY)
+    validate(plan.valid, ScheduledActivity)
+    assert (plan.valid["end"] - plan.valid["start"]).dt.total_hours().to_list() == [hours]
+
+
+def test_activities_map_counts_default_and_shift_ids_are_derived() -> None:
+    csv = (
+        "ansattnr;fra;til;aktivitet\n"
+        "ag1;01.04.2026 08:00;01.04.2026 10:00;Telefon\n"
+        "ag1;01.04.2026 10:00;01.04.2026 10:15;Pause\n"
+        "ag1;01.04.2026 10:15;01.04.2026 16:00;telefon\n"
+        "ag1;02.04.2026 08:00;02.04.2026 16:00;Ferie\n"
+    ).encode("cp1252")
+    plan = read_schedule(csv, key=KEY)
+    assert plan.valid["activity"].to_list() == ["OPEN", "BREAK", "OPEN", "TIME_OFF"]
+    assert plan.valid["counts_for_adherence"].to_list() == [True, True, True, False]
+    assert plan.valid["shift_id"].n_unique() == 2
+    assert plan.valid["start"][0] == datetime(2026, 4, 1, 6, tzinfo=UTC)
+
+
+def test_unknown_activity_bad_flag_and_gap_time_are_quarantined() -> None:
+    csv = (
+        b"agent_id,start,end,activity,counts_for_adherence\n"
+        b"a,2026-04-01T08:00,2026-04-01T09:00,Juggling,\n"
+        b"a,2026-04-01T08:00,2026-04-01T09:00,OPEN,maybe\n"
+        b"a,2026-03-29T02:30,2026-03-29T04:00,OPEN,true\n"
+        b"a,2026-04-01T09:00,2026-04-01T08:00,OPEN,true\n"
+        b"a,2026-04-01T09:00,2026-04-01T10:00,lunsj,false\n"
+    )
+    plan = read_schedule(csv, key=KEY, activity_names={"Kaffe": "BREAK"})
+    assert plan.quarantine.select("row", "column", "reason").rows() == [
+        (1, "activity", "unknown_activity"),
+        (2, "counts_for_adherence", "invalid_value"),
+        (3, "start", "nonexistent_local_time"),
+        (4, "end", "invalid_interval"),
+    ]
+    assert plan.valid.select("activity", "counts_for_adherence").rows() == [("MEAL", False)]
+
+
+def test_roster_reads_norwegian_values_and_quarantines_bad_ones() -> None:
+    csv = (
+        "ansattnr;navn;e-post;team;lokasjon;gyldig_fra;gyldig_til;ansettelsestype;"
+        "arbeidssted;stillingsprosent;kompetanse\n"
+        "ag1;Kari Nordmann;kari@example.org;Kundeservice 1;Harstad;01.01.2026;;fast;kontor;80 %;privat\n"
+        "ag2;Ola Ås;ola@example.org;Kundeservice 1;Harstad;2026-01-01;2026-06-30;vikar;hjemme;0,5;\n"
+        "ag3;X;x@example.org;Kundeservice 1;Harstad;2026-01-01;;consultant;kontor;100;\n"
+        "ag4;Y;y@example.org;Kundeservice 1;Harstad;2026-02-01;2026-01-01;fast;kontor;100;\n"
+        "ag5;Z;z@example.org;Kundeservice 1;Harstad;2026-01-01;;fast;kontor;140;\n"
+    ).encode("cp1252")
+    roster = read_roster(csv, key=KEY)
+    validate(roster.valid, Roster)
+    assert roster.valid.select("employment_type", "work_location", "contract_pct").rows() == [
+        ("permanent", "office", 80.0),
+        ("temporary", "home", 50.0),
+    ]
+    assert roster.quarantine.select("row", "column", "reason", "value").rows() == [
+        (3, "employment_type", "invalid_value", "consultant"),
+        (4, "valid_to", "invalid_value", "2026-01-01"),
+        (5, "contract_pct", "invalid_value", "140"),
+    ]
+    text = str(roster.valid.to_dicts()) + roster.quarantine.write_csv()
+    for raw in ("ag1", "Kari", "Ås", "example.org"):
+        assert raw not in text
+
+
+def test_pseudonyms_join_across_events_schedule_and_roster() -> None:
+    log = read_iws(b"time,login,status\n2026-04-01 08:00,ag7,Ready\n", key=KEY)
+    plan = read_schedule(
+        b"login,start,end,activity\nag7,2026-04-01 08:00,2026-04-01 16:00,OPEN\n", key=KEY
+    )
+    roster = read_roster(b"login,team,site,valid_from\nag7,T,S,2026-01-01\n", key=KEY)
+    ids = {
+        log.valid["agent_id"].item(),
+        plan.valid["agent_id"].item(),
+        roster.valid["agent_id"].item(),
+    }
+    assert len(ids) == 1
+    assert "ag7" not in ids
+    other = read_iws(b"time,login,status\n2026-04-01 08:00,ag7,Ready\n", key=KEY + "!")
+    assert other.valid["agent_id"].item() not in ids

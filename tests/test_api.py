@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import adherence
+
+
+def test_every_name_in_all_resolves_and_all_is_sorted() -> None:
+    for name in adherence.__all__:
+        assert getattr(adherence, name) is not None
+
+    # isort order, as ruff keeps it: CONSTANTS, then Classes, then functions and modules.
+    def isort_key(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert list(adherence.__all__) == sorted(adherence.__all__, key=isort_key)
+
+
+def test_version_comes_from_package_metadata() -> None:
+    from importlib.metadata import version
+
+    assert adherence.__version__ == version("adherence")
+
+
+def test_import_does_not_import_matplotlib_or_pandas() -> None:
+    code = "import sys, adherence; print('matplotlib' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+def test_errors_inherit_the_fitting_builtin() -> None:
+    assert issubclass(adherence.ParseError, ValueError)
+    assert issubclass(adherence.SourceNotFoundError, FileNotFoundError)
+    assert issubclass(adherence.TimeZoneError, ValueError)
+    assert issubclass(adherence.SchemaValidationError, adherence.AdherenceError)
+    codes = [
+        getattr(adherence, n).code
+        for n in adherence.__all__
+        if isinstance(getattr(adherence, n), type)
+        and issubclass(getattr(adherence, n), adherence.AdherenceError)
+    ]
+    assert len(codes) == len(set(codes))
