@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from tests.conftest import KEY
 
 from adherence.io import read_iws, read_roster, read_schedule
 from adherence.schemas import Roster, ScheduledActivity, validate
-from tests.conftest import KEY
 
 
 @pytest.mark.parametrize(
