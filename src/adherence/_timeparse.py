@@ -124,52 +124,49 @@ def resolve_ambiguous(
     exact times (or the ends of the data) is read as a prefix of earlier readings followed by
     a suffix of later ones. The valid split points are those that keep the whole run, with its
     exact neighbours, non-decreasing. A time is settled when every valid split puts it on the
-    same side; otherwise it stays null (quarantined as ambiguous). Runs with no ambiguous time
-    are untouched; the work is a handful of window expressions, no per-row Python.
+    same side; otherwise it stays null (quarantined as ambiguous).
+
+    Only the neighbours are found over the whole frame (one window per agent); the run-level
+    work is done on the ambiguous rows alone, which are a handful per DST night.
     """
     early, late, kind = pl.col(f"{prefix}_early"), pl.col(f"{prefix}_late"), f"{prefix}_kind"
     is_amb = (pl.col(kind) == AMBIGUOUS) & usable
     exact_ts = pl.when((pl.col(kind) == EXACT) & usable).then(early)
-    ordered = frame.sort(agent, order)
-    # Everything below is over (agent, run) in file order; a run starts at each exact row.
-    per_agent = ordered.with_columns(
+    with_neighbours = frame.sort(agent, order).with_columns(
+        _amb=is_amb,
         _run=exact_ts.is_not_null().cum_sum().over(agent),
         _prev=exact_ts.forward_fill().shift(1).over(agent),
         _next=exact_ts.backward_fill().shift(-1).over(agent),
-        _amb=is_amb,
+    )
+    exact_rows = with_neighbours.filter(~pl.col("_amb")).with_columns(
+        exact_ts.alias(prefix), pl.lit(value=False).alias(f"{prefix}_resolved")
     )
     run = [agent, "_run"]
-    amb_only = per_agent.with_columns(
-        _pos=pl.when("_amb").then(pl.col("_amb").cast(pl.Int64).cum_sum().over(run)),
-        _local=pl.when("_amb").then(early),
+    amb_rows = with_neighbours.filter(pl.col("_amb")).with_columns(
+        pl.int_range(1, pl.len() + 1).over(run).alias("_pos"),
+        pl.len().over(run).alias("_m"),
     )
-    # Descent: an ambiguous time earlier (as earlier reading) than the previous ambiguous one.
-    with_desc = amb_only.with_columns(
-        _desc_pos=pl.when(pl.col("_amb")).then(
-            pl.when(pl.col("_local") < pl.col("_local").forward_fill().shift(1).over(run)).then(
-                pl.col("_pos")
-            )
-        )
+    # Descent: an ambiguous time earlier than the previous ambiguous time of the run.
+    descent = pl.when(early < early.shift(1).over(run)).then(pl.col("_pos"))
+    amb_rows = amb_rows.with_columns(
+        descent.min().over(run).fill_null(1 << 40).alias("_first_desc"),
+        descent.max().over(run).fill_null(0).alias("_last_desc"),
+        early.first().over(run).alias("_first_early"),
+        late.first().over(run).alias("_first_late"),
+        early.last().over(run).alias("_last_early"),
+        late.last().over(run).alias("_last_late"),
     )
-    big = 1 << 40
-    m = pl.col("_pos").max().over(run)
-    first_desc = pl.col("_desc_pos").min().over(run).fill_null(big)
-    last_desc = pl.col("_desc_pos").max().over(run).fill_null(0)
-    first_early = early.filter(pl.col("_pos") == 1).first().over(run)
-    first_late = late.filter(pl.col("_pos") == 1).first().over(run)
-    last_early = early.filter(pl.col("_pos") == m).first().over(run)
-    last_late = late.filter(pl.col("_pos") == m).first().over(run)
+    m, pos = pl.col("_m"), pl.col("_pos")
     prev_, next_ = pl.col("_prev"), pl.col("_next")
-    lo = pl.max_horizontal(pl.lit(0), last_desc - 1)
-    lo = pl.when(next_.is_not_null() & (last_late > next_)).then(m).otherwise(lo)
-    hi = pl.min_horizontal(m, first_desc - 1)
-    hi = pl.when(prev_.is_not_null() & (prev_ > first_early)).then(pl.lit(0)).otherwise(hi)
+    lo = pl.max_horizontal(pl.lit(0), pl.col("_last_desc") - 1)
+    lo = pl.when(next_.is_not_null() & (pl.col("_last_late") > next_)).then(m).otherwise(lo)
+    hi = pl.min_horizontal(m, pl.col("_first_desc") - 1)
+    hi = pl.when(prev_.is_not_null() & (prev_ > pl.col("_first_early"))).then(0).otherwise(hi)
     impossible = (
-        (prev_.is_not_null() & (prev_ > first_late))
-        | (next_.is_not_null() & (last_early > next_))
+        (prev_.is_not_null() & (prev_ > pl.col("_first_late")))
+        | (next_.is_not_null() & (pl.col("_last_early") > next_))
         | (lo > hi)
     )
-    pos = pl.col("_pos")
     settled = (
         pl.when(impossible)
         .then(None)
@@ -179,9 +176,8 @@ def resolve_ambiguous(
         .then(late)
         .otherwise(None)
     )
-    out = with_desc.with_columns(
-        pl.when(pl.col("_amb")).then(settled).otherwise(exact_ts).alias(prefix),
-    ).with_columns(
-        (pl.col("_amb") & pl.col(prefix).is_not_null()).alias(f"{prefix}_resolved"),
+    amb_rows = amb_rows.with_columns(settled.alias(prefix)).with_columns(
+        pl.col(prefix).is_not_null().alias(f"{prefix}_resolved")
     )
-    return out.drop("_run", "_prev", "_next", "_amb", "_pos", "_local", "_desc_pos")
+    columns = [*frame.collect_schema().names(), prefix, f"{prefix}_resolved"]
+    return pl.concat([exact_rows.select(columns), amb_rows.select(columns)])

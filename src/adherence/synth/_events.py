@@ -41,6 +41,7 @@ __all__ = ["REASONS", "STATUSES", "make_events"]
 Int = npt.NDArray[np.int64]
 Float = npt.NDArray[np.float64]
 Bool = npt.NDArray[np.bool_]
+Small = npt.NDArray[np.int8]
 
 #: Raw IWS statuses by code.
 STATUSES = (
@@ -85,39 +86,42 @@ _P_DUPLICATE = 0.005
 class _Rows:
     """Event rows collected in chunks: shift index, instant, status code, reason code."""
 
-    shift: list[Int] = field(default_factory=list)
+    shift: list[npt.NDArray[np.int32]] = field(default_factory=list)
     ts: list[Int] = field(default_factory=list)
-    status: list[Int] = field(default_factory=list)
-    reason: list[Int] = field(default_factory=list)
+    status: list[Small] = field(default_factory=list)
+    reason: list[Small] = field(default_factory=list)
 
     def add(self, shift: Int, ts: Int, status: Int | int, reason: Int | int = _NO_REASON) -> None:
-        self.shift.append(shift)
+        self.shift.append(shift.astype(np.int32))
         self.ts.append(ts)
-        self.status.append(np.broadcast_to(np.asarray(status, dtype=np.int64), shift.shape))
-        self.reason.append(np.broadcast_to(np.asarray(reason, dtype=np.int64), shift.shape))
+        self.status.append(np.broadcast_to(np.asarray(status, dtype=np.int8), shift.shape))
+        self.reason.append(np.broadcast_to(np.asarray(reason, dtype=np.int8), shift.shape))
 
-    def arrays(self) -> tuple[Int, Int, npt.NDArray[np.int8], npt.NDArray[np.int8]]:
-        return (
-            np.concatenate(self.shift),
-            np.concatenate(self.ts),
-            np.concatenate(self.status).astype(np.int8),
-            np.concatenate(self.reason).astype(np.int8),
-        )
+    def arrays(self) -> tuple[npt.NDArray[np.int32], Int, Small, Small]:
+        shift = np.concatenate(self.shift)
+        self.shift.clear()
+        ts = np.concatenate(self.ts)
+        self.ts.clear()
+        return shift, ts, np.concatenate(self.status), np.concatenate(self.reason)
 
 
 def _uniform_s(rng: np.random.Generator, low: float, high: float, size: int) -> Int:
     return np.rint(rng.uniform(low, high, size)).astype(np.int64)
 
 
-def _window(rows: _Rows, shift: Int, a: Int, b: Int, late: Bool, rng: np.random.Generator) -> Int:
+def _window(
+    rows: _Rows, shift: Int, a: Int, b: Int, *, late: Bool, rng: np.random.Generator
+) -> tuple[Int, Bool]:
     """Emit the cycles of one window per shift; return when the agent leaves it.
 
-    ``a`` is when the agent becomes ready, ``b`` when they mean to leave the queue. The agent
-    leaves at ``max(b, end of the last kept cycle)``.
+    ``a`` is when the agent becomes ready, ``b`` when they mean to leave the queue, ``late``
+    whether a call answered before ``b`` may run past it. The agent leaves at
+    ``max(b, end of the last kept cycle)``; the ``Ready`` that would start at that instant is
+    left out (the next status replaces it), which the second array flags.
     """
     if a.size == 0:
-        return a
-    n_max = np.maximum(b - a, 0) // 450 + 2
+        return a, np.zeros(0, dtype=np.bool_)
+    n_max = np.maximum(b - a, 0) // 600 + 3
     first = np.cumsum(n_max) - n_max
     total = int(n_max.sum())
     win = np.repeat(np.arange(a.size), n_max)
@@ -168,12 +172,12 @@ def _window(rows: _Rows, shift: Int, a: Int, b: Int, late: Bool, rng: np.random.
     rows.add(shift[win[call]], begin[call] + talk_s[call], _ACW)
     closes = kept[(kept != last[win[kept]]) | (leave[win[kept]] > end[kept])]
     rows.add(shift[win[closes]], end[closes], _READY)
-    return leave.astype(np.int64)
+    return leave.astype(np.int64), leave == end_last
 
 
 def _simulate(
     shifts: Shifts, org: Organisation, rng: np.random.Generator
-) -> tuple[Int, Int, npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+) -> tuple[npt.NDArray[np.int32], Int, Small, Small]:
     """Return (shift, ts, status, reason) per event, in no particular order."""
     n = shifts.agent.size
     rows = _Rows()
@@ -200,7 +204,7 @@ def _simulate(
         v[:, 0] < 0.85, np.clip(rng.normal(0, 25, m), -60, 60), rng.uniform(60, 200, m)
     )
     pause_intent = shifts.pause_start_utc + np.rint(jitter).astype(np.int64)
-    overrun = np.where(v[:, 1] < 0.75, -rng.uniform(0, 100, m), rng.uniform(15, 360, m))
+    overrun = np.where(v[:, 1] < 0.85, -rng.uniform(0, 100, m), rng.uniform(15, 300, m))
     planned = shifts.pause_end_utc - shifts.pause_start_utc
     pause_length = np.maximum(60, planned + np.rint(overrun).astype(np.int64))
     pause_late = v[:, 2] < _P_CALL_RUNS_INTO_PAUSE
@@ -231,7 +235,7 @@ def _simulate(
         pause = np.where(has_pause, pause_first[active] + k, 0)
         intent = np.where(has_pause, pause_intent[pause], logoff_intent[active])
         late = np.where(has_pause, pause_late[pause], logoff_late[active])
-        leave = _window(rows, active, ready[active], intent, late, rng)
+        leave, ready_left_out = _window(rows, active, ready[active], intent, late=late, rng=rng)
 
         in_pause = active[has_pause]
         paused = pause[has_pause]
@@ -239,6 +243,9 @@ def _simulate(
         ready[in_pause] = leave[has_pause] + pause_length[paused]
         logs_off = ~has_pause & ~missing_logoff[active]
         rows.add(active[logs_off], leave[logs_off], _LOG_OFF)
+        # Without a Log Off the agent simply stays Ready after the last call.
+        stays = ~has_pause & missing_logoff[active] & ready_left_out
+        rows.add(active[stays], leave[stays], _READY)
     return rows.arrays()
 
 
@@ -254,7 +261,14 @@ def _ambiguous(ts: Int, time_zone: str) -> Bool:
     return back.is_null().to_numpy()
 
 
-def _file_order(agent: Int, ts: Int, shift: Int, time_zone: str, rng: np.random.Generator) -> Int:
+def _file_order(
+    agent: npt.NDArray[np.int32],
+    ts: Int,
+    shift: npt.NDArray[np.int32],
+    *,
+    time_zone: str,
+    rng: np.random.Generator,
+) -> npt.NDArray[np.int32]:
     """Return row indices in file order, with moved rows and duplicates.
 
     ``agent``, ``ts`` and ``shift`` are in agent-stream order (by agent, then time).
@@ -263,6 +277,7 @@ def _file_order(agent: Int, ts: Int, shift: Int, time_zone: str, rng: np.random.
     order = np.argsort(ts * (int(agent.max(initial=0)) + 1) + agent, kind="stable")
     rank = np.empty(n, dtype=np.float64)
     rank[order] = np.arange(n, dtype=np.float64)
+    del order
 
     # Out of order: a row goes k = 1..3 places earlier in its agent's stream, within its shift.
     cand = np.flatnonzero(rng.random(n) < _P_MOVE)
@@ -273,14 +288,15 @@ def _file_order(agent: Int, ts: Int, shift: Int, time_zone: str, rng: np.random.
     span = np.maximum(cand[:, None] - np.arange(4)[None, :], 0)
     amb = _ambiguous(ts[span.ravel()], time_zone).reshape(span.shape)
     ok &= ~(amb & (np.arange(4)[None, :] <= k[:, None])).any(axis=1)
-    key = rank.copy()
+    key = rank
     key[cand[ok]] = rank[target[ok]] - 0.5
 
     # Exact duplicates, written right after the original.
     dup = np.flatnonzero(rng.random(n) < _P_DUPLICATE)
     dup = dup[~_ambiguous(ts[dup], time_zone)]
-    rows = np.concatenate([np.arange(n, dtype=np.int64), dup])
+    rows = np.concatenate([np.arange(n, dtype=np.int32), dup.astype(np.int32)])
     keys = np.concatenate([key, key[dup] + 0.25])
+    del key
     return rows[np.argsort(keys, kind="stable")]
 
 
@@ -289,27 +305,29 @@ def make_events(
 ) -> pl.DataFrame:
     """Simulate the status log of every worked shift and return it in file order."""
     shift, ts, status, reason = _simulate(shifts, org, rng)
-    agent = shifts.agent[shift]
+    agent = shifts.agent.astype(np.int32)[shift]
+    # Agent-stream order: by agent, then time (an agent's shifts never overlap).
     stream = np.lexsort((ts, agent))
-    shift, ts, status, reason, agent = (
-        shift[stream],
-        ts[stream],
-        status[stream],
-        reason[stream],
-        agent[stream],
-    )
-    rows = _file_order(agent, ts, shift, time_zone, rng)
+    shift, ts, agent = shift[stream], ts[stream], agent[stream]
+    rows = _file_order(agent, ts, shift, time_zone=time_zone, rng=rng)
+    rows_stream = stream[rows].astype(np.int32)
+    del stream
 
+    # Build one column at a time and drop each numpy array once used: 10 M rows are large.
+    ts_ms = ts[rows]
+    del ts
+    ts_ms *= 1000
+    columns = {"ts_utc": pl.Series(ts_ms).cast(pl.Datetime("ms", "UTC"))}
+    del ts_ms
+    agent_rows = agent[rows]
+    del agent
+    columns["agent_id"] = pl.Series(org.agent_id, dtype=pl.String).gather(agent_rows)
+    columns["agent_name"] = pl.Series(org.agent_name, dtype=pl.String).gather(agent_rows)
+    del agent_rows
     team_names = pl.Series([t.name for t in org.teams], dtype=pl.String)
-    return pl.DataFrame(
-        {
-            "ts_utc": pl.Series(ts[rows] * 1000).cast(pl.Datetime("ms", "UTC")),
-            "agent_id": pl.Series(org.agent_id, dtype=pl.String).gather(agent[rows]),
-            "agent_name": pl.Series(org.agent_name, dtype=pl.String).gather(agent[rows]),
-            "team": team_names.gather(shifts.team[shift[rows]]),
-            "status": pl.Series(STATUSES, dtype=pl.String).gather(status[rows]),
-            "reason": pl.Series([None, *REASONS], dtype=pl.String).gather(
-                reason[rows].astype(np.int64) + 1
-            ),
-        }
-    )
+    columns["team"] = team_names.gather(shifts.team[shift[rows]])
+    del shift
+    columns["status"] = pl.Series(STATUSES, dtype=pl.String).gather(status[rows_stream])
+    reason_code = reason[rows_stream].astype(np.int64) + 1
+    columns["reason"] = pl.Series([None, *REASONS], dtype=pl.String).gather(reason_code)
+    return pl.DataFrame(columns)

@@ -96,10 +96,22 @@ def _place(
     return np.where(present, start, 0), np.where(present, duration, 0)
 
 
-def make_schedule(
-    org: Organisation, start: dt.date, weeks: int, time_zone: str, rng: np.random.Generator
-) -> tuple[pl.DataFrame, Shifts]:
-    """Draw the shifts and activities of every agent in the period."""
+@dataclass(frozen=True)
+class _Plan:
+    """One element per planned shift (worked or ``TIME_OFF``), ordered by agent, then day."""
+
+    agent: Int
+    day: Int
+    """Local date [days since 1970-01-01]."""
+    team: Int
+    template: Int
+    hour: Int
+    """Local start hour."""
+    time_off: npt.NDArray[np.bool_]
+
+
+def _plan_shifts(org: Organisation, start: dt.date, weeks: int, rng: np.random.Generator) -> _Plan:
+    """Choose who works which day, from what hour, and which shifts are time off."""
     n_agents = len(org.agent_id)
     n_days = 7 * weeks
     days = (start - _EPOCH).days + np.arange(n_days, dtype=np.int64)
@@ -121,6 +133,7 @@ def make_schedule(
     night_works = (days[None, :] + 2 * org.night_rank[:, None]) % 7 >= 2
     works = np.where(pattern == 2, night_works, works)
 
+    # Start hours: one per agent and week, with a tenth of the days deviating.
     week_day_hour = rng.choice(_DAY_HOURS, size=(n_agents, weeks), p=_DAY_HOUR_P)
     week_chat_hour = rng.choice(_CHAT_HOURS, size=(n_agents, weeks), p=_CHAT_HOUR_P)
     deviates = rng.random((n_agents, n_days)) < 0.1
@@ -129,59 +142,56 @@ def make_schedule(
     holiday_week = rng.random((n_agents, weeks)) < 0.03
     day_off = rng.random((n_agents, n_days)) < 0.025
 
-    agent, day_index = np.nonzero(works)
-    agent = agent.astype(np.int64)
-    n = agent.size
-    pat = pattern[agent, day_index]
-    wk = week_of_day[day_index]
-    saturday = (pat == 1) & (weekday[day_index] == 5)
+    agent, d = np.nonzero(works)
+    wk = week_of_day[d]
+    pat = pattern[agent, d]
+    saturday = (pat == 1) & (weekday[d] == 5)
     half = org.contract_pct[agent] == 50
-    template = np.select([pat == 2, saturday, half], [_NIGHT, _SATURDAY, _HALF], _FULL)
-    hour = np.select(
-        [pat == 2, saturday, pat == 1],
-        [
-            np.zeros(n, dtype=np.int64),
-            np.full(n, 10),
-            np.where(
-                deviates[agent, day_index],
-                other_chat_hour[agent, day_index],
-                week_chat_hour[agent, wk],
-            ),
-        ],
-        np.where(
-            deviates[agent, day_index], other_day_hour[agent, day_index], week_day_hour[agent, wk]
-        ),
+    day_hour = np.where(deviates[agent, d], other_day_hour[agent, d], week_day_hour[agent, wk])
+    chat_hour = np.where(deviates[agent, d], other_chat_hour[agent, d], week_chat_hour[agent, wk])
+    return _Plan(
+        agent=agent.astype(np.int64),
+        day=days[d],
+        team=team_day[agent, d].astype(np.int64),
+        template=np.select([pat == 2, saturday, half], [_NIGHT, _SATURDAY, _HALF], _FULL),
+        hour=np.select([pat == 2, saturday, pat == 1], [0, 10, chat_hour], day_hour),
+        time_off=holiday_week[agent, wk] | day_off[agent, d],
     )
+
+
+def _pause_slots(plan: _Plan, org: Organisation, rng: np.random.Generator) -> tuple[Int, Int, Int]:
+    """Return start, length [min from shift start] and activity of five pause slots per shift.
+
+    The slots are, in time order: break, meeting, lunch, training or off-queue work, break.
+    An absent slot has length 0 and sits at the end of the slot before it.
+    """
+    template = plan.template
+    n = template.size
     length = _LENGTH_MIN[template]
-    time_off = holiday_week[agent, wk] | day_off[agent, day_index]
-    team = team_day[agent, day_index]
-    skill = np.array([t.skill for t in org.teams])[team]
-    p_meeting = np.where(team == 1, 0.3, 0.12)
+    skill = np.array([t.skill for t in org.teams])[plan.team]
+    p_meeting = np.where(plan.team == 1, 0.3, 0.12)
     p_training = 0.04
     p_off_queue = np.where(skill == "faktura", 0.35, 0.1)
 
     u = rng.random((n, 9))
     full = template == _FULL
+    night = template == _NIGHT
     b1 = np.select(
-        [full, template == _HALF, template == _NIGHT],
+        [full, template == _HALF, night],
         [90 + 15 * np.floor(u[:, 0] * 4), 105 + 15 * np.floor(u[:, 0] * 2), np.full(n, 90)],
         105,
     ).astype(np.int64)
     meal = np.select(
-        [full, template == _NIGHT, template == _SATURDAY],
+        [full, night, template == _SATURDAY],
         [210 + 15 * np.floor(u[:, 1] * 4), np.full(n, 210), np.full(n, 225)],
         0,
     ).astype(np.int64)
     meal_dur = np.where(template == _HALF, 0, 30)
-    b2 = np.select(
-        [full, template == _NIGHT], [360 + 15 * np.floor(u[:, 2] * 3), np.full(n, 300)], 0
-    ).astype(np.int64)
-    b2_dur = np.where(full | (template == _NIGHT), 15, 0)
+    b2 = np.select([full, night], [360 + 15 * np.floor(u[:, 2] * 3), np.full(n, 300)], 0)
+    b2_dur = np.where(full | night, 15, 0)
 
     meeting_dur = np.where(
-        (u[:, 3] < p_meeting) & ((template == _FULL) | (template == _HALF)),
-        np.where(u[:, 4] < 0.6, 30, 60),
-        0,
+        (u[:, 3] < p_meeting) & (full | (template == _HALF)), np.where(u[:, 4] < 0.6, 30, 60), 0
     )
     x1, x1_dur = _place(b1 + 15, np.where(full, meal, length), meeting_dur, u[:, 5])
     training = u[:, 6] < p_training
@@ -193,10 +203,9 @@ def make_schedule(
         np.array([60, 90, 120])[pick],
         np.where(full & off_queue, np.array([30, 45, 60])[pick], 0),
     )
-    x2, x2_dur = _place(meal + 30, b2, x2_dur, u[:, 8])
+    x2, x2_dur = _place(meal + 30, b2.astype(np.int64), x2_dur, u[:, 8])
 
-    # Five pause slots in time order; an absent slot (duration 0) sits at the previous end.
-    slot_start = np.stack([b1, x1, meal, x2, b2], axis=1)
+    slot_start = np.stack([b1, x1, meal, x2, b2], axis=1).astype(np.int64)
     slot_dur = np.stack([np.full(n, 15), x1_dur, meal_dur, x2_dur, b2_dur], axis=1)
     slot_act = np.stack(
         [np.full(n, _BREAK), np.full(n, _MEETING), np.full(n, _MEAL), x2_act, np.full(n, _BREAK)],
@@ -206,18 +215,29 @@ def make_schedule(
         slot_start[:, j] = np.where(
             slot_dur[:, j] > 0, slot_start[:, j], slot_start[:, j - 1] + slot_dur[:, j - 1]
         )
-    slot_end = slot_start + slot_dur
+    return slot_start, slot_dur.astype(np.int64), slot_act.astype(np.int64)
+
+
+def _segments(
+    slots: tuple[Int, Int, Int], length: Int, time_off: npt.NDArray[np.bool_]
+) -> tuple[Int, Int, Int, Int]:
+    """Tile each shift: open time around the pause slots, merged; return flat segments.
+
+    Returns shift index, start and end [min from shift start] and activity code per segment.
+    """
+    slot_start, slot_dur, slot_act = slots
+    n = length.size
     bounds = np.empty((n, 12), dtype=np.int64)
     bounds[:, 0] = 0
     bounds[:, 1:11:2] = slot_start
-    bounds[:, 2:11:2] = slot_end
+    bounds[:, 2:11:2] = slot_start + slot_dur
     bounds[:, 11] = length
     acts = np.full((n, 11), _OPEN, dtype=np.int64)
     acts[:, 1::2] = slot_act
     acts[time_off] = _TIME_OFF
 
     # Flatten, drop empty segments and merge neighbours with the same activity.
-    seg_shift = np.repeat(np.arange(n), 11)
+    seg_shift = np.repeat(np.arange(n, dtype=np.int64), 11)
     seg_start = bounds[:, :-1].ravel()
     seg_end = bounds[:, 1:].ravel()
     seg_act = acts.ravel()
@@ -228,41 +248,55 @@ def make_schedule(
         seg_end[keep],
         seg_act[keep],
     )
-    new_run = np.ones(seg_shift.size, dtype=bool)
+    new_run = np.ones(seg_shift.size, dtype=np.bool_)
     new_run[1:] = (seg_act[1:] != seg_act[:-1]) | (seg_shift[1:] != seg_shift[:-1])
     first = np.flatnonzero(new_run)
     last = np.append(first[1:], seg_shift.size) - 1
-    seg_shift, seg_start, seg_act = seg_shift[first], seg_start[first], seg_act[first]
-    seg_end = seg_end[last]
+    return seg_shift[first], seg_start[first], seg_end[last], seg_act[first]
 
-    shift_local = days[day_index] * _DAY_S + hour * 3600
+
+def make_schedule(
+    org: Organisation, start: dt.date, weeks: int, time_zone: str, rng: np.random.Generator
+) -> tuple[pl.DataFrame, Shifts]:
+    """Draw the shifts and activities of every agent in the period."""
+    plan = _plan_shifts(org, start, weeks, rng)
+    length = _LENGTH_MIN[plan.template]
+    seg_shift, seg_start, seg_end, seg_act = _segments(
+        _pause_slots(plan, org, rng), length, plan.time_off
+    )
+    shift_local = plan.day * _DAY_S + plan.hour * 3600
     local_start = shift_local[seg_shift] + seg_start * 60
     local_end = shift_local[seg_shift] + seg_end * 60
 
     schedule = _schedule_frame(
-        org, agent, days[day_index], seg_shift, local_start, local_end, seg_act
+        org,
+        plan,
+        seg_shift=seg_shift,
+        local_start=local_start,
+        local_end=local_end,
+        seg_act=seg_act,
     )
 
-    worked = ~time_off
+    worked = ~plan.time_off
     worked_index = np.cumsum(worked) - 1
     is_pause = np.isin(seg_act, PAUSE_ACTIVITIES) & worked[seg_shift]
     shifts = Shifts(
-        agent=agent[worked],
-        team=team[worked].astype(np.int64),
+        agent=plan.agent[worked],
+        team=plan.team[worked],
         start_utc=localise(shift_local[worked], time_zone),
         end_utc=localise(shift_local[worked] + length[worked] * 60, time_zone),
         pause_shift=worked_index[seg_shift[is_pause]].astype(np.int64),
         pause_start_utc=localise(local_start[is_pause], time_zone),
         pause_end_utc=localise(local_end[is_pause], time_zone),
-        pause_activity=seg_act[is_pause].astype(np.int64),
+        pause_activity=seg_act[is_pause],
     )
     return schedule, shifts
 
 
 def _schedule_frame(
     org: Organisation,
-    agent: Int,
-    shift_day: Int,
+    plan: _Plan,
+    *,
     seg_shift: Int,
     local_start: Int,
     local_end: Int,
@@ -271,14 +305,14 @@ def _schedule_frame(
     ids = pl.Series("agent_id", org.agent_id, dtype=pl.String)
     shift_ids = pl.DataFrame(
         {
-            "agent_id": ids.gather(agent),
-            "day": pl.Series(shift_day.astype(np.int32)).cast(pl.Date),
+            "agent_id": ids.gather(plan.agent),
+            "day": pl.Series(plan.day.astype(np.int32)).cast(pl.Date),
         }
     ).select(pl.concat_str("agent_id", pl.lit("-"), pl.col("day").dt.strftime("%Y%m%d")))
     activity = pl.Series("activity", ACTIVITIES, dtype=pl.String)
     return pl.DataFrame(
         {
-            "agent_id": ids.gather(agent[seg_shift]),
+            "agent_id": ids.gather(plan.agent[seg_shift]),
             "shift_id": shift_ids.to_series().gather(seg_shift).alias("shift_id"),
             "start": pl.Series(local_start * 1000).cast(pl.Datetime("ms")),
             "end": pl.Series(local_end * 1000).cast(pl.Datetime("ms")),
