@@ -126,17 +126,27 @@ def resolve_ambiguous(
     exact neighbours, non-decreasing. A time is settled when every valid split puts it on the
     same side; otherwise it stays null (quarantined as ambiguous).
 
-    Only the neighbours are found over the whole frame (one window per agent); the run-level
-    work is done on the ambiguous rows alone, which are a handful per DST night.
+    Only the rows of agents with an ambiguous time take part (a few per DST night), and the
+    run-level work is done on their ambiguous rows alone. Row order is not kept.
     """
     early, late, kind = pl.col(f"{prefix}_early"), pl.col(f"{prefix}_late"), f"{prefix}_kind"
     is_amb = (pl.col(kind) == AMBIGUOUS) & usable
     exact_ts = pl.when((pl.col(kind) == EXACT) & usable).then(early)
-    with_neighbours = frame.sort(agent, order).with_columns(
-        _amb=is_amb,
-        _run=exact_ts.is_not_null().cum_sum().over(agent),
-        _prev=exact_ts.forward_fill().shift(1).over(agent),
-        _next=exact_ts.backward_fill().shift(-1).over(agent),
+    marked = frame.with_columns(is_amb.alias("_amb")).with_columns(
+        pl.col("_amb").any().over(agent).alias("_affected")
+    )
+    untouched = marked.filter(~pl.col("_affected")).with_columns(
+        exact_ts.alias(prefix), pl.lit(value=False).alias(f"{prefix}_resolved")
+    )
+    # File order is ``order``: the windows below follow it within each agent.
+    with_neighbours = (
+        marked.filter(pl.col("_affected"))
+        .sort(agent, order)
+        .with_columns(
+            _run=exact_ts.is_not_null().cum_sum().over(agent),
+            _prev=exact_ts.forward_fill().shift(1).over(agent),
+            _next=exact_ts.backward_fill().shift(-1).over(agent),
+        )
     )
     exact_rows = with_neighbours.filter(~pl.col("_amb")).with_columns(
         exact_ts.alias(prefix), pl.lit(value=False).alias(f"{prefix}_resolved")
@@ -180,4 +190,6 @@ def resolve_ambiguous(
         pl.col(prefix).is_not_null().alias(f"{prefix}_resolved")
     )
     columns = [*frame.collect_schema().names(), prefix, f"{prefix}_resolved"]
-    return pl.concat([exact_rows.select(columns), amb_rows.select(columns)])
+    return pl.concat(
+        [untouched.select(columns), exact_rows.select(columns), amb_rows.select(columns)]
+    )

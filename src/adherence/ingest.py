@@ -15,7 +15,7 @@ Readers in :mod:`adherence.io` return a :class:`LazyIngest` (``scan_*``) or an :
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,8 +31,8 @@ from adherence._timeparse import (
 )
 from adherence.errors import AdherenceError, ParseError
 from adherence.io._table import RawTable
-from adherence.mapping import StatusMapping, tidy_status_expr
-from adherence.pseudonym import Pseudonymiser
+from adherence.mapping import StatusMapping
+from adherence.pseudonym import Pseudonymiser, pseudonym_order
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import UTC_MS, CanonicalModel, Quarantine, StatusEvent, validate
 from adherence.states import State
@@ -154,20 +154,59 @@ class Ingest:
 class LazyIngest:
     """A source opened lazily; nothing is read until :meth:`collect`.
 
-    Attributes
-    ----------
-    valid, quarantine
-        Lazy frames of the valid rows and of the quarantine.
+    ``valid`` and ``quarantine`` are lazy frames to compose with further lazy work.
+    :meth:`collect` reads and parses the source once, classifies every row of that
+    materialised frame, and derives the valid rows, the quarantine and every count of the
+    report from the classified frame.
     """
 
-    valid: pl.LazyFrame
-    quarantine: pl.LazyFrame
     source: str
     kind: Kind
     model: type[CanonicalModel]
+    _parsed: pl.LazyFrame
+    _classify: Callable[[pl.LazyFrame], pl.LazyFrame]
     _rows_in: pl.LazyFrame
-    _repairs: pl.LazyFrame
-    _unmapped: pl.LazyFrame
+    _valid_columns: Sequence[pl.Expr]
+    _sort_by: Sequence[str | pl.Expr]
+    _checks: Sequence[Check]
+    _repairs: Mapping[str, pl.Expr]
+    _unmapped: pl.Expr | None = None
+    _finish: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+
+    @property
+    def valid(self) -> pl.LazyFrame:
+        """The valid rows as the canonical table, sorted by its keys."""
+        return self._valid_from(self._classify(self._parsed))
+
+    @property
+    def quarantine(self) -> pl.LazyFrame:
+        """One row per unusable input row, sorted by ``row``."""
+        return self._quarantine_from(self._classify(self._parsed))
+
+    def _valid_from(self, classified: pl.LazyFrame) -> pl.LazyFrame:
+        good = classified.filter(pl.col("_reason").is_null()).select(self._valid_columns)
+        valid = good.sort(self._sort_by)
+        return valid if self._finish is None else self._finish(valid)
+
+    def _quarantine_from(self, classified: pl.LazyFrame) -> pl.LazyFrame:
+        # Which column and value to report is worked out for quarantined rows only.
+        column: pl.Expr = pl.lit(None, dtype=pl.String)
+        value: pl.Expr = pl.lit(None, dtype=pl.String)
+        for check in reversed(self._checks):
+            shown = pl.lit(None, dtype=pl.String) if check.value is None else check.value
+            column = pl.when(check.failed).then(pl.lit(check.column)).otherwise(column)
+            value = pl.when(check.failed).then(shown.cast(pl.String)).otherwise(value)
+        return (
+            classified.filter(pl.col("_reason").is_not_null())
+            .select(
+                pl.col("row"),
+                column.alias("column"),
+                pl.col("_reason").alias("reason"),
+                value.alias("value"),
+                pl.lit(self.source).alias("source"),
+            )
+            .sort("row")
+        )
 
     def collect(self) -> Ingest:
         """Read the source once and return the eager :class:`Ingest`.
@@ -177,10 +216,9 @@ class LazyIngest:
         ParseError
             If the source cannot be read at all (bad rows are quarantined, not raised).
         """
-        agents = self.valid.select(pl.col("agent_id").n_unique().alias("n"))
-        plans = [self.valid, self.quarantine, self._rows_in, self._repairs, self._unmapped, agents]
         try:
-            valid, quarantine, rows_in, repairs, unmapped, n_agents = pl.collect_all(plans)
+            parsed, rows_in = pl.collect_all([self._parsed, self._rows_in])
+            classified = self._classify(parsed.lazy()).collect()
         except pl.exceptions.PolarsError as err:
             raise ParseError(
                 f"{self.source}: cannot be read as a {self.kind} table "
@@ -188,6 +226,25 @@ class LazyIngest:
                 hint="check the delimiter, quoting and encoding; pass separator=/encoding= "
                 "to override what was detected",
             ) from err
+        in_memory = classified.lazy()
+        good = in_memory.filter(pl.col("_reason").is_null())
+        counted = dict(self._repairs)
+        no_status = pl.LazyFrame(schema={"status": pl.String, "len": pl.UInt32})
+        unmapped_plan = no_status
+        if self._unmapped is not None:
+            counted[RepairKind.UNMAPPED_STATUS.value] = self._unmapped
+            unmapped_plan = good.filter(self._unmapped).group_by("status").len().sort("status")
+        valid, quarantine, repairs, unmapped_statuses = pl.collect_all(
+            [
+                self._valid_from(in_memory),
+                self._quarantine_from(in_memory),
+                good.select(
+                    pl.lit(0).alias("_none"),
+                    *[e.sum().cast(pl.Int64).alias(k) for k, e in counted.items()],
+                ),
+                unmapped_plan,
+            ]
+        )
         validate(valid, self.model)
         validate(quarantine, Quarantine)
         reasons = quarantine.group_by("reason").len().sort("reason")
@@ -201,8 +258,10 @@ class LazyIngest:
             repairs={
                 k: int(v) for k, v in repairs.row(0, named=True).items() if k != "_none" and v
             },
-            unmapped_statuses=dict(zip(unmapped["status"], unmapped["len"], strict=True)),
-            agents=int(n_agents.item()),
+            unmapped_statuses=dict(
+                zip(unmapped_statuses["status"], unmapped_statuses["len"], strict=True)
+            ),
+            agents=valid["agent_id"].n_unique(),
         )
         return Ingest(valid, quarantine, report)
 
@@ -237,54 +296,41 @@ def split_rows(
     kind: Kind,
     model: type[CanonicalModel],
     valid_columns: Sequence[pl.Expr],
-    sort_by: Sequence[str],
+    sort_by: Sequence[str | pl.Expr],
     repairs: Mapping[RepairKind, pl.Expr] | None = None,
     unmapped: pl.Expr | None = None,
+    finish: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
+    prepare: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
 ) -> LazyIngest:
-    """Split ``frame`` into valid rows and quarantine by ``checks``; build the lazy result.
+    """Classify every row of ``frame`` by ``checks`` and build the lazy result.
 
-    ``repairs`` are boolean expressions over the valid rows, counted; ``unmapped`` marks valid
-    rows whose raw ``status`` the mapping did not know.
+    ``prepare`` runs on the parsed frame before the checks (at :meth:`LazyIngest.collect`,
+    on the materialised parse); ``repairs`` are boolean expressions over the valid rows,
+    counted; ``unmapped`` marks valid rows whose raw ``status`` the mapping did not know;
+    ``finish`` completes the sorted valid table (e.g. naming shifts).
     """
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
-    column: pl.Expr = pl.lit(None, dtype=pl.String)
-    value: pl.Expr = pl.lit(None, dtype=pl.String)
     for check in reversed(checks):
         reason = pl.when(check.failed).then(pl.lit(check.reason.value)).otherwise(reason)
-        column = pl.when(check.failed).then(pl.lit(check.column)).otherwise(column)
-        shown = pl.lit(None, dtype=pl.String) if check.value is None else check.value
-        value = pl.when(check.failed).then(shown.cast(pl.String)).otherwise(value)
-    classified = frame.with_columns(
-        reason.alias("_reason"), column.alias("_column"), value.alias("_value")
-    )
-    good = classified.filter(pl.col("_reason").is_null())
-    quarantine = classified.filter(pl.col("_reason").is_not_null()).select(
-        pl.col("row"),
-        pl.col("_column").alias("column"),
-        pl.col("_reason").alias("reason"),
-        pl.col("_value").alias("value"),
-        pl.lit(raw.name).alias("source"),
-    )
-    counted = {kind_.value: expr for kind_, expr in (repairs or {}).items()}
-    if unmapped is not None:
-        counted[RepairKind.UNMAPPED_STATUS.value] = unmapped
-    repair_counts = good.select(
-        pl.lit(0).alias("_none"), *[e.sum().cast(pl.Int64).alias(k) for k, e in counted.items()]
-    )
-    unmapped_counts = (
-        good.filter(unmapped).group_by("status").len().sort("status")
-        if unmapped is not None
-        else pl.LazyFrame(schema={"status": pl.String, "len": pl.UInt32})
-    )
+
+    def classify(parsed: pl.LazyFrame) -> pl.LazyFrame:
+        return (parsed if prepare is None else prepare(parsed)).with_columns(
+            reason.alias("_reason")
+        )
+
     return LazyIngest(
-        valid=good.select(valid_columns).sort(sort_by),
-        quarantine=quarantine.sort("row"),
         source=raw.name,
         kind=kind,
         model=model,
+        _parsed=frame,
+        _classify=classify,
         _rows_in=raw.frame.select(pl.len()),
-        _repairs=repair_counts,
-        _unmapped=unmapped_counts,
+        _valid_columns=valid_columns,
+        _sort_by=sort_by,
+        _checks=checks,
+        _repairs={k.value: e for k, e in (repairs or {}).items()},
+        _unmapped=unmapped,
+        _finish=finish,
     )
 
 
@@ -320,19 +366,22 @@ def ingest_events(
     frame = raw.frame
     if "reason" not in raw.dtypes:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
-    frame = frame.with_columns(
-        pseudonymiser.expr("agent_id"),
-        tidy_status_expr(pl.col("status").cast(pl.String)),
-        text_column("reason"),
-    )
+    frame = frame.with_columns(pseudonymiser.expr("agent_id"), text_column("reason"))
     frame = parse_instants(
         frame, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
     )
-    base_checks = [*time_checks("timestamp", "_ts"), _missing("agent_id"), _missing("status")]
+    no_status = Check("status", QuarantineReason.MISSING_VALUE, text_column("status").is_null())
+    base_checks = [*time_checks("timestamp", "_ts"), _missing("agent_id"), no_status]
     usable = pl.lit(value=True)
     for check in base_checks:
         usable = usable & ~check.failed
-    frame = resolve_ambiguous(frame, agent="agent_id", order="row", prefix="_ts", usable=usable)
+
+    def prepare(parsed: pl.LazyFrame) -> pl.LazyFrame:
+        settled = resolve_ambiguous(
+            parsed, agent="agent_id", order="row", prefix="_ts", usable=usable
+        )
+        return mapping.annotate(settled)
+
     checks = [
         *base_checks,
         Check(
@@ -342,9 +391,6 @@ def ingest_events(
             pl.col("timestamp").cast(pl.String),
         ),
     ]
-    frame = frame.with_columns(
-        mapping.state_expr(pl.col("status"), pl.col("reason")).alias("state")
-    )
     valid_columns = [
         pl.col("agent_id"),
         pl.col("_ts").alias("ts"),
@@ -361,9 +407,10 @@ def ingest_events(
         kind="iws",
         model=StatusEvent,
         valid_columns=valid_columns,
-        sort_by=["agent_id", "ts", "seq"],
+        sort_by=[pseudonym_order(), "ts", "seq"],
         repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_ts_resolved")},
         unmapped=pl.col("state") == State.UNMAPPED.value,
+        prepare=prepare,
     )
 
 

@@ -56,7 +56,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import overload
@@ -127,15 +127,28 @@ class Intervals:
 
 @dataclass(frozen=True)
 class LazyIntervals:
-    """The lazy plan of :class:`Intervals`; :meth:`collect` runs it once."""
+    """The lazy plan of :class:`Intervals`.
 
-    intervals: pl.LazyFrame
-    _repairs: pl.LazyFrame
+    ``intervals`` is a lazy frame to compose with further lazy work; :meth:`collect` prepares
+    the input once (validated, sorted, flagged) and derives the intervals and every repair
+    count from that one materialised frame.
+    """
+
+    _prepared: pl.LazyFrame
+    _build: Callable[[pl.LazyFrame], pl.LazyFrame]
+    _count: Callable[[pl.LazyFrame, pl.LazyFrame], pl.LazyFrame]
+
+    @property
+    def intervals(self) -> pl.LazyFrame:
+        """The state intervals, sorted by agent and start."""
+        return self._build(self._prepared).select(_COLUMNS)
 
     def collect(self) -> Intervals:
         """Run the plan and return validated intervals with the repair counts."""
-        intervals, repairs = pl.collect_all([self.intervals, self._repairs])
-        validate(intervals, StateInterval)
+        prepared = self._prepared.collect().lazy()
+        built = self._build(prepared).collect()
+        repairs = self._count(prepared, built.lazy()).collect()
+        intervals = validate(built.select(_COLUMNS), StateInterval)
         return Intervals(intervals, RepairReport(repairs.row(0, named=True)))
 
 
@@ -199,88 +212,128 @@ def from_events(
     Intervals | LazyIntervals
         Eager for a ``DataFrame``, lazy for a ``LazyFrame``.
     """
-    lazy = _checked(events, StatusEvent)
-    stamped = lazy.with_columns(_as_of_expr(as_of, "ts").alias("_as_of"))
-    in_file_order = stamped.sort(_AGENT, "seq")
-    out_of_order = (pl.col("ts") < pl.col("ts").shift(1).over(_AGENT)).sum()
-    heartbeat = pl.col("state").is_null()
-    observed = stamped.filter(~heartbeat)
-    distinct_events = pl.struct(_AGENT, "ts", "status", "reason").n_unique()
-    distinct_instants = pl.struct(_AGENT, "ts").n_unique()
-    ordered = observed.sort(_AGENT, "ts", "seq")
-    # Keep the last row (by seq) at each (agent, instant).
-    last_at_instant = (
-        (pl.col(_AGENT) != pl.col(_AGENT).shift(-1)) | (pl.col("ts") != pl.col("ts").shift(-1))
-    ).fill_null(value=True)
-    kept = ordered.filter(last_at_instant)
-    changes = _change_points(kept)
-    # An interval ends at the agent's next change; clipped at as_of, where it stays open
-    # unless that next change is exactly at as_of.
-    next_change = pl.col("_next")
-    built = (
-        changes.with_columns(pl.col("ts").shift(-1).over(_AGENT).alias("_next"))
-        .filter(pl.col("ts") < pl.col("_as_of"))
-        .select(
-            pl.col(_AGENT),
-            pl.col("ts").alias("start"),
-            pl.min_horizontal(next_change, "_as_of").alias("end"),
-            pl.col("state"),
-            pl.col("status"),
-            pl.col("reason"),
-            (next_change.is_null() | (next_change > pl.col("_as_of"))).alias("open"),
-            pl.lit(value=False).alias("inferred"),
+    checked = _checked(events, StatusEvent)
+    shifts = None if schedule is None else _shift_windows(_checked(schedule, ScheduledActivity))
+    keys = [_AGENT, "ts", "seq"]
+    ordered = checked if _is_sorted(events, keys) else checked.sort(keys)
+    same_agent_next = pl.col(_AGENT) == pl.col(_AGENT).shift(-1)
+    same_instant_next = same_agent_next & (pl.col("ts") == pl.col("ts").shift(-1))
+    same_instant_prev = (pl.col(_AGENT) == pl.col(_AGENT).shift(1)) & (
+        pl.col("ts") == pl.col("ts").shift(1)
+    )
+    shares_instant = (same_instant_next | same_instant_prev).fill_null(value=False)
+    # In (agent, ts, seq) order a row came out of order in the file when a later row of the
+    # agent (a later ts) has a smaller seq, i.e. stood before it in the file.
+    later_min_seq = pl.col("seq").cum_min(reverse=True).shift(-1).over(_AGENT)
+    prepared = ordered.with_columns(
+        _as_of_expr(as_of, "ts").alias("_as_of"),
+        (pl.col("seq") > later_min_seq).fill_null(value=False).alias("_late_in_file"),
+        pl.col("state").is_null().alias("_heartbeat"),
+    )
+
+    def build(prepared: pl.LazyFrame) -> pl.LazyFrame:
+        observed = prepared.filter(~pl.col("_heartbeat"))
+        # The last row (by seq) at each (agent, instant) wins.
+        kept = observed.filter(~same_instant_next.fill_null(value=False))
+        changes = kept.filter(_starts_interval())
+        # An interval ends at the agent's next change; clipped at as_of, where it stays open
+        # unless that next change is exactly at as_of.
+        next_change = pl.when(same_agent_next).then(pl.col("ts").shift(-1))
+        built = (
+            changes.with_columns(next_change.alias("_next"))
+            .filter(pl.col("ts") < pl.col("_as_of"))
+            .select(
+                pl.col(_AGENT),
+                pl.col("ts").alias("start"),
+                pl.min_horizontal("_next", "_as_of").alias("end"),
+                pl.col("state"),
+                pl.col("status"),
+                pl.col("reason"),
+                (pl.col("_next").is_null() | (pl.col("_next") > pl.col("_as_of"))).alias("open"),
+                pl.lit(value=False).alias("inferred"),
+            )
         )
-    )
-    if schedule is not None:
-        built = _infer_offline(built, _checked(schedule, ScheduledActivity), auto_logoff_after)
-    intervals = built.select(_COLUMNS).sort(_AGENT, "start")
-    repairs = pl.concat(
-        [
-            in_file_order.select(out_of_order.alias(RepairKind.OUT_OF_ORDER.value)),
-            stamped.select(heartbeat.sum().alias(RepairKind.HEARTBEAT.value)),
-            observed.select(
-                (pl.len() - distinct_events).alias(RepairKind.DUPLICATE.value),
-                (distinct_events - distinct_instants).alias(RepairKind.SAME_INSTANT_CONFLICT.value),
-                (pl.col("ts") > pl.col("_as_of")).sum().alias(RepairKind.AFTER_AS_OF.value),
-            ),
-            changes.select((pl.len()).alias("_changes")),
-            kept.select(pl.len().alias("_kept")),
-            intervals.select(
-                pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
-                pl.col("inferred").sum().alias(RepairKind.INFERRED_OFFLINE.value),
-            ),
-        ],
-        how="horizontal",
-    ).select(
-        pl.all().exclude("_changes", "_kept").cast(pl.Int64),
-        (pl.col("_kept") - pl.col("_changes")).cast(pl.Int64).alias(RepairKind.MERGED.value),
-    )
-    result = LazyIntervals(intervals, repairs)
+        if shifts is None:
+            return built  # already in (agent, start) order
+        return _infer_offline(built, shifts, auto_logoff_after).sort(_AGENT, "start")
+
+    def count(prepared: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
+        observed = prepared.filter(~pl.col("_heartbeat"))
+        kept = observed.filter(~same_instant_next.fill_null(value=False))
+        # Only rows that share an instant with another row can be duplicates or conflicts.
+        crowded = observed.filter(shares_instant)
+        distinct_events = pl.struct(_AGENT, "ts", "status", "reason").n_unique()
+        distinct_instants = pl.struct(_AGENT, "ts").n_unique()
+        return pl.concat(
+            [
+                prepared.select(
+                    pl.col("_late_in_file").sum().alias(RepairKind.OUT_OF_ORDER.value),
+                    pl.col("_heartbeat").sum().alias(RepairKind.HEARTBEAT.value),
+                    (pl.col("ts") > pl.col("_as_of")).sum().alias(RepairKind.AFTER_AS_OF.value),
+                ),
+                crowded.select(
+                    (pl.len() - distinct_events).alias(RepairKind.DUPLICATE.value),
+                    (distinct_events - distinct_instants).alias(
+                        RepairKind.SAME_INSTANT_CONFLICT.value
+                    ),
+                ),
+                kept.select((pl.len() - _starts_interval().sum()).alias(RepairKind.MERGED.value)),
+                intervals.select(
+                    pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
+                    pl.col("inferred").sum().alias(RepairKind.INFERRED_OFFLINE.value),
+                ),
+            ],
+            how="horizontal",
+        ).select(pl.all().cast(pl.Int64))
+
+    result = LazyIntervals(prepared, build, count)
     return result if isinstance(events, pl.LazyFrame) else result.collect()
 
 
-def _change_points(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Keep the rows whose (state, reason) differs from the agent's row before.
+def _starts_interval() -> pl.Expr:
+    """True where a row's (state, reason) differs from the agent's row before.
 
-    ``rows`` are sorted by agent and time; the rows kept are where intervals start.
+    Rows are sorted by agent and time: these are the rows where intervals start. Plain
+    shifts with an explicit agent boundary, no window.
     """
-    changed = (
-        (pl.col("state") != pl.col("state").shift(1))
-        | (pl.col("reason").ne_missing(pl.col("reason").shift(1)))
-    ).over(_AGENT)
-    return rows.filter(changed.fill_null(value=True))
+    return (
+        (pl.col(_AGENT) != pl.col(_AGENT).shift(1))
+        | (pl.col("state") != pl.col("state").shift(1))
+        | pl.col("reason").ne_missing(pl.col("reason").shift(1))
+    ).fill_null(value=True)
 
 
-def _infer_offline(
-    intervals: pl.LazyFrame, schedule: pl.LazyFrame, auto_logoff_after: timedelta
-) -> pl.LazyFrame:
-    """Split intervals that run more than ``auto_logoff_after`` past their shift's end."""
-    shifts = (
+def _is_sorted(data: pl.DataFrame | pl.LazyFrame, keys: list[str]) -> bool:
+    """Whether an eager frame is already in ``keys`` order, as ingest output is.
+
+    One cheap pass saves a sort on string keys; a lazy frame is never assumed sorted.
+    """
+    if not isinstance(data, pl.DataFrame):
+        return False
+    if data.height < 2:
+        return True
+    later = pl.lit(value=False)
+    for key in reversed(keys):
+        later = (pl.col(key) > pl.col(key).shift(1)) | (
+            (pl.col(key) == pl.col(key).shift(1)) & later
+        )
+    return bool(data.select(later.slice(1).all()).item())
+
+
+def _shift_windows(schedule: pl.LazyFrame) -> pl.LazyFrame:
+    """Each shift of each agent as one window: its first start and last end."""
+    return (
         schedule.group_by(_AGENT, "shift_id")
         .agg(pl.col("start").min().alias("_shift_start"), pl.col("end").max().alias("_shift_end"))
         .select(_AGENT, "_shift_start", "_shift_end")
         .sort(_AGENT, "_shift_start")
     )
+
+
+def _infer_offline(
+    intervals: pl.LazyFrame, shifts: pl.LazyFrame, auto_logoff_after: timedelta
+) -> pl.LazyFrame:
+    """Split intervals that run more than ``auto_logoff_after`` past their shift's end."""
     # Both sides are sorted by (agent, time) just above and below: that sort is the guarantee
     # join_asof needs, so its own check is skipped.
     with_shift = intervals.sort(_AGENT, "start").join_asof(
@@ -344,84 +397,96 @@ def from_state_detail(
     >>> [(s.minute, e.minute, st) for s, e, st in out.select("start", "end", "state").rows()]
     [(0, 5, 'READY'), (5, 10, 'BREAK'), (10, 30, 'READY')]
     """
-    lazy = _checked(rows, SourceInterval)
-    stamped = lazy.filter(pl.col("state").is_not_null()).with_columns(
+    prepared = _checked(rows, SourceInterval).with_columns(
         _as_of_expr(as_of, "end").alias("_as_of")
     )
-    positive = stamped.filter(
-        (pl.col("end") > pl.col("start")) & (pl.col("start") < pl.col("_as_of"))
-    ).with_columns(pl.min_horizontal("end", "_as_of").alias("_clipped_end"))
-    resolved = _resolve_overlaps(positive.with_columns(pl.col("_clipped_end").alias("end")))
-    # Merge touching runs of the same (state, reason): a run starts at a change or a gap.
-    ordered = resolved.sort(_AGENT, "start")
-    starts_run = (
-        (
-            (pl.col("start") != pl.col("end").shift(1))
+    usable = (
+        pl.col("state").is_not_null()
+        & (pl.col("end") > pl.col("start"))
+        & (pl.col("start") < pl.col("_as_of"))
+    )
+
+    def build(prepared: pl.LazyFrame) -> pl.LazyFrame:
+        clipped = prepared.filter(usable).with_columns(
+            (pl.col("end") > pl.col("_as_of")).alias("_clipped"),
+            pl.min_horizontal("end", "_as_of").alias("end"),
+        )
+        pieces = _resolve_overlaps(_clustered(clipped)).sort(_AGENT, "start")
+        # Merge touching pieces of the same (state, reason): a run starts at a change or gap.
+        starts_run = (
+            (pl.col(_AGENT) != pl.col(_AGENT).shift(1))
+            | (pl.col("start") != pl.col("end").shift(1))
             | (pl.col("state") != pl.col("state").shift(1))
             | pl.col("reason").ne_missing(pl.col("reason").shift(1))
+        ).fill_null(value=True)
+        return (
+            pieces.with_columns(starts_run.cum_sum().alias("_run"))
+            .group_by("_run")
+            .agg(
+                pl.col(_AGENT).first(),
+                pl.col("start").first(),
+                pl.col("end").last(),
+                pl.col("state").first(),
+                pl.col("status").first(),
+                pl.col("reason").first(),
+                pl.col("_clipped").last().alias("open"),
+                pl.lit(value=False).alias("inferred"),
+                pl.len().alias("_pieces"),
+            )
+            .sort(_AGENT, "start")
         )
-        .over(_AGENT)
-        .fill_null(value=True)
-    )
-    run = starts_run.cum_sum().over(_AGENT)
-    merged = (
-        ordered.with_columns(run.alias("_run"))
-        .group_by(_AGENT, "_run")
-        .agg(
-            pl.col("start").first(),
-            pl.col("end").last(),
-            pl.col("state").first(),
-            pl.col("status").first(),
-            pl.col("reason").first(),
-            (pl.col("end").last() == pl.col("_as_of").first()).alias("open"),
-            pl.lit(value=False).alias("inferred"),
-        )
-        .select(_COLUMNS)
-        .sort(_AGENT, "start")
-    )
-    repairs = pl.concat(
-        [
-            stamped.select(
-                pl.col("state").is_null().sum().alias(RepairKind.HEARTBEAT.value),
-                (pl.col("end") == pl.col("start")).sum().alias(RepairKind.ZERO_LENGTH.value),
-                ((pl.col("start") >= pl.col("_as_of")) & (pl.col("end") > pl.col("start")))
-                .sum()
-                .alias(RepairKind.AFTER_AS_OF.value),
-            ),
-            resolved.select(pl.col("_overlapping").sum().alias(RepairKind.OVERLAP_SPLIT.value)),
-            ordered.select(pl.len().alias("_pieces")),
-            merged.select(
-                pl.len().alias("_merged"),
-                pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
-            ),
-        ],
-        how="horizontal",
-    ).select(
-        pl.all().exclude("_pieces", "_merged").cast(pl.Int64),
-        (pl.col("_pieces") - pl.col("_merged")).cast(pl.Int64).alias(RepairKind.MERGED.value),
-    )
-    result = LazyIntervals(merged, repairs)
+
+    def count(prepared: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
+        return pl.concat(
+            [
+                prepared.select(
+                    pl.col("state").is_null().sum().alias(RepairKind.HEARTBEAT.value),
+                    (pl.col("end") == pl.col("start")).sum().alias(RepairKind.ZERO_LENGTH.value),
+                    ((pl.col("start") >= pl.col("_as_of")) & (pl.col("end") > pl.col("start")))
+                    .sum()
+                    .alias(RepairKind.AFTER_AS_OF.value),
+                ),
+                _clustered(prepared.filter(usable)).select(
+                    pl.col("_overlapping").sum().alias(RepairKind.OVERLAP_SPLIT.value)
+                ),
+                intervals.select(
+                    (pl.col("_pieces") - 1).sum().alias(RepairKind.MERGED.value),
+                    pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
+                ),
+            ],
+            how="horizontal",
+        ).select(pl.all().cast(pl.Int64))
+
+    result = LazyIntervals(prepared, build, count)
     return result if isinstance(rows, pl.LazyFrame) else result.collect()
+
+
+def _clustered(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Sort rows by (agent, start, seq) and number clusters of mutually overlapping rows.
+
+    A sweep over the running maximum end: a row starts a new cluster when it starts at or after
+    every earlier row of the agent has ended. Adds ``_cluster`` and ``_overlapping`` (the row
+    shares its cluster).
+    """
+    ordered = rows.sort(_AGENT, "start", "seq")
+    reach = pl.col("end").cum_max().shift(1).over(_AGENT)
+    new_cluster = (pl.col("start") >= reach).fill_null(value=True)
+    return ordered.with_columns(
+        new_cluster.cast(pl.Int64).cum_sum().over(_AGENT).alias("_cluster")
+    ).with_columns((pl.len().over(_AGENT, "_cluster") > 1).alias("_overlapping"))
 
 
 def _resolve_overlaps(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Split overlapping rows of one agent at every boundary; the later start wins.
 
-    Rows are grouped into clusters of mutually overlapping rows by a sweep over the running
-    maximum end. A cluster of one row passes through; inside a larger cluster (rare: a
-    repair) every elementary segment between consecutive boundaries takes the row with the
-    latest (start, seq) that covers it. The join is within one cluster only, never across an
-    agent's whole history. Adds ``_overlapping`` (the row was part of an overlap).
+    ``rows`` come from :func:`_clustered`. A cluster of one row passes through; inside a
+    larger cluster (rare: a repair) every elementary segment between consecutive boundaries
+    takes the row with the latest (start, seq) that covers it. The join is within one cluster
+    only, never across an agent's whole history.
     """
-    ordered = rows.sort(_AGENT, "start", "seq")
-    reach = pl.col("end").cum_max().shift(1).over(_AGENT)
-    new_cluster = (pl.col("start") >= reach).fill_null(value=True)
-    clustered = ordered.with_columns(
-        new_cluster.cast(pl.Int64).cum_sum().over(_AGENT).alias("_cluster")
-    ).with_columns((pl.len().over(_AGENT, "_cluster") > 1).alias("_overlapping"))
-    keep = [_AGENT, "start", "end", "state", "status", "reason", "seq", "_as_of", "_overlapping"]
-    single = clustered.filter(~pl.col("_overlapping")).select(keep)
-    multi = clustered.filter(pl.col("_overlapping"))
+    keep = [_AGENT, "start", "end", "state", "status", "reason", "seq", "_clipped"]
+    single = rows.filter(~pl.col("_overlapping")).select(keep)
+    multi = rows.filter(pl.col("_overlapping"))
     bounds = (
         pl.concat(
             [

@@ -192,6 +192,26 @@ class StatusMapping:
                 return combined
         return self.states.get(normalise_status(status), State.UNMAPPED)
 
+    def annotate(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Tidy ``status`` (see :func:`tidy_status_expr`) and add ``state`` to ``frame``.
+
+        The mapping is evaluated once per distinct (status, reason) pair and joined back, so
+        its cost does not grow with the number of rows. Row order is not kept.
+        """
+        raw = pl.col("status").cast(pl.String)
+        pairs = (
+            frame.select(raw.alias("status"), pl.col("reason").cast(pl.String))
+            .unique()
+            .with_columns(tidy_status_expr(pl.col("status")).alias("_tidy"))
+            .with_columns(self.state_expr(pl.col("_tidy"), pl.col("reason")).alias("state"))
+        )
+        return (
+            frame.with_columns(raw.alias("status"), pl.col("reason").cast(pl.String))
+            .join(pairs, on=["status", "reason"], how="left", nulls_equal=True)
+            .with_columns(pl.col("_tidy").alias("status"))
+            .drop("_tidy")
+        )
+
     def state_expr(self, status: pl.Expr, reason: pl.Expr) -> pl.Expr:
         """Return a polars expression giving the state of each row.
 

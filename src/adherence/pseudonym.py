@@ -31,12 +31,27 @@ import polars as pl
 
 from adherence.errors import PseudonymKeyError
 
-__all__ = ["MIN_KEY_BYTES", "PSEUDONYM_LENGTH", "Pseudonymiser"]
+__all__ = ["MIN_KEY_BYTES", "PSEUDONYM_LENGTH", "Pseudonymiser", "pseudonym_order"]
 
 #: The shortest key accepted, in bytes (128 bits).
 MIN_KEY_BYTES = 16
 #: Hex digits kept of the HMAC (64 bits: collision-free in practice for any workforce).
 PSEUDONYM_LENGTH = 16
+
+
+def pseudonym_order(column: str = "agent_id") -> pl.Expr:
+    """A sort key for a pseudonym column: the same order as the text, sorted faster.
+
+    Pseudonyms are fixed-length lower-case hex, so their order as 64-bit integers is their
+    order as text; integer keys sort about twice as fast as strings on millions of rows.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"agent_id": ["ff00000000000000", "0a00000000000000"]})
+    >>> frame.sort(pseudonym_order())["agent_id"].to_list() == sorted(frame["agent_id"])
+    True
+    """
+    return pl.col(column).str.to_integer(base=16, dtype=pl.UInt64)
 
 
 class Pseudonymiser:

@@ -64,8 +64,8 @@ from adherence.ingest import (
     text_column,
 )
 from adherence.io._table import Encoding, Source, open_table
-from adherence.mapping import StatusMapping, tidy_status_expr
-from adherence.pseudonym import Pseudonymiser
+from adherence.mapping import StatusMapping
+from adherence.pseudonym import Pseudonymiser, pseudonym_order
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import SourceInterval
 from adherence.states import State
@@ -204,16 +204,13 @@ def scan_iws_state_detail(
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
     frame = frame.with_columns(
         Pseudonymiser(key).expr("agent_id"),
-        tidy_status_expr(pl.col("status").cast(pl.String)),
         text_column("reason"),
         _duration_ms("duration").alias("_duration_ms"),
-        mapping.state_expr(
-            tidy_status_expr(pl.col("status").cast(pl.String)), text_column("reason")
-        ).alias("state"),
     )
     frame, time_checks = interval_instants(
         frame, raw, time_zone=zone, duration=(text_column("duration"), pl.col("_duration_ms"))
     )
+    frame = mapping.annotate(frame)
     checks = [
         *time_checks,
         Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
@@ -236,7 +233,7 @@ def scan_iws_state_detail(
         kind="iws_state_detail",
         model=SourceInterval,
         valid_columns=valid_columns,
-        sort_by=["agent_id", "start", "seq"],
+        sort_by=[pseudonym_order(), "start", "seq"],
         repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_s_resolved")},
         unmapped=pl.col("state") == State.UNMAPPED.value,
     )

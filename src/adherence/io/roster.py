@@ -40,7 +40,7 @@ import polars as pl
 
 from adherence.ingest import Check, Ingest, LazyIngest, split_rows, text_column
 from adherence.io._table import Encoding, Source, open_table
-from adherence.pseudonym import Pseudonymiser
+from adherence.pseudonym import Pseudonymiser, pseudonym_order
 from adherence.reasons import QuarantineReason
 from adherence.schemas import Roster
 
@@ -191,7 +191,7 @@ def scan_roster(
             pl.col("_contract_pct").alias("contract_pct"),
             pl.col("skill"),
         ],
-        sort_by=["agent_id", "valid_from"],
+        sort_by=[pseudonym_order(), "valid_from"],
     )
 
 

@@ -37,7 +37,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 import polars as pl
 
@@ -45,7 +44,7 @@ from adherence._timeparse import check_zone
 from adherence.ingest import Check, Ingest, LazyIngest, interval_instants, split_rows, text_column
 from adherence.io._table import Encoding, Source, open_table
 from adherence.mapping import normalise_status
-from adherence.pseudonym import Pseudonymiser
+from adherence.pseudonym import Pseudonymiser, pseudonym_order
 from adherence.reasons import QuarantineReason
 from adherence.schemas import ScheduledActivity
 from adherence.states import ACTIVITY_DTYPE, Activity
@@ -167,7 +166,7 @@ def scan_schedule(
             pl.col("counts_for_adherence").cast(pl.String),
         ),
     ]
-    result = split_rows(
+    return split_rows(
         frame,
         checks,
         raw=raw,
@@ -183,9 +182,9 @@ def scan_schedule(
             .fill_null(pl.col("_activity") != Activity.TIME_OFF.value)
             .alias("counts_for_adherence"),
         ],
-        sort_by=["agent_id", "start"],
+        sort_by=[pseudonym_order(), "start"],
+        finish=_with_shift_ids,
     )
-    return replace(result, valid=_with_shift_ids(result.valid))
 
 
 def _with_shift_ids(activities: pl.LazyFrame) -> pl.LazyFrame:
