@@ -219,6 +219,7 @@ class LazyIngest:
         try:
             parsed, rows_in = pl.collect_all([self._parsed, self._rows_in])
             classified = self._classify(parsed.lazy()).collect()
+            del parsed  # the classified frame holds what is still needed
         except pl.exceptions.PolarsError as err:
             raise ParseError(
                 f"{self.source}: cannot be read as a {self.kind} table "
@@ -380,7 +381,7 @@ def ingest_events(
         settled = resolve_ambiguous(
             parsed, agent="agent_id", order="row", prefix="_ts", usable=usable
         )
-        return mapping.annotate(settled)
+        return mapping.annotate(settled.drop("_ts_early", "_ts_late"))
 
     checks = [
         *base_checks,

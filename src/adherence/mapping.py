@@ -73,6 +73,8 @@ DEFAULT_STATUSES: Mapping[State, tuple[str, ...]] = {
 #: Raw statuses that are heartbeats: they never change state (metrics.md §2.8).
 HEARTBEAT_STATUSES: tuple[str, ...] = ("Heart Beat",)
 
+_PAIR_SEPARATOR = "\x00\x1f"
+_NO_REASON = "\x00"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _DASH_PATTERN = f"[{_DASHES}]"
 _SPACE_PATTERN = r"[\s_]+"
@@ -195,22 +197,31 @@ class StatusMapping:
     def annotate(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Tidy ``status`` (see :func:`tidy_status_expr`) and add ``state`` to ``frame``.
 
-        The mapping is evaluated once per distinct (status, reason) pair and joined back, so
-        its cost does not grow with the number of rows. Row order is not kept.
+        The text work is done once per distinct status and the lookup once per distinct
+        (status, reason) pair, then spread over the rows with ``replace_strict``: the cost does
+        not grow with the number of rows and no other column is copied.
+
+        Examples
+        --------
+        >>> frame = pl.LazyFrame({"status": ["Not Ready – Break", "Not Ready"],
+        ...                       "reason": [None, "Lunch"]})
+        >>> StatusMapping.default().annotate(frame).collect().rows()
+        [('Not Ready - Break', None, 'BREAK'), ('Not Ready', 'Lunch', 'MEAL')]
         """
-        raw = pl.col("status").cast(pl.String)
-        pairs = (
-            frame.select(raw.alias("status"), pl.col("reason").cast(pl.String))
-            .unique()
-            .with_columns(tidy_status_expr(pl.col("status")).alias("_tidy"))
-            .with_columns(self.state_expr(pl.col("_tidy"), pl.col("reason")).alias("state"))
+        status = pl.col("status").cast(pl.String)
+        reason = pl.col("reason").cast(pl.String)
+        statuses = status.unique(maintain_order=True)
+        tidy = status.replace_strict(statuses, tidy_status_expr(statuses), default=None)
+        pair = pl.concat_str(status, pl.lit(_PAIR_SEPARATOR), reason.fill_null(_NO_REASON))
+        pairs = pair.unique(maintain_order=True)
+        parts = pairs.str.split_exact(_PAIR_SEPARATOR, 1)
+        pair_state = self.state_expr(
+            tidy_status_expr(parts.struct[0]), parts.struct[1].replace(_NO_REASON, None)
         )
-        return (
-            frame.with_columns(raw.alias("status"), pl.col("reason").cast(pl.String))
-            .join(pairs, on=["status", "reason"], how="left", nulls_equal=True)
-            .with_columns(pl.col("_tidy").alias("status"))
-            .drop("_tidy")
+        state = pair.replace_strict(
+            pairs, pair_state, default=pl.lit(State.UNMAPPED.value, dtype=STATE_DTYPE)
         )
+        return frame.with_columns(tidy.alias("status"), reason, state.alias("state"))
 
     def state_expr(self, status: pl.Expr, reason: pl.Expr) -> pl.Expr:
         """Return a polars expression giving the state of each row.
