@@ -1,7 +1,7 @@
 """adherence: privacy-first contact-centre agent-state analytics.
 
-Read status logs, schedules and rosters into canonical, validated tables (:mod:`adherence.io`),
-turn events into state intervals (:mod:`adherence.intervals`), and keep every bad row in a
+Read status logs, schedules and rosters into canonical, validated tables (``io``),
+turn events into state intervals (``intervals``), and keep every bad row in a
 quarantine with a reason instead of losing it.
 
 Examples

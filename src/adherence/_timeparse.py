@@ -7,7 +7,7 @@ Accepted text: ISO 8601 with an offset or ``Z`` (exact), ISO 8601 without an off
 A naive time is read twice, as the earlier and as the later of its possible instants:
 
 * both readings null: the time does not exist (spring-forward gap);
-* readings differ: the time is ambiguous (fall-back hour) and :func:`resolve_ambiguous` settles
+* readings differ: the time is ambiguous (fall-back hour) and ``resolve_ambiguous`` settles
   it from the agent's own event order, or leaves it unresolved;
 * otherwise the time is exact.
 """
@@ -31,7 +31,7 @@ __all__ = [
     "resolve_ambiguous",
 ]
 
-#: Values of the ``kind`` column :func:`parse_instants` adds.
+#: Values of the ``kind`` column ``parse_instants`` adds.
 EXACT, AMBIGUOUS, NONEXISTENT, UNPARSEABLE = "exact", "ambiguous", "nonexistent", "unparseable"
 
 _AWARE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M%#z")
@@ -55,7 +55,7 @@ _NAIVE_FORMATS = (
 
 
 def check_zone(time_zone: str) -> str:
-    """Return ``time_zone`` if the IANA database knows it, else raise :class:`TimeZoneError`."""
+    """Return ``time_zone`` if the IANA database knows it, else raise ``TimeZoneError``."""
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,6 +1,6 @@
 """The exception tree of ``adherence``.
 
-Every error the library raises derives from :class:`AdherenceError` and also from the builtin
+Every error the library raises derives from ``AdherenceError`` and also from the builtin
 that fits it, so ``except ValueError`` keeps working for callers who do not know this library.
 Every error carries a stable ``code`` (``ADH-...``) that scripts may match on; the message says
 what was expected, what was found and what to do.

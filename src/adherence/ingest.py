@@ -1,14 +1,14 @@
 """Ingest: from an opened source to valid canonical rows, a quarantine and a report.
 
 Every input row ends in exactly one place: the valid table, or the quarantine with the first
-reason found (see :class:`~adherence.reasons.QuarantineReason`). ``rows_in`` is counted from the
-source independently, and :class:`IngestReport` refuses to exist unless
+reason found (see ``QuarantineReason``). ``rows_in`` is counted from the
+source independently, and ``IngestReport`` refuses to exist unless
 ``rows_in == rows_valid + rows_quarantined``.
 
-At ingest agent ids become keyed pseudonyms (:mod:`adherence.pseudonym`) and only canonical
+At ingest agent ids become keyed pseudonyms (``pseudonym``) and only canonical
 columns survive, so names, phone numbers and e-mail addresses never enter a canonical table.
 
-Readers in :mod:`adherence.io` return a :class:`LazyIngest` (``scan_*``) or an :class:`Ingest`
+Readers in ``io`` return a ``LazyIngest`` (``scan_*``) or an ``Ingest``
 (``read_*``, the same plan collected).
 """
 
@@ -69,7 +69,7 @@ class IngestReport:
     quarantine_reasons
         Quarantined rows by reason code.
     repairs
-        Corrections by :class:`~adherence.reasons.RepairKind` (only non-zero kinds).
+        Corrections by ``RepairKind`` (only non-zero kinds).
     unmapped_statuses
         Raw statuses the mapping did not know, with their row counts: extend the mapping.
     agents
@@ -109,7 +109,7 @@ class IngestReport:
         }
 
     def to_json(self) -> str:
-        """Return :meth:`to_dict` as indented JSON."""
+        """Return ``to_dict`` as indented JSON."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     def __str__(self) -> str:
@@ -134,7 +134,7 @@ class Ingest:
     valid
         The valid rows as the canonical table (validated against its pandera model).
     quarantine
-        One row per unusable input row (the :class:`~adherence.schemas.Quarantine` table).
+        One row per unusable input row (the ``Quarantine`` table).
     report
         Counts that reconcile.
     """
@@ -152,10 +152,10 @@ class Ingest:
 
 @dataclass(frozen=True)
 class LazyIngest:
-    """A source opened lazily; nothing is read until :meth:`collect`.
+    """A source opened lazily; nothing is read until ``collect``.
 
     ``valid`` and ``quarantine`` are lazy frames to compose with further lazy work.
-    :meth:`collect` reads and parses the source once, classifies every row of that
+    ``collect`` reads and parses the source once, classifies every row of that
     materialised frame, and derives the valid rows, the quarantine and every count of the
     report from the classified frame.
     """
@@ -209,7 +209,7 @@ class LazyIngest:
         )
 
     def collect(self) -> Ingest:
-        """Read the source once and return the eager :class:`Ingest`.
+        """Read the source once and return the eager ``Ingest``.
 
         Raises
         ------
@@ -305,7 +305,7 @@ def split_rows(
 ) -> LazyIngest:
     """Classify every row of ``frame`` by ``checks`` and build the lazy result.
 
-    ``prepare`` runs on the parsed frame before the checks (at :meth:`LazyIngest.collect`,
+    ``prepare`` runs on the parsed frame before the checks (at ``collect``,
     on the materialised parse); ``repairs`` are boolean expressions over the valid rows,
     counted; ``unmapped`` marks valid rows whose raw ``status`` the mapping did not know;
     ``finish`` completes the sorted valid table (e.g. naming shifts).
@@ -340,7 +340,7 @@ def _missing(column: str) -> Check:
 
 
 def time_checks(column: str, prefix: str) -> list[Check]:
-    """Checks for a parsed time column (see :func:`adherence._timeparse.parse_instants`)."""
+    """Checks for a parsed time column (see ``parse_instants``)."""
     kind = pl.col(f"{prefix}_kind")
     raw_text = pl.col(column).cast(pl.String)
     return [
@@ -357,7 +357,7 @@ def ingest_events(
     time_zone: str,
     mapping: StatusMapping | None,
 ) -> LazyIngest:
-    """Turn an opened event-shaped source into :class:`~adherence.schemas.StatusEvent` rows.
+    """Turn an opened event-shaped source into ``StatusEvent`` rows.
 
     The ``raw`` frame must have ``row``, ``timestamp``, ``agent_id``, ``status`` and may have
     ``reason``.
@@ -427,7 +427,7 @@ def interval_instants(
     ``duration`` is the raw duration text and its value in milliseconds (null: unreadable).
 
     A fall-back ``start`` is settled by the agent's own row order (see
-    :func:`~adherence._timeparse.resolve_ambiguous`); a fall-back ``end`` is the earlier reading
+    ``resolve_ambiguous``); a fall-back ``end`` is the earlier reading
     unless only the later one follows the start. Returns the frame and the checks that
     quarantine bad rows, in order. ``frame`` must already hold pseudonymous ``agent_id``s.
     """

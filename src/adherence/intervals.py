@@ -1,7 +1,7 @@
 """From events to state intervals, exactly as metrics.md §2 says; every repair counted.
 
-:func:`from_events` turns :class:`~adherence.schemas.StatusEvent` rows into
-:class:`~adherence.schemas.StateInterval` rows:
+``from_events`` turns ``StatusEvent`` rows into
+``StateInterval`` rows:
 
 1. events are ordered per agent by (``ts``, ``seq``); rows that came earlier in time than the
    agent's previous row in the file are accepted and counted (``out_of_order``);
@@ -19,13 +19,13 @@
 
 So each agent's intervals tile ``[first event, as_of)`` with no gap and no overlap.
 
-:func:`from_state_detail` does the same for interval sources (IWS state detail reports):
+``from_state_detail`` does the same for interval sources (IWS state detail reports):
 overlapping rows of one agent are split at every boundary and the later-starting one wins
 inside an overlap (``overlap_split``); gaps between rows stay gaps (no state is known there).
 
 The work is sorted sweeps over change points (shift, cumulative sums, ``join_asof``): no
 per-row Python, no cross joins. Lazy in, lazy out: a ``LazyFrame`` gives a
-:class:`LazyIntervals` whose ``collect()`` runs the plan once.
+``LazyIntervals`` whose ``collect()`` runs the plan once.
 
 Examples
 --------
@@ -90,7 +90,7 @@ _COLUMNS = StateInterval.empty().columns
 
 
 class RepairReport(Mapping[str, int]):
-    """Counts of repairs by :class:`~adherence.reasons.RepairKind` (only kinds that occurred).
+    """Counts of repairs by ``RepairKind`` (only kinds that occurred).
 
     Examples
     --------
@@ -119,7 +119,7 @@ class RepairReport(Mapping[str, int]):
 
 @dataclass(frozen=True)
 class Intervals:
-    """State intervals (validated :class:`~adherence.schemas.StateInterval`) and their repairs."""
+    """State intervals (validated ``StateInterval``) and their repairs."""
 
     intervals: pl.DataFrame
     repairs: RepairReport
@@ -127,9 +127,9 @@ class Intervals:
 
 @dataclass(frozen=True)
 class LazyIntervals:
-    """The lazy plan of :class:`Intervals`.
+    """The lazy plan of ``Intervals``.
 
-    ``intervals`` is a lazy frame to compose with further lazy work; :meth:`collect` prepares
+    ``intervals`` is a lazy frame to compose with further lazy work; ``collect`` prepares
     the input once (validated, sorted, flagged) and derives the intervals and every repair
     count from that one materialised frame.
     """
@@ -198,11 +198,11 @@ def from_events(
     Parameters
     ----------
     events
-        :class:`~adherence.schemas.StatusEvent` rows (e.g. ``read_iws(...).valid``).
+        ``StatusEvent`` rows (e.g. ``read_iws(...).valid``).
     as_of
         Where observation ends [aware datetime]; default: the last event's timestamp.
     schedule
-        :class:`~adherence.schemas.ScheduledActivity` rows; needed to infer a missing Log Off.
+        ``ScheduledActivity`` rows; needed to infer a missing Log Off.
     auto_logoff_after
         How long past the end of a shift an agent may stay logged in without an event before
         an ``OFFLINE`` is inferred from the shift's end (metrics.md option, default 60 min).
@@ -376,7 +376,7 @@ def from_state_detail(
     Parameters
     ----------
     rows
-        :class:`~adherence.schemas.SourceInterval` rows (``read_iws_state_detail(...).valid``).
+        ``SourceInterval`` rows (``read_iws_state_detail(...).valid``).
     as_of
         Where observation ends [aware datetime]; default: the last row's end. Rows from
         ``as_of`` on are dropped, a row across it is clipped and marked ``open``.
@@ -479,7 +479,7 @@ def _clustered(rows: pl.LazyFrame) -> pl.LazyFrame:
 def _resolve_overlaps(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Split overlapping rows of one agent at every boundary; the later start wins.
 
-    ``rows`` come from :func:`_clustered`. A cluster of one row passes through; inside a
+    ``rows`` come from ``_clustered``. A cluster of one row passes through; inside a
     larger cluster (rare: a repair) every elementary segment between consecutive boundaries
     takes the row with the latest (start, seq) that covers it. The join is within one cluster
     only, never across an agent's whole history.

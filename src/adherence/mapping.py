@@ -1,4 +1,4 @@
-"""Mapping raw source statuses onto canonical :class:`~adherence.states.State`.
+"""Mapping raw source statuses onto canonical ``State``.
 
 Raw statuses are matched case-, whitespace-, underscore- and dash-insensitively:
 ``"Not Ready – Break"`` (en dash), ``"NotReady-Break"`` and ``"not ready - break"`` are one status.
@@ -104,7 +104,7 @@ def normalise_status(raw: str) -> str:
 
 
 def _normalise_expr(expr: pl.Expr) -> pl.Expr:
-    """The polars twin of :func:`normalise_status` (NFKC aside, which sources do not need)."""
+    """The polars twin of ``normalise_status`` (NFKC aside, which sources do not need)."""
     return (
         expr.str.to_lowercase()
         .str.replace_all(_DASH_PATTERN, "-")
@@ -133,7 +133,7 @@ class StatusMapping:
     Parameters
     ----------
     states
-        Normalised raw status (see :func:`normalise_status`) to canonical state.
+        Normalised raw status (see ``normalise_status``) to canonical state.
     heartbeats
         Normalised raw statuses that are heartbeats and never change state.
 
@@ -195,7 +195,7 @@ class StatusMapping:
         return self.states.get(normalise_status(status), State.UNMAPPED)
 
     def annotate(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """Tidy ``status`` (see :func:`tidy_status_expr`) and add ``state`` to ``frame``.
+        """Tidy ``status`` (see ``tidy_status_expr``) and add ``state`` to ``frame``.
 
         The text work is done once per distinct status and the lookup once per distinct
         (status, reason) pair, then spread over the rows with ``replace_strict``: the cost does

@@ -1,7 +1,7 @@
 """The canonical tables of ``adherence`` as pandera (``pandera.polars``) models.
 
 One ``DataFrameModel`` per table; every reader validates its output against these and every
-public function that accepts a table validates it at the boundary (:func:`validate`). Times are
+public function that accepts a table validates it at the boundary (``validate``). Times are
 UTC instants in milliseconds; intervals are half-open ``[start, end)``.
 
 Examples
@@ -90,8 +90,8 @@ class StateInterval(CanonicalModel):
 class SourceInterval(CanonicalModel):
     """One state row of an interval source (a state detail report) before normalising.
 
-    Unlike :class:`StateInterval` these may overlap, touch with equal states or have zero
-    length; :func:`adherence.intervals.from_state_detail` turns them into state intervals.
+    Unlike ``StateInterval`` these may overlap, touch with equal states or have zero
+    length; ``from_state_detail`` turns them into state intervals.
     """
 
     agent_id: str = pa.Field(nullable=False, str_length={"min_value": 1})

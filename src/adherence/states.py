@@ -1,7 +1,7 @@
 """Canonical agent states and scheduled activities (metrics.md §1).
 
-Every source's raw statuses are mapped onto :class:`State`; every schedule's activity names
-onto :class:`Activity`. The enums are ``StrEnum`` so their members compare equal to the plain
+Every source's raw statuses are mapped onto ``State``; every schedule's activity names
+onto ``Activity``. The enums are ``StrEnum`` so their members compare equal to the plain
 strings stored in polars columns.
 
 Examples

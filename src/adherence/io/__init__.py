@@ -1,7 +1,7 @@
 """Readers: one module per source format, each with a lazy ``scan_*`` and an eager ``read_*``.
 
 Every reader returns the canonical table of its source plus a quarantine of the rows it could
-not use (see :mod:`adherence.ingest`); none drops a row silently.
+not use (see ``ingest``); none drops a row silently.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one private core every reader in :mod:`adherence.io` opens its source with.
+"""The one private core every reader in ``io`` opens its source with.
 
 It detects what real exports vary in (delimiter ``,`` / ``;`` / tab, UTF-8 with or without BOM
 or Windows-1252, CRLF, quoted fields, trailing empty columns), maps header names through the
@@ -79,7 +79,7 @@ def open_table(
     source
         A path (``.parquet``/``.pq`` read as Parquet, anything else as delimited text) or bytes.
     aliases
-        Canonical name to the header names (normalised, see :func:`normalise_header`) that mean
+        Canonical name to the header names (normalised, see ``normalise_header``) that mean
         it, in order of preference.
     required
         Canonical names that must be present.

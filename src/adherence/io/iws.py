@@ -3,18 +3,16 @@ r"""Genesys Interaction Workspace (IWS) style status logs.
 What contact centres on Genesys Engage export (Stat Server, CCPulse+ or an Info Mart query)
 when they want the statuses agents pick in Interaction Workspace. Two shapes:
 
-**Event rows** (:func:`scan_iws`, :func:`read_iws`): one row per status change.
+**Event rows** (``scan_iws``, ``read_iws``): one row per status change.
 
-======================  ===============================================================
-column                  aliases (case-insensitive)
-======================  ===============================================================
-``timestamp``           ``time``, ``ts``, ``event_time``, ``tidspunkt``, ``dato_tid``
-``agent_id``            ``agent``, ``login``, ``employee_id``, ``ansattnr``
-``status``              ``state``, ``agent_state``, ``tilstand``
-``reason`` (optional)   ``reason_code``, ``aarsak``, ``årsak``
-======================  ===============================================================
+| column | aliases (case-insensitive) |
+| --- | --- |
+| ``timestamp`` | ``time``, ``ts``, ``event_time``, ``tidspunkt``, ``dato_tid`` |
+| ``agent_id`` | ``agent``, ``login``, ``employee_id``, ``ansattnr`` |
+| ``status`` | ``state``, ``agent_state``, ``tilstand`` |
+| ``reason`` (optional) | ``reason_code``, ``aarsak``, ``årsak`` |
 
-**State detail rows** (:func:`scan_iws_state_detail`, :func:`read_iws_state_detail`): one row
+**State detail rows** (``scan_iws_state_detail``, ``read_iws_state_detail``): one row
 per state with ``start`` and either ``duration`` (seconds, or ``[h:]mm:ss``) or ``end``.
 
 Any other column (``agent_name``, ``team``, phone, e-mail, ...) is not read.
@@ -107,7 +105,7 @@ def scan_iws(
     separator: str | None = None,
     encoding: Encoding | None = None,
 ) -> LazyIngest:
-    """Open an IWS-style event log lazily as :class:`~adherence.schemas.StatusEvent` rows.
+    """Open an IWS-style event log lazily as ``StatusEvent`` rows.
 
     Parameters
     ----------
@@ -118,7 +116,7 @@ def scan_iws(
     time_zone
         The IANA zone of naive local timestamps.
     mapping
-        Raw status to canonical state; default :meth:`StatusMapping.default`.
+        Raw status to canonical state; default ``default``.
     separator, encoding
         Override what is detected.
 
@@ -146,7 +144,7 @@ def read_iws(
     separator: str | None = None,
     encoding: Encoding | None = None,
 ) -> Ingest:
-    """Read an IWS-style event log eagerly; see :func:`scan_iws` for the parameters."""
+    """Read an IWS-style event log eagerly; see ``scan_iws`` for the parameters."""
     return scan_iws(
         source,
         key=key,
@@ -185,8 +183,8 @@ def scan_iws_state_detail(
     """Open an IWS state detail report lazily as source intervals.
 
     The valid rows have ``agent_id``, ``start``, ``end``, ``status``, ``reason``, ``state``,
-    ``source`` and ``seq``: feed them to :func:`adherence.intervals.from_state_detail`, which
-    resolves overlaps and merges runs. Parameters as :func:`scan_iws`. A row needs ``start``
+    ``source`` and ``seq``: feed them to ``from_state_detail``, which
+    resolves overlaps and merges runs. Parameters as ``scan_iws``. A row needs ``start``
     and either ``end`` or ``duration``; if both are given, ``end`` is used.
     """
     zone = check_zone(time_zone)
@@ -248,7 +246,7 @@ def read_iws_state_detail(
     separator: str | None = None,
     encoding: Encoding | None = None,
 ) -> Ingest:
-    """Read an IWS state detail report eagerly; see :func:`scan_iws_state_detail`."""
+    """Read an IWS state detail report eagerly; see ``scan_iws_state_detail``."""
     return scan_iws_state_detail(
         source,
         key=key,

@@ -1,21 +1,20 @@
 r"""Rosters: one row per agent in one org unit for a validity period.
 
-===============================  ================================================================
-column                           aliases (case-insensitive)
-===============================  ================================================================
-``agent_id``                     ``agent``, ``login``, ``employee_id``, ``ansattnr``
-``team``                         ``team_name``, ``gruppe``
-``site``                         ``lokasjon``, ``kontor``, ``avdeling``
-``valid_from``                   ``from``, ``gyldig_fra``, ``start_date``
-``valid_to`` (optional)          ``to``, ``gyldig_til``, ``end_date`` (inclusive; empty: open)
-``employment_type`` (optional)   ``employment``, ``ansettelsestype`` (``permanent``/``temporary``,
-                                 also ``fast``, ``midlertidig``, ``vikar``)
-``work_location`` (optional)     ``arbeidssted`` (``office``/``home``/``hybrid``, also ``kontor``,
-                                 ``hjemme``, ``hjemmekontor``)
-``contract_pct`` (optional)      ``contract_share``, ``stillingsprosent`` (``80``, ``80 %``,
-                                 ``0,8`` and ``0.8`` are 80)
-``skill`` (optional)             ``ferdighet``, ``kompetanse``
-===============================  ================================================================
+| column | aliases (case-insensitive) |
+| --- | --- |
+| ``agent_id`` | ``agent``, ``login``, ``employee_id``, ``ansattnr`` |
+| ``team`` | ``team_name``, ``gruppe`` |
+| ``site`` | ``lokasjon``, ``kontor``, ``avdeling`` |
+| ``valid_from`` | ``from``, ``gyldig_fra``, ``start_date`` |
+| ``valid_to`` (optional) | ``to``, ``gyldig_til``, ``end_date`` (inclusive; empty: open) |
+| ``employment_type`` (optional) | ``employment``, ``ansettelsestype`` |
+| ``work_location`` (optional) | ``arbeidssted`` |
+| ``contract_pct`` (optional) | ``contract_share``, ``stillingsprosent`` |
+| ``skill`` (optional) | ``ferdighet``, ``kompetanse`` |
+
+Values: ``employment_type`` is ``permanent`` or ``temporary`` (also ``fast``, ``midlertidig``,
+``vikar``); ``work_location`` is ``office``, ``home`` or ``hybrid`` (also ``kontor``, ``hjemme``,
+``hjemmekontor``); ``contract_pct`` ``80``, ``80 %``, ``0,8`` and ``0.8`` all mean 80.
 
 These are the public dimensions reports may group by. Names, phone numbers and e-mail
 addresses are not read. Dates are ``yyyy-mm-dd`` or ``dd.mm.yyyy``; a row with an unreadable
@@ -118,7 +117,7 @@ def scan_roster(
     separator: str | None = None,
     encoding: Encoding | None = None,
 ) -> LazyIngest:
-    """Open a roster lazily as :class:`~adherence.schemas.Roster` rows.
+    """Open a roster lazily as ``Roster`` rows.
 
     Parameters
     ----------
@@ -202,5 +201,5 @@ def read_roster(
     separator: str | None = None,
     encoding: Encoding | None = None,
 ) -> Ingest:
-    """Read a roster eagerly; see :func:`scan_roster` for the parameters."""
+    """Read a roster eagerly; see ``scan_roster`` for the parameters."""
     return scan_roster(source, key=key, separator=separator, encoding=encoding).collect()

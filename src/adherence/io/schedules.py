@@ -1,24 +1,22 @@
 r"""Schedules: one row per planned activity of one agent.
 
-======================================  ==========================================================
-column                                  aliases (case-insensitive)
-======================================  ==========================================================
-``agent_id``                            ``agent``, ``login``, ``employee_id``, ``ansattnr``
-``start``                               ``start_time``, ``starttid``, ``fra``
-``end``                                 ``end_time``, ``sluttid``, ``til``
-``activity``                            ``activity_name``, ``aktivitet``, ``type``
-``shift_id`` (optional)                 ``shift``, ``vakt``, ``vakt_id``
-``counts_for_adherence`` (optional)     ``counts``, ``teller``
-======================================  ==========================================================
+| column | aliases (case-insensitive) |
+| --- | --- |
+| ``agent_id`` | ``agent``, ``login``, ``employee_id``, ``ansattnr`` |
+| ``start`` | ``start_time``, ``starttid``, ``fra`` |
+| ``end`` | ``end_time``, ``sluttid``, ``til`` |
+| ``activity`` | ``activity_name``, ``aktivitet``, ``type`` |
+| ``shift_id`` (optional) | ``shift``, ``vakt``, ``vakt_id`` |
+| ``counts_for_adherence`` (optional) | ``counts``, ``teller`` |
 
 Activities are matched case- and blank-insensitively against the canonical names (``OPEN``,
 ``BREAK``, ``MEAL``, ``MEETING``, ``TRAINING``, ``OFF_QUEUE_WORK``, ``TIME_OFF``) and
-:data:`DEFAULT_ACTIVITY_NAMES`; a site adds its own names with ``activity_names=``. An unknown
+``DEFAULT_ACTIVITY_NAMES``; a site adds its own names with ``activity_names=``. An unknown
 activity is quarantined (``unknown_activity``).
 
 Without ``shift_id``, each agent's activities that follow one another without a gap form one
 shift, named after its agent and start instant. Without ``counts_for_adherence``, every
-activity but ``TIME_OFF`` counts. Times follow the rules of :mod:`adherence.io.iws` (naive
+activity but ``TIME_OFF`` counts. Times follow the rules of ``iws`` (naive
 local times in ``time_zone``; a start in the spring-forward gap is quarantined; one in the
 fall-back hour is settled by the agent's row order).
 
@@ -98,7 +96,7 @@ def scan_schedule(
     separator: str | None = None,
     encoding: Encoding | None = None,
 ) -> LazyIngest:
-    """Open a schedule lazily as :class:`~adherence.schemas.ScheduledActivity` rows.
+    """Open a schedule lazily as ``ScheduledActivity`` rows.
 
     Parameters
     ----------
@@ -109,7 +107,7 @@ def scan_schedule(
     time_zone
         The IANA zone of naive local times.
     activity_names
-        Site activity names to canonical activities, added to :data:`DEFAULT_ACTIVITY_NAMES`.
+        Site activity names to canonical activities, added to ``DEFAULT_ACTIVITY_NAMES``.
     separator, encoding
         Override what is detected.
     """
@@ -218,7 +216,7 @@ def read_schedule(
     separator: str | None = None,
     encoding: Encoding | None = None,
 ) -> Ingest:
-    """Read a schedule eagerly; see :func:`scan_schedule` for the parameters."""
+    """Read a schedule eagerly; see ``scan_schedule`` for the parameters."""
     return scan_schedule(
         source,
         key=key,

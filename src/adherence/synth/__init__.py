@@ -1,6 +1,6 @@
 """Seeded synthetic data: a contact centre's roster, schedule and raw IWS status log.
 
-:func:`generate` builds a :class:`SyntheticData` (three polars frames) that is identical for
+``generate`` builds a ``SyntheticData`` (three polars frames) that is identical for
 the same arguments; the writers turn it into the files a contact centre would export. The data
 is made up: names, e-mail addresses, phone numbers and login ids belong to nobody.
 
@@ -26,9 +26,9 @@ What is simulated
 
 Files
 -----
-:func:`write_iws_csv` (``status_log.csv``, variants ``"iws"`` and Norwegian Excel ``"no"``),
-:func:`write_parquet` (``status_log.parquet``), :func:`write_schedule_csv`
-(``schedule.csv``), :func:`write_roster_csv` (``roster.csv``) and :func:`write_sample`
+``write_iws_csv`` (``status_log.csv``, variants ``"iws"`` and Norwegian Excel ``"no"``),
+``write_parquet`` (``status_log.parquet``), ``write_schedule_csv``
+(``schedule.csv``), ``write_roster_csv`` (``roster.csv``) and ``write_sample``
 (all of them). From the shell::
 
     python -m adherence.synth --out data/samples

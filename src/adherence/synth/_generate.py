@@ -79,7 +79,7 @@ def generate(
     ``seed``; no clock, no global state). Organisation: a night team of 4 (``Natt Oslo``,
     00:00-06:00 every night in a rotation), a team of exactly 5 (``Bedrift Oslo``) and the other
     agents in teams of 10-15 at the sites ``Harstad`` and ``Oslo``. See
-    :class:`SyntheticData` for the columns and the module docstring of ``adherence.synth`` for
+    ``SyntheticData`` for the columns and the module docstring of ``adherence.synth`` for
     the behaviour that is simulated.
 
     Parameters

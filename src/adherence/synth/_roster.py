@@ -19,7 +19,7 @@ __all__ = ["MIN_AGENTS", "Organisation", "TeamSpec", "make_organisation", "plan_
 
 Pattern = Literal["day", "chat", "night"]
 
-#: The fewest agents :func:`make_organisation` accepts: the night team (4), the team of exactly
+#: The fewest agents ``make_organisation`` accepts: the night team (4), the team of exactly
 #: five and at least one agent in one large team.
 MIN_AGENTS = 10
 

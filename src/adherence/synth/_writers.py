@@ -1,4 +1,4 @@
-"""Writers for :class:`~adherence.synth.SyntheticData`: the files a contact centre would export.
+"""Writers for ``SyntheticData``: the files a contact centre would export.
 
 Every writer is deterministic (same data, same bytes) and writes large status logs in chunks
 of rows, so memory stays bounded whatever the number of events.
@@ -234,7 +234,7 @@ def write_schedule_csv(data: SyntheticData, directory: str | Path) -> Path:
 def write_roster_csv(data: SyntheticData, directory: str | Path) -> Path:
     """Write the roster as ``roster.csv`` in ``directory``.
 
-    All roster columns (see :class:`SyntheticData`); dates ``YYYY-MM-DD``, an open
+    All roster columns (see ``SyntheticData``); dates ``YYYY-MM-DD``, an open
     ``valid_to`` empty. UTF-8 without BOM, LF.
 
     Parameters
@@ -301,8 +301,8 @@ def write_sample(
 ) -> list[Path]:
     """Generate a synthetic contact centre and write its files to ``out_dir``.
 
-    Writes ``status_log.csv`` (:func:`write_iws_csv`, ``variant``) and/or
-    ``status_log.parquet`` (:func:`write_parquet`) as ``formats`` says, then ``schedule.csv``
+    Writes ``status_log.csv`` (``write_iws_csv``, ``variant``) and/or
+    ``status_log.parquet`` (``write_parquet``) as ``formats`` says, then ``schedule.csv``
     and ``roster.csv``. With the defaults this is exactly the bundled ``data/samples``.
 
     Parameters
@@ -311,11 +311,11 @@ def write_sample(
         The folder to write to; created if missing. Existing files of the same name are
         overwritten.
     n_agents, start, weeks, seed, time_zone
-        As for :func:`generate`.
+        As for ``generate``.
     formats
         Which status-log files to write: ``"csv"``, ``"parquet"`` or both.
     variant
-        The CSV flavour, ``"iws"`` or ``"no"`` (see :func:`write_iws_csv`).
+        The CSV flavour, ``"iws"`` or ``"no"`` (see ``write_iws_csv``).
 
     Returns
     -------
