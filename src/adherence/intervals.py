@@ -3,8 +3,9 @@
 ``from_events`` turns ``StatusEvent`` rows into
 ``StateInterval`` rows:
 
-1. events are ordered per agent by (``ts``, ``seq``); rows that came earlier in time than the
-   agent's previous row in the file are accepted and counted (``out_of_order``);
+1. events are ordered per agent by (``ts``, ``seq``); out-of-order input is accepted, and each
+   row that the file lists after a row of the same agent with a later timestamp (a late
+   arrival) is counted (``out_of_order``);
 2. exact duplicates (agent, ts, status, reason) collapse to one (``duplicate``);
 3. of one agent's events at one instant with different statuses the last in the file wins
    (``same_instant_conflict``);

@@ -46,7 +46,7 @@ class RepairKind(StrEnum):
     UNMAPPED_STATUS = "unmapped_status"
     """An event whose raw status the mapping does not know (state ``UNMAPPED``)."""
     OUT_OF_ORDER = "out_of_order"
-    """An event that came earlier in time than the agent's previous row in the file."""
+    """An event the file lists after a row of the same agent with a later timestamp."""
     DUPLICATE = "duplicate"
     """An exact duplicate (agent, ts, status, reason) collapsed into one event."""
     SAME_INSTANT_CONFLICT = "same_instant_conflict"
