@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from tests.conftest import KEY
 
 from adherence.intervals import from_events
 from adherence.io import read_iws, read_schedule
 from adherence.synth import generate, write_iws_csv, write_parquet, write_schedule_csv
-from tests.conftest import KEY
 
 
 @pytest.fixture(scope="module")
