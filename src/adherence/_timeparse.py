@@ -191,7 +191,10 @@ def resolve_ambiguous(
     is_amb = (pl.col(kind) == AMBIGUOUS) & usable
     exact_ts = pl.when((pl.col(kind) == EXACT) & usable).then(early)
     marked = frame.with_columns(is_amb.alias("_amb")).with_columns(
-        pl.col("_amb").any().over(agent).alias("_affected")
+        pl.col(agent)
+        .is_in(pl.col(agent).filter(pl.col("_amb")).unique().implode())
+        .fill_null(value=False)  # a row without an agent is never settled by order
+        .alias("_affected")
     )
     untouched = marked.filter(~pl.col("_affected")).with_columns(
         exact_ts.alias(prefix), pl.lit(value=False).alias(f"{prefix}_resolved")

@@ -223,12 +223,16 @@ def from_events(
         pl.col("ts") == pl.col("ts").shift(1)
     )
     shares_instant = (same_instant_next | same_instant_prev).fill_null(value=False)
-    # In (agent, ts, seq) order a row came out of order in the file when a later row of the
-    # agent (a later ts) has a smaller seq, i.e. stood before it in the file.
-    later_min_seq = pl.col("seq").cum_min(reverse=True).shift(-1).over(_AGENT)
+    # In (agent, ts, seq) order a row arrived late in the file when a later row of the agent
+    # (a later ts) has a smaller seq, i.e. stood before it in the file. Offsetting seq by the
+    # agent's block makes one reverse running minimum over the whole frame respect agent
+    # boundaries: no per-agent window needed.
+    block = (pl.col(_AGENT) != pl.col(_AGENT).shift(1)).fill_null(value=True).cum_sum()
+    blocked_seq = block.cast(pl.Int64) * (pl.col("seq").max() + 1) + pl.col("seq")
+    later_min = blocked_seq.cum_min(reverse=True).shift(-1)
     prepared = ordered.with_columns(
         _as_of_expr(as_of, "ts").alias("_as_of"),
-        (pl.col("seq") > later_min_seq).fill_null(value=False).alias("_late_in_file"),
+        (blocked_seq > later_min).fill_null(value=False).alias("_late_in_file"),
         pl.col("state").is_null().alias("_heartbeat"),
     )
 

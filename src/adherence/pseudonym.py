@@ -1,7 +1,9 @@
 """Keyed pseudonyms for agent identifiers (privacy.md G11).
 
-An agent id becomes the first 16 hex digits (64 bits) of HMAC-SHA256 over the trimmed raw id,
-keyed with a secret the steward holds. The same key gives the same pseudonym in every table,
+An agent id becomes 12 base32hex digits (the first 60 bits) of HMAC-SHA256 over the trimmed
+raw id, keyed with a secret the steward holds. Twelve characters fit polars' inline strings
+(fast to sort and group) and leave about a one in two million chance of any collision among a
+million agents. The same key gives the same pseudonym in every table,
 so events, schedules and rosters still join; without the key a pseudonym cannot be linked back
 to a login id, not even by trying every plausible id.
 
@@ -16,7 +18,7 @@ Examples
 >>> p.pseudonym("ag1042") == p.pseudonym("  ag1042 ")
 True
 >>> len(p.pseudonym("ag1042"))
-16
+12
 >>> out = pl.DataFrame({"agent_id": ["ag1042", "ag1043", "ag1042"]}).select(p.expr("agent_id"))
 >>> out["agent_id"].n_unique()
 2
@@ -35,23 +37,26 @@ __all__ = ["MIN_KEY_BYTES", "PSEUDONYM_LENGTH", "Pseudonymiser", "pseudonym_orde
 
 #: The shortest key accepted, in bytes (128 bits).
 MIN_KEY_BYTES = 16
-#: Hex digits kept of the HMAC (64 bits: collision-free in practice for any workforce).
-PSEUDONYM_LENGTH = 16
+#: Characters of a pseudonym: 12 base32hex digits, 60 bits of the HMAC.
+PSEUDONYM_LENGTH = 12
+_BITS = 5 * PSEUDONYM_LENGTH
+# RFC 4648 base32hex: digits sort in the order of their values, so pseudonyms sort as numbers.
+_DIGITS = "0123456789abcdefghijklmnopqrstuv"
 
 
 def pseudonym_order(column: str = "agent_id") -> pl.Expr:
     """A sort key for a pseudonym column: the same order as the text, sorted faster.
 
-    Pseudonyms are fixed-length lower-case hex, so their order as 64-bit integers is their
-    order as text; integer keys sort about twice as fast as strings on millions of rows.
+    Pseudonyms are fixed-length lower-case base32hex, so their order as integers is their
+    order as text; integer keys sort faster than strings on millions of rows.
 
     Examples
     --------
-    >>> frame = pl.DataFrame({"agent_id": ["ff00000000000000", "0a00000000000000"]})
+    >>> frame = pl.DataFrame({"agent_id": ["v00000000000", "0a0000000000"]})
     >>> frame.sort(pseudonym_order())["agent_id"].to_list() == sorted(frame["agent_id"])
     True
     """
-    return pl.col(column).str.to_integer(base=16, dtype=pl.UInt64)
+    return pl.col(column).str.to_integer(base=32, dtype=pl.UInt64)
 
 
 class Pseudonymiser:
@@ -88,8 +93,11 @@ class Pseudonymiser:
         text = raw_id.strip()
         cached = self._cache.get(text)
         if cached is None:
-            digest = hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-            cached = self._cache[text] = digest[:PSEUDONYM_LENGTH]
+            digest = hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).digest()
+            value = int.from_bytes(digest[:8], "big") >> (64 - _BITS)
+            cached = self._cache[text] = "".join(
+                _DIGITS[(value >> shift) & 31] for shift in range(_BITS - 5, -1, -5)
+            )
         return cached
 
     def series(self, raw_ids: pl.Series) -> pl.Series:
