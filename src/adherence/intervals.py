@@ -236,11 +236,13 @@ def from_events(
         pl.col("state").is_null().alias("_heartbeat"),
     )
 
-    def build(prepared: pl.LazyFrame) -> pl.LazyFrame:
+    def kept_rows(prepared: pl.LazyFrame) -> pl.LazyFrame:
+        """Heartbeats out; of each (agent, instant) the last row by seq wins."""
         observed = prepared.filter(~pl.col("_heartbeat"))
-        # The last row (by seq) at each (agent, instant) wins.
-        kept = observed.filter(~same_instant_next.fill_null(value=False))
-        changes = kept.filter(_starts_interval())
+        return observed.filter(~same_instant_next.fill_null(value=False))
+
+    def build(prepared: pl.LazyFrame) -> pl.LazyFrame:
+        changes = kept_rows(prepared).filter(_starts_interval())
         # An interval ends at the agent's next change; clipped at as_of, where it stays open
         # unless that next change is exactly at as_of.
         next_change = pl.when(same_agent_next).then(pl.col("ts").shift(-1))
@@ -263,10 +265,8 @@ def from_events(
         return _infer_offline(built, shifts, auto_logoff_after).sort(_AGENT, "start")
 
     def count(prepared: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
-        observed = prepared.filter(~pl.col("_heartbeat"))
-        kept = observed.filter(~same_instant_next.fill_null(value=False))
         # Only rows that share an instant with another row can be duplicates or conflicts.
-        crowded = observed.filter(shares_instant)
+        crowded = prepared.filter(~pl.col("_heartbeat")).filter(shares_instant)
         distinct_events = pl.struct(_AGENT, "ts", "status", "reason").n_unique()
         distinct_instants = pl.struct(_AGENT, "ts").n_unique()
         return pl.concat(
@@ -282,7 +282,9 @@ def from_events(
                         RepairKind.SAME_INSTANT_CONFLICT.value
                     ),
                 ),
-                kept.select((pl.len() - _starts_interval().sum()).alias(RepairKind.MERGED.value)),
+                kept_rows(prepared).select(
+                    (pl.len() - _starts_interval().sum()).alias(RepairKind.MERGED.value)
+                ),
                 intervals.select(
                     pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
                     pl.col("inferred").sum().alias(RepairKind.INFERRED_OFFLINE.value),
