@@ -230,8 +230,7 @@ class LazyIngest:
         in_memory = classified.lazy()
         good = in_memory.filter(pl.col("_reason").is_null())
         counted = dict(self._repairs)
-        no_status = pl.LazyFrame(schema={"status": pl.String, "len": pl.UInt32})
-        unmapped_plan = no_status
+        unmapped_plan = pl.LazyFrame(schema={"status": pl.String, "len": pl.UInt32})
         if self._unmapped is not None:
             counted[RepairKind.UNMAPPED_STATUS.value] = self._unmapped
             unmapped_plan = good.filter(self._unmapped).group_by("status").len().sort("status")
@@ -240,7 +239,7 @@ class LazyIngest:
                 self._valid_from(in_memory),
                 self._quarantine_from(in_memory),
                 good.select(
-                    pl.lit(0).alias("_none"),
+                    pl.lit(0).alias("_none"),  # keeps the frame one row when nothing is counted
                     *[e.sum().cast(pl.Int64).alias(k) for k, e in counted.items()],
                 ),
                 unmapped_plan,

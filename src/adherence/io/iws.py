@@ -27,7 +27,9 @@ when exactly one reading keeps that agent's times non-decreasing, else quarantin
 Malformed rows: a row with an empty or unreadable time, agent or status is quarantined with a
 reason code, never dropped; a row with fewer fields than the header has its missing fields
 empty, one with more has the extra fields ignored. Delimiter (``,`` ``;`` tab ``|``),
-encoding (UTF-8 with or without BOM, else Windows-1252), CRLF and quotes are detected.
+encoding (UTF-8 with or without BOM, else Windows-1252), CRLF and quotes are detected. UTF-8
+files are scanned lazily; a Windows-1252 file is transcoded to UTF-8 in memory first, so for
+very large exports prefer UTF-8 or Parquet.
 
 Examples
 --------
