@@ -33,6 +33,8 @@ __all__ = [
 
 #: Values of the ``kind`` column ``parse_instants`` adds.
 EXACT, AMBIGUOUS, NONEXISTENT, UNPARSEABLE = "exact", "ambiguous", "nonexistent", "unparseable"
+#: Its type: comparing an enum is comparing small integers.
+_KIND = pl.Enum([EXACT, AMBIGUOUS, NONEXISTENT, UNPARSEABLE])
 
 _AWARE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M%#z")
 # Plain formats polars parses on a fast path; one of them usually fits a whole export.
@@ -139,7 +141,11 @@ def _parse_instants(
         return frame.with_columns(
             exact.alias(early),
             exact.alias(late),
-            pl.when(exact.is_null()).then(pl.lit(UNPARSEABLE)).otherwise(pl.lit(EXACT)).alias(kind),
+            pl.when(exact.is_null())
+            .then(pl.lit(UNPARSEABLE))
+            .otherwise(pl.lit(EXACT))
+            .cast(_KIND)
+            .alias(kind),
         )
     if isinstance(dtype, pl.Datetime):
         aware = pl.lit(None, dtype=UTC_MS)
@@ -166,6 +172,7 @@ def _parse_instants(
         .when(localised["earliest"] != localised["latest"])
         .then(pl.lit(AMBIGUOUS))
         .otherwise(pl.lit(EXACT))
+        .cast(_KIND)
         .alias(kind),
     )
 

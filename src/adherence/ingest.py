@@ -32,7 +32,7 @@ from adherence._timeparse import (
 from adherence.errors import AdherenceError, ParseError
 from adherence.io._table import RawTable
 from adherence.mapping import StatusMapping
-from adherence.pseudonym import Pseudonymiser, pseudonym_order
+from adherence.pseudonym import Pseudonymiser, agent_time_order
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import UTC_MS, CanonicalModel, Quarantine, StatusEvent, validate
 from adherence.states import State
@@ -176,16 +176,31 @@ class LazyIngest:
     @property
     def valid(self) -> pl.LazyFrame:
         """The valid rows as the canonical table, sorted by its keys."""
-        return self._valid_from(self._classify(self._parsed))
+        return self._valid_from(self._classify(self._parsed).pipe(self._moved))
 
     @property
     def quarantine(self) -> pl.LazyFrame:
         """One row per unusable input row, sorted by ``row``."""
         return self._quarantine_from(self._classify(self._parsed))
 
-    def _valid_from(self, classified: pl.LazyFrame) -> pl.LazyFrame:
-        good = classified.filter(pl.col("_reason").is_null()).select(self._valid_columns)
-        valid = good.sort(self._sort_by)
+    def _constant(self) -> list[bool]:
+        # Constant columns (the source's name) are added after the sort: not moved by it.
+        return [e.meta.is_literal(allow_aliasing=True) for e in self._valid_columns]
+
+    def _moved(self, classified: pl.LazyFrame) -> pl.LazyFrame:
+        """The valid rows' columns that vary, unsorted."""
+        moved = [e for e, c in zip(self._valid_columns, self._constant(), strict=True) if not c]
+        return classified.filter(pl.col("_reason").is_null()).select(moved)
+
+    def _valid_from(self, moved: pl.LazyFrame) -> pl.LazyFrame:
+        """The canonical table from ``_moved``: sorted, constants added, finished."""
+        columns = self._valid_columns
+        constant = [e for e, c in zip(columns, self._constant(), strict=True) if c]
+        valid = (
+            moved.sort(self._sort_by)
+            .with_columns(constant)
+            .select(e.meta.output_name() for e in columns)
+        )
         return valid if self._finish is None else self._finish(valid)
 
     def _quarantine_from(self, classified: pl.LazyFrame) -> pl.LazyFrame:
@@ -217,8 +232,8 @@ class LazyIngest:
             If the source cannot be read at all (bad rows are quarantined, not raised).
         """
         try:
-            parsed, rows_in = pl.collect_all([self._parsed, self._rows_in])
-            classified = self._classify(parsed.lazy()).collect()
+            parsed, rows_in = pl.collect_all([self._parsed, self._rows_in], engine="in-memory")
+            classified = self._classify(parsed.lazy()).collect(engine="in-memory")
             del parsed  # the classified frame holds what is still needed
         except pl.exceptions.PolarsError as err:
             raise ParseError(
@@ -236,14 +251,17 @@ class LazyIngest:
             unmapped_plan = good.filter(self._unmapped).group_by("status").len().sort("status")
         valid, quarantine, repairs, unmapped_statuses = pl.collect_all(
             [
-                self._valid_from(in_memory),
+                self._valid_from(in_memory.pipe(self._moved)),
                 self._quarantine_from(in_memory),
                 good.select(
                     pl.lit(0).alias("_none"),  # keeps the frame one row when nothing is counted
                     *[e.sum().cast(pl.Int64).alias(k) for k, e in counted.items()],
                 ),
                 unmapped_plan,
-            ]
+            ],
+            # The data is in memory already; the in-memory engine sorts it about twice as
+            # fast as the streaming one.
+            engine="in-memory",
         )
         validate(valid, self.model)
         validate(quarantine, Quarantine)
@@ -366,7 +384,7 @@ def ingest_events(
     frame = raw.frame
     if "reason" not in raw.dtypes:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
-    frame = frame.with_columns(pseudonymiser.expr("agent_id"), text_column("reason"))
+    frame = frame.with_columns(pseudonymiser.expr("agent_id"))
     frame = parse_instants(
         frame, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
     )
@@ -407,7 +425,7 @@ def ingest_events(
         kind="iws",
         model=StatusEvent,
         valid_columns=valid_columns,
-        sort_by=[pseudonym_order(), "ts", "seq"],
+        sort_by=[agent_time_order("ts"), "seq"],
         repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_ts_resolved")},
         unmapped=pl.col("state") == State.UNMAPPED.value,
         prepare=prepare,

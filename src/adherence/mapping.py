@@ -73,8 +73,6 @@ DEFAULT_STATUSES: Mapping[State, tuple[str, ...]] = {
 #: Raw statuses that are heartbeats: they never change state (metrics.md §2.8).
 HEARTBEAT_STATUSES: tuple[str, ...] = ("Heart Beat",)
 
-_PAIR_SEPARATOR = "\x00\x1f"
-_NO_REASON = "\x00"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _DASH_PATTERN = f"[{_DASHES}]"
 _SPACE_PATTERN = r"[\s_]+"
@@ -195,33 +193,36 @@ class StatusMapping:
         return self.states.get(normalise_status(status), State.UNMAPPED)
 
     def annotate(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """Tidy ``status`` (see ``tidy_status_expr``) and add ``state`` to ``frame``.
+        """Tidy ``status`` (see ``tidy_status_expr``) and ``reason``, and add ``state``.
 
-        The text work is done once per distinct status and the lookup once per distinct
-        (status, reason) pair, then spread over the rows with ``replace_strict``: the cost does
-        not grow with the number of rows and no other column is copied.
+        ``reason`` is trimmed, an empty one becomes null.
+
+        The text work and the lookup are done once per distinct (status, reason) pair, then
+        joined back onto the rows: the cost of the mapping does not grow with the rows. Row
+        order is not kept.
 
         Examples
         --------
         >>> frame = pl.LazyFrame({"status": ["Not Ready – Break", "Not Ready"],
-        ...                       "reason": [None, "Lunch"]})
-        >>> StatusMapping.default().annotate(frame).collect().rows()
-        [('Not Ready - Break', None, 'BREAK'), ('Not Ready', 'Lunch', 'MEAL')]
+        ...                       "reason": [" ", " Lunch"]})
+        >>> StatusMapping.default().annotate(frame).collect().sort("status").rows()
+        [('Not Ready', 'Lunch', 'MEAL'), ('Not Ready - Break', None, 'BREAK')]
         """
-        status = pl.col("status").cast(pl.String)
-        reason = pl.col("reason").cast(pl.String)
-        statuses = status.unique(maintain_order=True)
-        tidy = status.replace_strict(statuses, tidy_status_expr(statuses), default=None)
-        pair = pl.concat_str(status, pl.lit(_PAIR_SEPARATOR), reason.fill_null(_NO_REASON))
-        pairs = pair.unique(maintain_order=True)
-        parts = pairs.str.split_exact(_PAIR_SEPARATOR, 1)
-        pair_state = self.state_expr(
-            tidy_status_expr(parts.struct[0]), parts.struct[1].replace(_NO_REASON, None)
+        # Categorical keys: the distinct pairs and the join work on integer codes.
+        keys = ["_status", "_reason"]
+        coded = frame.with_columns(
+            pl.col(name).cast(pl.String).cast(pl.Categorical).alias(f"_{name}")
+            for name in ("status", "reason")
+        ).drop("status", "reason")
+        status = tidy_status_expr(pl.col("_status").cast(pl.String))
+        reason = pl.col("_reason").cast(pl.String).str.strip_chars().replace("", None)
+        pairs = (
+            coded.select(keys)
+            .unique()
+            .with_columns(status.alias("status"), reason.alias("reason"))
+            .with_columns(self.state_expr(pl.col("status"), pl.col("reason")).alias("state"))
         )
-        state = pair.replace_strict(
-            pairs, pair_state, default=pl.lit(State.UNMAPPED.value, dtype=STATE_DTYPE)
-        )
-        return frame.with_columns(tidy.alias("status"), reason, state.alias("state"))
+        return coded.join(pairs, on=keys, how="left", nulls_equal=True).drop(keys)
 
     def state_expr(self, status: pl.Expr, reason: pl.Expr) -> pl.Expr:
         """Return a polars expression giving the state of each row.

@@ -33,7 +33,13 @@ import polars as pl
 
 from adherence.errors import PseudonymKeyError
 
-__all__ = ["MIN_KEY_BYTES", "PSEUDONYM_LENGTH", "Pseudonymiser", "pseudonym_order"]
+__all__ = [
+    "MIN_KEY_BYTES",
+    "PSEUDONYM_LENGTH",
+    "Pseudonymiser",
+    "agent_time_order",
+    "pseudonym_order",
+]
 
 #: The shortest key accepted, in bytes (128 bits).
 MIN_KEY_BYTES = 16
@@ -57,6 +63,26 @@ def pseudonym_order(column: str = "agent_id") -> pl.Expr:
     True
     """
     return pl.col(column).str.to_integer(base=32, dtype=pl.UInt64)
+
+
+def agent_time_order(time: str, agent: str = "agent_id") -> pl.Expr:
+    """One integer sort key for rows ordered by pseudonym, then by the ``time`` column.
+
+    The pseudonym's 60-bit value sits above the 64 bits of the instant in milliseconds, in a
+    128-bit integer: a single-key sort, several times faster than sorting by both columns.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> frame = pl.DataFrame({
+    ...     "agent_id": ["0b0000000000", "0a0000000000", "0a0000000000"],
+    ...     "ts": [dt.datetime(2026, 3, 1), dt.datetime(2026, 3, 2), dt.datetime(1969, 3, 1)],
+    ... })
+    >>> frame.sort(agent_time_order("ts")).rows() == frame.sort("agent_id", "ts").rows()
+    True
+    """
+    epoch_ms = pl.col(time).dt.epoch("ms").cast(pl.Int128)
+    return pseudonym_order(agent).cast(pl.Int128) * (1 << 64) + epoch_ms
 
 
 class Pseudonymiser:
@@ -102,10 +128,18 @@ class Pseudonymiser:
 
     def series(self, raw_ids: pl.Series) -> pl.Series:
         """Return ``raw_ids`` pseudonymised; null or blank ids become null."""
-        trimmed = raw_ids.cast(pl.String).str.strip_chars()
-        distinct = trimmed.drop_nulls().unique().to_list()
-        table = {raw: self.pseudonym(raw) for raw in distinct if raw}
-        return trimmed.replace_strict(table, default=None, return_dtype=pl.String)
+        text = raw_ids.cast(pl.String)
+        # Blanks are trimmed per distinct id, not per row.
+        distinct = [raw for raw in text.drop_nulls().unique().to_list() if raw.strip()]
+        # Index into one fresh column of pseudonyms: the result is compact, and gathering
+        # it (sorting, filtering) later is several times faster than a column of replaced text.
+        pseudonyms = pl.Series(
+            raw_ids.name, [self.pseudonym(raw) for raw in distinct], dtype=pl.String
+        )
+        index = text.replace_strict(
+            distinct, range(len(distinct)), default=None, return_dtype=pl.UInt32
+        )
+        return pseudonyms.gather(index)
 
     def expr(self, column: str) -> pl.Expr:
         """Return an expression that replaces ``column`` by its pseudonyms, keeping its name."""

@@ -65,7 +65,7 @@ from adherence.ingest import (
 )
 from adherence.io._table import Encoding, Source, open_table
 from adherence.mapping import StatusMapping
-from adherence.pseudonym import Pseudonymiser, pseudonym_order
+from adherence.pseudonym import Pseudonymiser, agent_time_order
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import SourceInterval
 from adherence.states import State
@@ -204,7 +204,6 @@ def scan_iws_state_detail(
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
     frame = frame.with_columns(
         Pseudonymiser(key).expr("agent_id"),
-        text_column("reason"),
         _duration_ms("duration").alias("_duration_ms"),
     )
     frame, time_checks = interval_instants(
@@ -233,7 +232,7 @@ def scan_iws_state_detail(
         kind="iws_state_detail",
         model=SourceInterval,
         valid_columns=valid_columns,
-        sort_by=[pseudonym_order(), "start", "seq"],
+        sort_by=[agent_time_order("start"), "seq"],
         repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_s_resolved")},
         unmapped=pl.col("state") == State.UNMAPPED.value,
     )

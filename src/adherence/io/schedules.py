@@ -42,7 +42,7 @@ from adherence._timeparse import check_zone
 from adherence.ingest import Check, Ingest, LazyIngest, interval_instants, split_rows, text_column
 from adherence.io._table import Encoding, Source, open_table
 from adherence.mapping import normalise_status
-from adherence.pseudonym import Pseudonymiser, pseudonym_order
+from adherence.pseudonym import Pseudonymiser, agent_time_order
 from adherence.reasons import QuarantineReason
 from adherence.schemas import ScheduledActivity
 from adherence.states import ACTIVITY_DTYPE, Activity
@@ -180,7 +180,7 @@ def scan_schedule(
             .fill_null(pl.col("_activity") != Activity.TIME_OFF.value)
             .alias("counts_for_adherence"),
         ],
-        sort_by=[pseudonym_order(), "start"],
+        sort_by=[agent_time_order("start")],
         finish=_with_shift_ids,
     )
 
