@@ -29,6 +29,7 @@ from adherence.errors import (
 from adherence.ingest import Ingest, IngestReport, LazyIngest
 from adherence.intervals import Intervals, LazyIntervals, RepairReport
 from adherence.mapping import StatusMapping
+from adherence.options import MetricOptions
 from adherence.pseudonym import Pseudonymiser
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import (
@@ -55,6 +56,7 @@ __all__ = [
     "LazyIngest",
     "LazyIntervals",
     "MappingError",
+    "MetricOptions",
     "ParseError",
     "PseudonymKeyError",
     "Pseudonymiser",

@@ -1,0 +1,12 @@
+"""The adherence engine (private): schedule against actual states, per agent and shift.
+
+Nothing here is exported from ``adherence``: per-agent figures leave the library only through
+the privacy layer. ``sweep`` sets up one boundary sweep; its ``figures``, ``exceptions`` and
+``pause_episodes`` derive from the same segments; ``totals`` and ``rates`` aggregate.
+"""
+
+from __future__ import annotations
+
+from adherence._engine.figures import ADDITIVE, KEYS, Sweep, combine, rates, sweep, totals
+
+__all__ = ["ADDITIVE", "KEYS", "Sweep", "combine", "rates", "sweep", "totals"]

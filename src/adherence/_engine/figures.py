@@ -1,0 +1,397 @@
+"""Per agent × shift figures, the exceptions list and pause episodes, from one sweep.
+
+Every figure is an additive sum (milliseconds or a count), so figures of any partition of the
+agents combine by addition into team and period totals (``totals``); percentages are formed
+from the summed numerators and denominators only at the end (``rates``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from adherence._engine.sweep import AGENT, attribute, instants_ms, segments, shift_table
+from adherence.errors import ConfigurationError
+from adherence.options import MetricOptions
+from adherence.schemas import UTC_MS, ScheduledActivity, StateInterval, validate
+from adherence.states import NON_PRODUCTIVE_STATES, Activity, State
+
+__all__ = ["ADDITIVE", "KEYS", "Sweep", "combine", "rates", "sweep", "totals"]
+
+_PLANNED = [Activity.BREAK, Activity.MEAL, Activity.MEETING, Activity.TRAINING, Activity.TIME_OFF]
+_BUSY = [State.ON_CONTACT, State.AFTER_CONTACT_WORK]
+_PAUSES = sorted(NON_PRODUCTIVE_STATES)
+#: The keys of one figures row.
+KEYS = [AGENT, "shift_id", "local_date"]
+
+
+def _lower(state: State) -> str:
+    return state.value.lower()
+
+
+#: Every additive column of a figures row, in order.
+ADDITIVE = [
+    "counted_scheduled_ms",
+    "not_calculated_ms",
+    "scheduled_ms",
+    "in_adherence_ms",
+    "out_of_adherence_raw_ms",
+    "out_of_adherence_charged_ms",
+    "exception_count",
+    "unobserved_ms",
+    "observed_state_ms",
+    "conformance_scheduled_ms",
+    "conformance_actual_ms",
+    *[f"{_lower(s)}_ms" for s in State],
+    *[f"{_lower(s)}_{part}" for s in _PAUSES for part in ("episodes", "episode_ms")],
+    "lateness_ms",
+    "lateness_shifts",
+    "login_to_ready_ms",
+    "login_to_ready_shifts",
+    "occupancy_busy_ms",
+    "occupancy_available_ms",
+    "shrinkage_scheduled_ms",
+    "shrinkage_planned_ms",
+    "shrinkage_unplanned_ms",
+]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One sweep of intervals against a schedule; every output derives from its segments."""
+
+    segments: pl.LazyFrame
+    shifts: pl.LazyFrame
+    intervals: pl.LazyFrame
+    as_of_ms: int
+    options: MetricOptions
+    agent_ids: pl.Series
+    """The agents' ids; the engine's ``agent_id`` column holds positions in this series."""
+
+    def _decoded(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``frame`` with agent codes turned back into agent ids."""
+        return frame.with_columns(pl.lit(self.agent_ids).gather(pl.col(AGENT)).alias(AGENT))
+
+    def _day(self, column: str) -> pl.Expr:
+        if not self.options.split_at_midnight:
+            return pl.col("_shift_date")
+        local = pl.col(column).cast(UTC_MS).dt.convert_time_zone(self.options.time_zone)
+        return local.dt.date()
+
+    def exceptions(self) -> pl.LazyFrame:
+        """See ``_exceptions``; with agent ids."""
+        return self._decoded(self._exceptions()).sort(AGENT, "start")
+
+    def _exceptions(self) -> pl.LazyFrame:
+        """Each maximal out-of-adherence run per shift (and per day when days are split).
+
+        Columns: ``agent_id``, ``shift_id``, ``local_date``, ``start``, ``end``, ``raw_ms``,
+        ``charged_ms``, ``activities`` and ``states`` (in order of appearance; a null state is
+        time without any state, e.g. not logged in). Runs no longer than the threshold are
+        left out.
+        """
+        threshold = self.options.exception_threshold_ms
+        out = pl.col("_out") | pl.col("_outside_work")
+        marked = self.segments.filter(pl.col("_in_window")).with_columns(
+            self._day("_t").alias("local_date")
+        )
+        previous_continues = (
+            out.shift(1)
+            & (pl.col("_t_end").shift(1) == pl.col("_t"))
+            & pl.all_horizontal((pl.col(k) == pl.col(k).shift(1)) for k in KEYS)
+        ).fill_null(value=False)
+        runs = (
+            marked.sort(AGENT, "_t")
+            .with_columns((out & ~previous_continues).cum_sum().alias("_run"))
+            .filter(out)
+        )
+        return (
+            runs.group_by("_run")
+            .agg(
+                *[pl.col(k).first() for k in KEYS],
+                pl.col("_t").min().cast(UTC_MS).alias("start"),
+                pl.col("_t_end").max().cast(UTC_MS).alias("end"),
+                pl.col("_ms").sum().alias("raw_ms"),
+                pl.col("activity").unique(maintain_order=True).alias("activities"),
+                pl.col("state").unique(maintain_order=True).alias("states"),
+            )
+            .filter(pl.col("raw_ms") > threshold)
+            .with_columns((pl.col("raw_ms") - threshold).alias("charged_ms"))
+            .select(*KEYS, "start", "end", "raw_ms", "charged_ms", "activities", "states")
+            .sort(AGENT, "start")
+        )
+
+    def pause_episodes(self) -> pl.LazyFrame:
+        """See ``_pause_episodes``; with agent ids."""
+        return self._decoded(self._pause_episodes()).sort(AGENT, "start")
+
+    def _pause_episodes(self) -> pl.LazyFrame:
+        """Maximal runs of one non-productive state, each given to the shift it starts in.
+
+        Consecutive intervals of one state merge (a reason change inside a break is one
+        break). Columns: ``agent_id``, ``shift_id``, ``local_date``, ``state``, ``start``,
+        ``end``, ``duration_ms``, ``open`` (clipped at ``as_of``). Episodes that start
+        outside every shift's conformance window are left out.
+        """
+        ordered = self.intervals.sort(AGENT, "_i_start")
+        same_as_previous = (
+            (pl.col(AGENT) == pl.col(AGENT).shift(1))
+            & (pl.col("state") == pl.col("state").shift(1))
+            & (pl.col("_i_start") == pl.col("_i_end").shift(1))
+        ).fill_null(value=False)
+        pause = pl.col("state").is_in(_PAUSES) & ~pl.col("inferred")
+        episodes = (
+            ordered.with_columns((~same_as_previous).cum_sum().alias("_episode"))
+            .filter(pause)
+            .group_by("_episode")
+            .agg(
+                pl.col(AGENT).first(),
+                pl.col("state").first(),
+                pl.col("_i_start").min().alias("_t"),
+                pl.col("_i_end").max().alias("_t_end"),
+                pl.col("open").any(),
+            )
+            .sort(AGENT, "_t")
+            .with_columns(pl.lit(None, dtype=pl.String).alias("shift_id"))
+        )
+        window = self.options.conformance_window_ms
+        attributed = attribute(episodes, self.shifts).filter(
+            pl.col("_t").is_between(
+                pl.col("_s_start") - window, pl.col("_s_end") + window, closed="left"
+            )
+        )
+        return attributed.select(
+            *KEYS[:2],
+            self._day("_t").alias("local_date"),
+            "state",
+            pl.col("_t").cast(UTC_MS).alias("start"),
+            pl.col("_t_end").cast(UTC_MS).alias("end"),
+            (pl.col("_t_end") - pl.col("_t")).alias("duration_ms"),
+            "open",
+        ).sort(AGENT, "start")
+
+    def figures(self) -> pl.LazyFrame:
+        """One row per agent, shift and local date: every additive figure (``ADDITIVE``)."""
+        seg = self.segments.filter(pl.col("_in_window")).with_columns(
+            self._day("_t").alias("local_date")
+        )
+        ms, state, activity = pl.col("_ms"), pl.col("state"), pl.col("activity")
+        in_window = pl.lit(value=True)
+
+        def total(where: pl.Expr) -> pl.Expr:
+            return ms.filter(where).sum()
+
+        productive = pl.col("_productive")
+        observed = pl.col("_observed")
+        counted = pl.col("_counted") | pl.col("_outside_work")
+        scheduled = activity.is_not_null() & observed
+        summed = seg.group_by(KEYS).agg(
+            total(counted).alias("counted_scheduled_ms"),
+            total(pl.col("_not_calculated")).alias("not_calculated_ms"),
+            total(pl.col("_in")).alias("in_adherence_ms"),
+            total(pl.col("_out") | pl.col("_outside_work")).alias("out_of_adherence_raw_ms"),
+            total(pl.col("_counts") & ~observed).alias("unobserved_ms"),
+            total(state.is_not_null() & in_window).alias("observed_state_ms"),
+            total((activity == Activity.OPEN.value) & observed).alias("conformance_scheduled_ms"),
+            total(productive).alias("conformance_actual_ms"),
+            *[total(state == s.value).alias(f"{_lower(s)}_ms") for s in State],
+            total(state.is_in(_BUSY)).alias("occupancy_busy_ms"),
+            total(state.is_in([State.READY, *_BUSY])).alias("occupancy_available_ms"),
+            total(scheduled).alias("shrinkage_scheduled_ms"),
+            total(scheduled & ~productive & activity.is_in(_PLANNED)).alias("shrinkage_planned_ms"),
+            total(scheduled & ~productive & ~activity.is_in(_PLANNED)).alias(
+                "shrinkage_unplanned_ms"
+            ),
+        )
+        charged = (
+            self._exceptions()
+            .group_by(KEYS)
+            .agg(
+                pl.col("charged_ms").sum().alias("out_of_adherence_charged_ms"),
+                pl.len().cast(pl.Int64).alias("exception_count"),
+            )
+        )
+        episodes = (
+            self._pause_episodes()
+            .group_by(KEYS)
+            .agg(
+                expr
+                for s in _PAUSES
+                for expr in (
+                    (pl.col("state") == s.value)
+                    .sum()
+                    .cast(pl.Int64)
+                    .alias(f"{_lower(s)}_episodes"),
+                    pl.col("duration_ms")
+                    .filter(pl.col("state") == s.value)
+                    .sum()
+                    .alias(f"{_lower(s)}_episode_ms"),
+                )
+            )
+        )
+        on_time = self._lateness()
+        return (
+            summed.join(charged, on=KEYS, how="left")
+            .join(episodes, on=KEYS, how="left")
+            .join(on_time, on=KEYS, how="left")
+            .with_columns(
+                (pl.col("counted_scheduled_ms") - pl.col("not_calculated_ms")).alias("scheduled_ms")
+            )
+            .select(*KEYS, *[pl.col(c).fill_null(0).cast(pl.Int64) for c in ADDITIVE])
+            .pipe(self._decoded)
+            .sort(KEYS)
+        )
+
+    def _lateness(self) -> pl.LazyFrame:
+        """Lateness and login-to-Ready per shift, on the row of the shift's start date."""
+        window = self.options.conformance_window_ms
+        state = pl.col("state")
+        logged_in = state.is_not_null() & (state != State.OFFLINE.value)
+        first_productive = pl.col("_t").filter(pl.col("_productive")).min()
+        login = pl.max_horizontal("_i_start", pl.col("_s_start") - window)
+        per_shift = (
+            self.segments.filter(pl.col("_in_window"))
+            .group_by(AGENT, "shift_id")
+            .agg(
+                pl.col("_shift_date").first().alias("local_date"),
+                pl.col("_first_counted").first(),
+                (logged_in & pl.col("_in_span")).any().alias("_logged_in"),
+                first_productive.alias("_first_productive"),
+                login.filter(logged_in).min().alias("_first_login"),
+            )
+            .filter(pl.col("_logged_in") & pl.col("_first_productive").is_not_null())
+        )
+        late = pl.max_horizontal(pl.col("_first_productive") - pl.col("_first_counted"), 0)
+        to_ready = pl.max_horizontal(pl.col("_first_productive") - pl.col("_first_login"), 0)
+        return per_shift.select(
+            *KEYS,
+            late.fill_null(0).alias("lateness_ms"),
+            pl.col("_first_counted").is_not_null().cast(pl.Int64).alias("lateness_shifts"),
+            to_ready.fill_null(0).alias("login_to_ready_ms"),
+            pl.col("_first_login").is_not_null().cast(pl.Int64).alias("login_to_ready_shifts"),
+        )
+
+
+def sweep(
+    intervals: pl.DataFrame | pl.LazyFrame,
+    schedule: pl.DataFrame | pl.LazyFrame,
+    *,
+    options: MetricOptions | None = None,
+    as_of: datetime | None = None,
+) -> Sweep:
+    """Validate both tables and set up the sweep (nothing is computed until collected).
+
+    ``as_of`` defaults to the latest interval end. Partial computations that are to be
+    combined must share one ``as_of``.
+    """
+    options = options or MetricOptions()
+    q = options.quantum_ms
+    states = validate(intervals.lazy(), StateInterval)
+    plan = validate(schedule.lazy(), ScheduledActivity)
+    # Agents become dense integer codes: integer joins and one-column sort keys.
+    agent_ids = (
+        pl.concat([states.select(AGENT), plan.select(AGENT)]).unique().sort(AGENT).collect()
+    ).to_series()
+    code = pl.col(AGENT).replace_strict(
+        agent_ids, pl.Series(range(agent_ids.len()), dtype=pl.UInt32)
+    )
+    states = states.select(
+        code,
+        instants_ms("start", q).alias("_i_start"),
+        instants_ms("end", q).alias("_i_end"),
+        "state",
+        "open",
+        "inferred",
+    )
+    states = states.filter(pl.col("_i_end") > pl.col("_i_start"))
+    plan = plan.select(
+        code,
+        "shift_id",
+        instants_ms("start", q).alias("_a_start"),
+        instants_ms("end", q).alias("_a_end"),
+        "activity",
+        (pl.col("counts_for_adherence") & (pl.col("activity") != Activity.TIME_OFF.value)).alias(
+            "_counts"
+        ),
+    )
+    plan = plan.filter(pl.col("_a_end") > pl.col("_a_start"))
+    _check_no_overlap(plan)
+    if as_of is None:
+        latest = states.select(pl.col("_i_end").max()).collect().item()
+        as_of_ms = int(latest) if latest is not None else 0
+    else:
+        if as_of.tzinfo is None:
+            raise ConfigurationError(
+                f"as_of={as_of!r} has no time zone",
+                hint="pass an aware datetime, e.g. datetime(2026, 4, 1, 12, tzinfo=UTC)",
+            )
+        as_of_ms = (int(as_of.timestamp() * 1000) // q) * q
+    shifts = shift_table(plan, options)
+    cut = segments(states, plan, shifts, as_of_ms=as_of_ms, options=options)
+    return Sweep(cut, shifts, states, as_of_ms, options, agent_ids)
+
+
+def _check_no_overlap(plan: pl.LazyFrame) -> None:
+    overlapping = (
+        plan.sort(AGENT, "_a_start")
+        .filter(
+            (pl.col(AGENT) == pl.col(AGENT).shift(1))
+            & (pl.col("_a_start") < pl.col("_a_end").shift(1))
+        )
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    if overlapping:
+        raise ConfigurationError(
+            f"the schedule has {overlapping} activities that overlap an earlier one of the "
+            "same agent",
+            hint="give each instant of an agent at most one activity: cut a shift row around "
+            "the breaks and meetings inside it",
+        )
+
+
+def combine(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    """Figures computed on separate partitions of the agents, as one table."""
+    return pl.concat(list(parts)).sort(KEYS)
+
+
+def totals(figures: pl.DataFrame | pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """Sum every additive figure over the rows of each ``by`` group."""
+    return figures.lazy().group_by(list(by)).agg(pl.col(ADDITIVE).sum()).sort(list(by))
+
+
+def rates(summed: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the percentages (metrics.md §3–5) to summed figures.
+
+    ``adherence_pct`` is clamped to [0, 100] and null without scheduled time or state data;
+    ``conformance_pct`` is null without state data or for 0/0, and infinite for x/0.
+    """
+    scheduled, charged = pl.col("scheduled_ms"), pl.col("out_of_adherence_charged_ms")
+    no_data = pl.col("observed_state_ms") == 0
+    adherence = (100 * (1 - charged / scheduled)).clip(0, 100)
+    actual, planned = pl.col("conformance_actual_ms"), pl.col("conformance_scheduled_ms")
+    conformance = (
+        pl.when(no_data | ((actual == 0) & (planned == 0)))
+        .then(None)
+        .when(planned == 0)
+        .then(float("inf"))
+        .otherwise(100 * actual / planned)
+    )
+    shrink = pl.col("shrinkage_scheduled_ms")
+    return summed.with_columns(
+        pl.when(no_data | (scheduled == 0)).then(None).otherwise(adherence).alias("adherence_pct"),
+        conformance.alias("conformance_pct"),
+        pl.when(pl.col("occupancy_available_ms") > 0)
+        .then(100 * pl.col("occupancy_busy_ms") / pl.col("occupancy_available_ms"))
+        .alias("occupancy_pct"),
+        pl.when(shrink > 0)
+        .then(100 * pl.col("shrinkage_planned_ms") / shrink)
+        .alias("shrinkage_planned_pct"),
+        pl.when(shrink > 0)
+        .then(100 * pl.col("shrinkage_unplanned_ms") / shrink)
+        .alias("shrinkage_unplanned_pct"),
+    )

@@ -1,0 +1,267 @@
+"""The boundary sweep: an agent's time cut into segments, each with its state and activity.
+
+Every instant where anything changes for an agent (an interval or an activity starts or ends,
+a tolerance zone or a conformance window begins or ends, ``as_of``, a local midnight when
+days are split) is a boundary. Between consecutive boundaries nothing changes, so each
+segment carries one state, one activity and one shift, found by ``join_asof`` on the sorted
+boundaries: no cross join, no per-row Python.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from adherence.options import MetricOptions
+from adherence.states import ACTIVITY_DTYPE, Activity, State
+
+__all__ = ["AGENT", "agent_time_key", "attribute", "instants_ms", "segments", "shift_table"]
+
+#: In the engine ``agent_id`` holds a dense integer code of the agent (see ``figures.sweep``).
+AGENT = "agent_id"
+_MS = pl.Int64
+
+
+def agent_time_key(time: str) -> pl.Expr:
+    """One 128-bit sort key: the agent's code above the instant (ms).
+
+    A single-key sort runs several times faster than one by the two columns.
+    """
+    return pl.col(AGENT).cast(pl.Int128) * (1 << 64) + pl.col(time).cast(pl.Int128)
+
+
+def instants_ms(column: str, quantum_ms: int) -> pl.Expr:
+    """``column`` (UTC instants) as integer milliseconds, floored to ``quantum_ms``."""
+    ms = pl.col(column).dt.epoch("ms")
+    return ms if quantum_ms == 1 else (ms // quantum_ms) * quantum_ms
+
+
+def shift_table(schedule: pl.LazyFrame, options: MetricOptions) -> pl.LazyFrame:
+    """One row per agent and shift: its span, first counted start and local date.
+
+    ``schedule`` holds ``_a_start``/``_a_end`` (ms) and ``_counts`` (see ``segments``).
+    """
+    start_local = pl.col("_s_start").cast(pl.Datetime("ms", "UTC"))
+    return (
+        schedule.group_by(AGENT, "shift_id")
+        .agg(
+            pl.col("_a_start").min().alias("_s_start"),
+            pl.col("_a_end").max().alias("_s_end"),
+            pl.col("_a_start").filter(pl.col("_counts")).min().alias("_first_counted"),
+        )
+        .with_columns(
+            start_local.dt.convert_time_zone(options.time_zone).dt.date().alias("_shift_date")
+        )
+        .sort(AGENT, "_s_start")
+    )
+
+
+def _allowed(options: MetricOptions) -> pl.Expr:
+    """True where the segment's state is allowed for its activity (metrics.md §3)."""
+    state, activity = pl.col("state"), pl.col("activity")
+    open_states = [State.READY, State.ON_CONTACT]
+    if options.acw_is_productive:
+        open_states.append(State.AFTER_CONTACT_WORK)
+    pauses = [State.BREAK, State.MEAL]
+    allowed = (
+        pl.when(activity == Activity.OPEN.value)
+        .then(state.is_in(open_states))
+        .when(activity.is_in([Activity.BREAK.value, Activity.MEAL.value]))
+        .then(
+            state.is_in(pauses)
+            if options.non_productive_equivalence
+            else state.cast(pl.String) == activity.cast(pl.String)
+        )
+        .otherwise(state.cast(pl.String) == activity.cast(pl.String))
+    )
+    return (allowed | (state == State.APPROVED.value)).fill_null(value=False)
+
+
+def segments(
+    intervals: pl.LazyFrame,
+    schedule: pl.LazyFrame,
+    shifts: pl.LazyFrame,
+    *,
+    as_of_ms: int,
+    options: MetricOptions,
+) -> pl.LazyFrame:
+    """Cut each agent's time into segments and classify them.
+
+    Parameters
+    ----------
+    intervals
+        ``agent_id``, ``_i_start``, ``_i_end`` (ms), ``state``, ``inferred``.
+    schedule
+        ``agent_id``, ``shift_id``, ``_a_start``, ``_a_end`` (ms), ``activity``, ``_counts``.
+    shifts
+        From ``shift_table``.
+    as_of_ms
+        Where observation ends (ms since the epoch, UTC).
+    options
+        The metric options.
+
+    Returns
+    -------
+    pl.LazyFrame
+        One row per segment, sorted by agent and start: ``_t``, ``_t_end``, ``_ms``, ``state``,
+        ``_i_start`` (start of the interval the state comes from), ``activity``, ``shift_id``,
+        the attributed shift's columns and the classification flags ``_observed``,
+        ``_counted``, ``_in``, ``_out``, ``_not_calculated``, ``_outside_work``,
+        ``_in_window``, ``_in_span``, ``_productive``.
+    """
+    tol = options.boundary_tolerance_ms
+    window = options.conformance_window_ms
+    agents = pl.concat([intervals.select(AGENT), schedule.select(AGENT)]).unique()
+    points = [
+        intervals.select(AGENT, pl.col("_i_start").alias("_t")),
+        intervals.select(AGENT, pl.col("_i_end").alias("_t")),
+        schedule.select(AGENT, pl.col("_a_start").alias("_t")),
+        schedule.select(AGENT, pl.col("_a_end").alias("_t")),
+        shifts.select(AGENT, (pl.col("_s_start") - window).alias("_t")),
+        shifts.select(AGENT, (pl.col("_s_end") + window).alias("_t")),
+        agents.with_columns(pl.lit(as_of_ms, dtype=_MS).alias("_t")),
+    ]
+    if tol:
+        inside = pl.col("_t").is_between("_a_start", "_a_end", closed="none")
+        points += [
+            schedule.select(AGENT, "_a_start", "_a_end", (pl.col("_a_start") + tol).alias("_t"))
+            .filter(inside)
+            .select(AGENT, "_t"),
+            schedule.select(AGENT, "_a_start", "_a_end", (pl.col("_a_end") - tol).alias("_t"))
+            .filter(inside)
+            .select(AGENT, "_t"),
+        ]
+    if options.split_at_midnight:
+        points.append(_midnights(shifts, window, options.time_zone))
+    # One sort key (agent above time) sorts the boundaries several times faster.
+    boundaries = pl.concat(points).unique().sort(agent_time_key("_t"))
+    same_agent_next = pl.col(AGENT) == pl.col(AGENT).shift(-1)
+    cuts = boundaries.with_columns(
+        pl.when(same_agent_next).then(pl.col("_t").shift(-1)).alias("_t_end")
+    ).filter(pl.col("_t_end").is_not_null())
+
+    with_state = _asof(cuts, intervals.sort(AGENT, "_i_start"), "_i_start").with_columns(
+        pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("state")).alias("state"),
+        pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("_i_start")).alias("_i_start"),
+        (pl.col("inferred") & (pl.col("_t") < pl.col("_i_end"))).fill_null(value=False),
+    )
+    with_activity = _asof(with_state, schedule.sort(AGENT, "_a_start"), "_a_start")
+    during = pl.col("_t") < pl.col("_a_end")
+    with_activity = with_activity.with_columns(
+        pl.when(during).then(pl.col(c)).alias(c)
+        for c in ("activity", "shift_id", "_a_start", "_a_end")
+    ).with_columns((pl.col("_counts") & during).fill_null(value=False).alias("_counts"))
+    attributed = attribute(with_activity, shifts)
+    return _classify(attributed, as_of_ms=as_of_ms, options=options)
+
+
+def _asof(
+    left: pl.LazyFrame, right: pl.LazyFrame, right_on: str, *, forward: bool = False
+) -> pl.LazyFrame:
+    """For each row of ``left`` the right row of the same agent at or before (after) ``_t``."""
+    # Both sides are sorted by (agent, time) where they are built: that sort is the guarantee
+    # join_asof needs, so its own check is skipped.
+    return left.join_asof(
+        right,
+        left_on="_t",
+        right_on=right_on,
+        by=AGENT,
+        strategy="forward" if forward else "backward",
+        check_sortedness=False,
+    )
+
+
+def _midnights(shifts: pl.LazyFrame, window: int, time_zone: str) -> pl.LazyFrame:
+    """Local midnights within each shift's conformance window, as boundaries."""
+    local = pl.Datetime("ms", "UTC")
+    first = (pl.col("_s_start") - window).cast(local).dt.convert_time_zone(time_zone).dt.date()
+    last = (pl.col("_s_end") + window).cast(local).dt.convert_time_zone(time_zone).dt.date()
+    days = pl.date_ranges(first, last, interval="1d")
+    midnight = (
+        pl.col("_day")
+        .cast(pl.Datetime("ms"))
+        .dt.replace_time_zone(time_zone, ambiguous="earliest", non_existent="null")
+        .dt.epoch("ms")
+    )
+    return (
+        shifts.select(AGENT, days.alias("_day"))
+        .explode("_day")
+        .select(AGENT, midnight.alias("_t"))
+        .drop_nulls()
+    )
+
+
+def attribute(frame: pl.LazyFrame, shifts: pl.LazyFrame) -> pl.LazyFrame:
+    """Give every row (``_t``, ``_t_end``) one shift and join that shift's columns.
+
+    A row inside an activity takes the activity's shift; otherwise the shift whose span holds
+    it, else the nearer of the previous and the next shift (a tie goes to the previous).
+    """
+    columns = {"shift_id": "_shift_id", "_s_start": "_s_start", "_s_end": "_s_end"}
+    prev = shifts.select(AGENT, *[pl.col(c).alias(f"_prev{n}") for c, n in columns.items()])
+    nxt = shifts.select(AGENT, *[pl.col(c).alias(f"_next{n}") for c, n in columns.items()])
+    joined = _asof(_asof(frame, prev, "_prev_s_start"), nxt, "_next_s_start", forward=True)
+    to_prev = pl.col("_t") - pl.col("_prev_s_end")
+    to_next = pl.col("_next_s_start") - pl.col("_t_end")
+    take_prev = (
+        pl.col("_next_shift_id").is_null()
+        | (pl.col("_prev_shift_id").is_not_null() & (to_prev <= to_next))
+    ) & pl.col("_prev_shift_id").is_not_null()
+    chosen = (
+        pl.when(pl.col("shift_id").is_not_null())
+        .then(pl.col("shift_id"))  # inside an activity: its own shift
+        .when(take_prev)
+        .then(pl.col("_prev_shift_id"))
+        .otherwise(pl.col("_next_shift_id"))
+    )
+    return frame_with_shift(joined.with_columns(chosen.alias("shift_id")), shifts).drop(
+        [f"_{side}{n}" for side in ("prev", "next") for n in columns.values()]
+    )
+
+
+def frame_with_shift(frame: pl.LazyFrame, shifts: pl.LazyFrame) -> pl.LazyFrame:
+    """Join each row's shift's span, first counted start and date onto ``frame``."""
+    return frame.join(shifts, on=[AGENT, "shift_id"], how="left", nulls_equal=False)
+
+
+def _classify(frame: pl.LazyFrame, *, as_of_ms: int, options: MetricOptions) -> pl.LazyFrame:
+    state = pl.col("state")
+    window = options.conformance_window_ms
+    tol = options.boundary_tolerance_ms
+    productive = state.is_in(list(options.productive_states)).fill_null(value=False) & ~pl.col(
+        "inferred"
+    )
+    observed = pl.col("_t") < as_of_ms
+    counted = pl.col("_counts") & observed
+    not_calculated = counted & (state == State.UNMAPPED.value).fill_null(value=False)
+    tolerated = (pl.col("_t") < pl.col("_a_start") + tol) | (pl.col("_t") >= pl.col("_a_end") - tol)
+    allowed = _allowed(options) | (tolerated if tol else pl.lit(value=False))
+    in_window = (
+        pl.col("_t")
+        .is_between(pl.col("_s_start") - window, pl.col("_s_end") + window, closed="left")
+        .fill_null(value=False)
+    )
+    in_span = pl.col("_t").is_between("_s_start", "_s_end", closed="left").fill_null(value=False)
+    outside_work = (
+        pl.lit(options.count_work_outside_shift)
+        & pl.col("activity").is_null()
+        & ~in_span
+        & in_window
+        & productive
+        & observed
+    )
+    return (
+        frame.with_columns(
+            (pl.col("_t_end") - pl.col("_t")).alias("_ms"),
+            observed.alias("_observed"),
+            counted.alias("_counted"),
+            not_calculated.alias("_not_calculated"),
+            (counted & ~not_calculated & allowed).alias("_in"),
+            (counted & ~not_calculated & ~allowed).alias("_out"),
+            outside_work.alias("_outside_work"),
+            in_window.alias("_in_window"),
+            in_span.alias("_in_span"),
+            productive.alias("_productive"),
+        )
+        .with_columns(pl.col("activity").cast(ACTIVITY_DTYPE))
+        .sort(agent_time_key("_t"))
+    )
