@@ -76,7 +76,7 @@ def figures(
     sweep = _engine.sweep(
         states, plan, options=MetricOptions(**options), as_of=None if as_of is None else at(as_of)
     )
-    return _engine.rates(sweep.figures()).collect().to_dicts()
+    return _engine.rates(sweep.figures()).to_dicts()
 
 
 def one(states: pl.DataFrame, plan: pl.DataFrame, **kwargs: Any) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def one(states: pl.DataFrame, plan: pl.DataFrame, **kwargs: Any) -> dict[str, An
 def exceptions(states: pl.DataFrame, plan: pl.DataFrame, **options: Any) -> list[dict[str, Any]]:
     """The exceptions list as dicts."""
     sweep = _engine.sweep(states, plan, options=MetricOptions(**options))
-    return sweep.exceptions().collect().to_dicts()
+    return sweep.exceptions().to_dicts()
 
 
 def minutes(value: float) -> int:

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from tests.engine.cases import HOUR, MIN, at, exceptions, figures, intervals, one, schedule
 
+from adherence.errors import ConfigurationError
 from adherence.intervals import from_events
 from adherence.schemas import UTC_MS
 from adherence.states import STATE_DTYPE
@@ -425,3 +426,34 @@ def test_time_off_and_uncounted_activities_are_neutral() -> None:
     assert row["adherence_pct"] == 100.0
     assert row["shrinkage_planned_ms"] == 5 * HOUR  # TIME_OFF and the meeting, not productive
     assert row["lateness_ms"] == 0  # the first counted activity starts at 13:00
+
+
+@pytest.mark.parametrize(
+    ("options", "raw", "charged", "listed", "pct"),
+    [
+        ({}, 15 * MIN, 15 * MIN, 2, 75.0),
+        ({"exception_threshold": timedelta(minutes=5)}, 15 * MIN, 7 * MIN, 1, 100 * (1 - 7 / 60)),
+        # the tolerated minutes 08:00–08:02 count in adherence: 13 min out, raw and charged
+        ({"boundary_tolerance": timedelta(minutes=2)}, 13 * MIN, 13 * MIN, 2, 100 * (1 - 13 / 60)),
+    ],
+)
+def test_worked_example_of_the_metrics_page(
+    options: dict[str, timedelta], raw: int, charged: int, listed: int, pct: float
+) -> None:
+    # docs/concepts/metrics.md: OPEN 08:00–09:00; logged in 08:03, BREAK 08:40–08:52.
+    plan = schedule(("08:00", "09:00", "OPEN"))
+    log = intervals(
+        ("08:03", "08:40", "READY"), ("08:40", "08:52", "BREAK"), ("08:52", "09:00", "READY")
+    )
+    row = one(log, plan, **options)
+    assert row["out_of_adherence_raw_ms"] == raw
+    assert row["out_of_adherence_charged_ms"] == charged
+    assert row["exception_count"] == listed
+    assert row["adherence_pct"] == pytest.approx(pct)
+
+
+def test_overlapping_activities_are_refused() -> None:
+    # A shift row with a break inside it (an overlay) must be cut by the reader or the site.
+    plan = schedule(("08:00", "16:00", "OPEN"), ("10:00", "10:15", "BREAK"))
+    with pytest.raises(ConfigurationError, match="overlap"):
+        one(intervals(("08:00", "16:00", "READY")), plan)

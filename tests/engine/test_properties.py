@@ -94,7 +94,7 @@ def _tables(spec: list[tuple]) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _figures(intervals: pl.DataFrame, schedule: pl.DataFrame, opts: MetricOptions) -> pl.DataFrame:
-    return _engine.sweep(intervals, schedule, options=opts, as_of=AS_OF).figures().collect()
+    return _engine.sweep(intervals, schedule, options=opts, as_of=AS_OF).figures()
 
 
 @settings(max_examples=60, deadline=None)

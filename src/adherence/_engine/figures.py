@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import polars as pl
 
-from adherence._engine.sweep import AGENT, attribute, instants_ms, segments, shift_table
+from adherence._engine.sweep import (
+    AGENT,
+    agent_time_key,
+    attribute,
+    instants_ms,
+    segments,
+    shift_table,
+)
 from adherence.errors import ConfigurationError
 from adherence.options import MetricOptions
 from adherence.schemas import UTC_MS, ScheduledActivity, StateInterval, validate
@@ -24,6 +32,7 @@ __all__ = ["ADDITIVE", "KEYS", "Sweep", "combine", "rates", "sweep", "totals"]
 _PLANNED = [Activity.BREAK, Activity.MEAL, Activity.MEETING, Activity.TRAINING, Activity.TIME_OFF]
 _BUSY = [State.ON_CONTACT, State.AFTER_CONTACT_WORK]
 _PAUSES = sorted(NON_PRODUCTIVE_STATES)
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 #: The keys of one figures row.
 KEYS = [AGENT, "shift_id", "local_date"]
 
@@ -63,17 +72,22 @@ ADDITIVE = [
 class Sweep:
     """One sweep of intervals against a schedule; every output derives from its segments."""
 
-    segments: pl.LazyFrame
-    shifts: pl.LazyFrame
-    intervals: pl.LazyFrame
+    segments: pl.DataFrame
+    shifts: pl.DataFrame
+    intervals: pl.DataFrame
     as_of_ms: int
     options: MetricOptions
     agent_ids: pl.Series
     """The agents' ids; the engine's ``agent_id`` column holds positions in this series."""
+    shift_ids: pl.Series
+    """The shifts' ids; the engine's ``shift_id`` column holds positions in this series."""
 
-    def _decoded(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """``frame`` with agent codes turned back into agent ids."""
-        return frame.with_columns(pl.lit(self.agent_ids).gather(pl.col(AGENT)).alias(AGENT))
+    def _decoded(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        """``frame`` collected, with agent and shift codes turned back into their ids."""
+        return frame.with_columns(
+            pl.lit(self.agent_ids).gather(pl.col(AGENT)).alias(AGENT),
+            pl.lit(self.shift_ids).gather(pl.col("shift_id")).alias("shift_id"),
+        ).collect(engine="in-memory")
 
     def _day(self, column: str) -> pl.Expr:
         if not self.options.split_at_midnight:
@@ -81,8 +95,8 @@ class Sweep:
         local = pl.col(column).cast(UTC_MS).dt.convert_time_zone(self.options.time_zone)
         return local.dt.date()
 
-    def exceptions(self) -> pl.LazyFrame:
-        """See ``_exceptions``; with agent ids."""
+    def exceptions(self) -> pl.DataFrame:
+        """See ``_exceptions``; with agent and shift ids."""
         return self._decoded(self._exceptions()).sort(AGENT, "start")
 
     def _exceptions(self) -> pl.LazyFrame:
@@ -95,8 +109,10 @@ class Sweep:
         """
         threshold = self.options.exception_threshold_ms
         out = pl.col("_out") | pl.col("_outside_work")
-        marked = self.segments.filter(pl.col("_in_window")).with_columns(
-            self._day("_t").alias("local_date")
+        marked = (
+            self.segments.lazy()
+            .filter(pl.col("_in_window"))
+            .with_columns(self._day("_t").alias("local_date"))
         )
         previous_continues = (
             out.shift(1)
@@ -104,9 +120,8 @@ class Sweep:
             & pl.all_horizontal((pl.col(k) == pl.col(k).shift(1)) for k in KEYS)
         ).fill_null(value=False)
         runs = (
-            marked.sort(AGENT, "_t")
-            .with_columns((out & ~previous_continues).cum_sum().alias("_run"))
-            .filter(out)
+            # The segments are in (agent, time) order.
+            marked.with_columns((out & ~previous_continues).cum_sum().alias("_run")).filter(out)
         )
         return (
             runs.group_by("_run")
@@ -124,8 +139,8 @@ class Sweep:
             .sort(AGENT, "start")
         )
 
-    def pause_episodes(self) -> pl.LazyFrame:
-        """See ``_pause_episodes``; with agent ids."""
+    def pause_episodes(self) -> pl.DataFrame:
+        """See ``_pause_episodes``; with agent and shift ids."""
         return self._decoded(self._pause_episodes()).sort(AGENT, "start")
 
     def _pause_episodes(self) -> pl.LazyFrame:
@@ -136,7 +151,7 @@ class Sweep:
         ``end``, ``duration_ms``, ``open`` (clipped at ``as_of``). Episodes that start
         outside every shift's conformance window are left out.
         """
-        ordered = self.intervals.sort(AGENT, "_i_start")
+        ordered = self.intervals.lazy()  # in (agent, start) order
         same_as_previous = (
             (pl.col(AGENT) == pl.col(AGENT).shift(1))
             & (pl.col("state") == pl.col("state").shift(1))
@@ -158,7 +173,7 @@ class Sweep:
             .with_columns(pl.lit(None, dtype=pl.String).alias("shift_id"))
         )
         window = self.options.conformance_window_ms
-        attributed = attribute(episodes, self.shifts).filter(
+        attributed = attribute(episodes, self.shifts.lazy()).filter(
             pl.col("_t").is_between(
                 pl.col("_s_start") - window, pl.col("_s_end") + window, closed="left"
             )
@@ -173,16 +188,18 @@ class Sweep:
             "open",
         ).sort(AGENT, "start")
 
-    def figures(self) -> pl.LazyFrame:
+    def figures(self) -> pl.DataFrame:
         """One row per agent, shift and local date: every additive figure (``ADDITIVE``)."""
-        seg = self.segments.filter(pl.col("_in_window")).with_columns(
-            self._day("_t").alias("local_date")
+        seg = (
+            self.segments.lazy()
+            .filter(pl.col("_in_window"))
+            .with_columns(self._day("_t").alias("local_date"))
         )
         ms, state, activity = pl.col("_ms"), pl.col("state"), pl.col("activity")
         in_window = pl.lit(value=True)
 
         def total(where: pl.Expr) -> pl.Expr:
-            return ms.filter(where).sum()
+            return pl.when(where).then(ms).otherwise(0).sum()
 
         productive = pl.col("_productive")
         observed = pl.col("_observed")
@@ -253,7 +270,8 @@ class Sweep:
         first_productive = pl.col("_t").filter(pl.col("_productive")).min()
         login = pl.max_horizontal("_i_start", pl.col("_s_start") - window)
         per_shift = (
-            self.segments.filter(pl.col("_in_window"))
+            self.segments.lazy()
+            .filter(pl.col("_in_window"))
             .group_by(AGENT, "shift_id")
             .agg(
                 pl.col("_shift_date").first().alias("local_date"),
@@ -282,45 +300,55 @@ def sweep(
     options: MetricOptions | None = None,
     as_of: datetime | None = None,
 ) -> Sweep:
-    """Validate both tables and set up the sweep (nothing is computed until collected).
+    """Validate both tables and run the sweep; its outputs derive from its segments.
 
-    ``as_of`` defaults to the latest interval end. Partial computations that are to be
-    combined must share one ``as_of``.
+    This is where the engine collects (with the in-memory engine, which sorts faster than the
+    streaming one): every output derives from the segments, and a lazy plan would run the
+    sweep once per output. ``as_of`` defaults to the latest interval end. Partial
+    computations that are to be combined must share one ``as_of``.
     """
     options = options or MetricOptions()
     q = options.quantum_ms
-    states = validate(intervals.lazy(), StateInterval)
-    plan = validate(schedule.lazy(), ScheduledActivity)
-    # Agents become dense integer codes: integer joins and one-column sort keys.
-    agent_ids = (
-        pl.concat([states.select(AGENT), plan.select(AGENT)]).unique().sort(AGENT).collect()
-    ).to_series()
-    code = pl.col(AGENT).replace_strict(
-        agent_ids, pl.Series(range(agent_ids.len()), dtype=pl.UInt32)
+    checked_states = validate(intervals.lazy(), StateInterval)
+    checked_plan = validate(schedule.lazy(), ScheduledActivity)
+    # Agents and shifts become dense integer codes: integer joins, group-bys and sort keys.
+    agent_ids, shift_ids = (
+        frame.collect(engine="in-memory").to_series()
+        for frame in (
+            pl.concat([checked_states.select(AGENT), checked_plan.select(AGENT)])
+            .unique()
+            .sort(AGENT),
+            checked_plan.select("shift_id").unique().sort("shift_id"),
+        )
     )
-    states = states.select(
-        code,
-        instants_ms("start", q).alias("_i_start"),
-        instants_ms("end", q).alias("_i_end"),
-        "state",
-        "open",
-        "inferred",
+    states = _sorted(
+        checked_states.select(
+            _code(AGENT, agent_ids),
+            instants_ms("start", q).alias("_i_start"),
+            instants_ms("end", q).alias("_i_end"),
+            "state",
+            "open",
+            "inferred",
+        ).filter(pl.col("_i_end") > pl.col("_i_start")),
+        "_i_start",
     )
-    states = states.filter(pl.col("_i_end") > pl.col("_i_start"))
-    plan = plan.select(
-        code,
-        "shift_id",
-        instants_ms("start", q).alias("_a_start"),
-        instants_ms("end", q).alias("_a_end"),
-        "activity",
-        (pl.col("counts_for_adherence") & (pl.col("activity") != Activity.TIME_OFF.value)).alias(
-            "_counts"
-        ),
+    counts = pl.col("counts_for_adherence") & (pl.col("activity") != Activity.TIME_OFF.value)
+    plan = _sorted(
+        checked_plan.select(
+            _code(AGENT, agent_ids),
+            _code("shift_id", shift_ids),
+            instants_ms("start", q).alias("_a_start"),
+            instants_ms("end", q).alias("_a_end"),
+            "activity",
+            counts.alias("_counts"),
+        ).filter(pl.col("_a_end") > pl.col("_a_start")),
+        "_a_start",
     )
-    plan = plan.filter(pl.col("_a_end") > pl.col("_a_start"))
-    _check_no_overlap(plan)
+    shifts = shift_table(plan.lazy(), options).collect(engine="in-memory")
+    _check_no_overlap(plan, "_a_start", "_a_end", "activities")
+    _check_no_overlap(shifts, "_s_start", "_s_end", "shifts")
     if as_of is None:
-        latest = states.select(pl.col("_i_end").max()).collect().item()
+        latest = states.select(pl.col("_i_end").max()).item()
         as_of_ms = int(latest) if latest is not None else 0
     else:
         if as_of.tzinfo is None:
@@ -329,28 +357,37 @@ def sweep(
                 hint="pass an aware datetime, e.g. datetime(2026, 4, 1, 12, tzinfo=UTC)",
             )
         as_of_ms = (int(as_of.timestamp() * 1000) // q) * q
-    shifts = shift_table(plan, options)
-    cut = segments(states, plan, shifts, as_of_ms=as_of_ms, options=options)
-    return Sweep(cut, shifts, states, as_of_ms, options, agent_ids)
+    cut = segments(
+        states.lazy(), plan.lazy(), shifts.lazy(), as_of_ms=as_of_ms, options=options
+    ).collect(engine="in-memory")
+    return Sweep(cut, shifts, states, as_of_ms, options, agent_ids, shift_ids)
 
 
-def _check_no_overlap(plan: pl.LazyFrame) -> None:
-    overlapping = (
-        plan.sort(AGENT, "_a_start")
-        .filter(
-            (pl.col(AGENT) == pl.col(AGENT).shift(1))
-            & (pl.col("_a_start") < pl.col("_a_end").shift(1))
-        )
-        .select(pl.len())
-        .collect()
-        .item()
-    )
+def _code(column: str, values: pl.Series) -> pl.Expr:
+    """``column`` as positions in the sorted distinct ``values``."""
+    positions = pl.Series(range(values.len()), dtype=pl.UInt32)
+    return pl.col(column).replace_strict(values, positions).alias(column)
+
+
+def _sorted(frame: pl.LazyFrame, time: str) -> pl.DataFrame:
+    """``frame`` collected and sorted by agent code and ``time`` (a check skips a sorted one)."""
+    data = frame.collect(engine="in-memory")
+    key = agent_time_key(time)
+    if data.height > 1 and not data.select(key.diff().min() >= 0).item():
+        data = data.sort(key)
+    return data
+
+
+def _check_no_overlap(frame: pl.DataFrame, start: str, end: str, what: str) -> None:
+    """Raise when an agent's rows (sorted by agent and ``start``) overlap."""
+    overlapping = frame.select(
+        ((pl.col(AGENT) == pl.col(AGENT).shift(1)) & (pl.col(start) < pl.col(end).shift(1))).sum()
+    ).item()
     if overlapping:
         raise ConfigurationError(
-            f"the schedule has {overlapping} activities that overlap an earlier one of the "
-            "same agent",
-            hint="give each instant of an agent at most one activity: cut a shift row around "
-            "the breaks and meetings inside it",
+            f"the schedule has {overlapping} {what} that overlap an earlier one of the same agent",
+            hint="give each instant of an agent at most one activity and one shift: cut a shift "
+            "row around the breaks and meetings inside it",
         )
 
 
@@ -364,7 +401,7 @@ def totals(figures: pl.DataFrame | pl.LazyFrame, by: Sequence[str]) -> pl.LazyFr
     return figures.lazy().group_by(list(by)).agg(pl.col(ADDITIVE).sum()).sort(list(by))
 
 
-def rates(summed: pl.LazyFrame) -> pl.LazyFrame:
+def rates(summed: FrameT) -> FrameT:
     """Add the percentages (metrics.md §3–5) to summed figures.
 
     ``adherence_pct`` is clamped to [0, 100] and null without scheduled time or state data;

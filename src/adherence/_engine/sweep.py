@@ -133,11 +133,12 @@ def segments(
     if options.split_at_midnight:
         points.append(_midnights(shifts, window, options.time_zone))
     # One sort key (agent above time) sorts the boundaries several times faster.
-    boundaries = pl.concat(points).unique().sort(agent_time_key("_t"))
+    boundaries = pl.concat(points).sort(agent_time_key("_t"))
     same_agent_next = pl.col(AGENT) == pl.col(AGENT).shift(-1)
+    # Repeated boundaries give empty segments, dropped here (cheaper than a unique()).
     cuts = boundaries.with_columns(
         pl.when(same_agent_next).then(pl.col("_t").shift(-1)).alias("_t_end")
-    ).filter(pl.col("_t_end").is_not_null())
+    ).filter(pl.col("_t_end") > pl.col("_t"))
 
     with_state = _asof(cuts, intervals.sort(AGENT, "_i_start"), "_i_start").with_columns(
         pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("state")).alias("state"),
@@ -191,36 +192,29 @@ def _midnights(shifts: pl.LazyFrame, window: int, time_zone: str) -> pl.LazyFram
 
 
 def attribute(frame: pl.LazyFrame, shifts: pl.LazyFrame) -> pl.LazyFrame:
-    """Give every row (``_t``, ``_t_end``) one shift and join that shift's columns.
+    """Give every row (``_t``, ``_t_end``), sorted by agent and ``_t``, one shift.
 
-    A row inside an activity takes the activity's shift; otherwise the shift whose span holds
-    it, else the nearer of the previous and the next shift (a tie goes to the previous).
+    A row inside an activity belongs to that activity's shift (the latest shift started at or
+    before it: an agent's shifts do not overlap); otherwise to the shift whose span holds it,
+    else to the nearer of the previous and the next shift (a tie goes to the previous). Adds
+    the shift's columns (see ``shift_table``); row order is kept.
     """
-    columns = {"shift_id": "_shift_id", "_s_start": "_s_start", "_s_end": "_s_end"}
-    prev = shifts.select(AGENT, *[pl.col(c).alias(f"_prev{n}") for c, n in columns.items()])
-    nxt = shifts.select(AGENT, *[pl.col(c).alias(f"_next{n}") for c, n in columns.items()])
+    columns = ["shift_id", "_s_start", "_s_end", "_first_counted", "_shift_date"]
+    prev = shifts.select(AGENT, *[pl.col(c).alias(f"_prev{c}") for c in columns])
+    nxt = shifts.select(AGENT, *[pl.col(c).alias(f"_next{c}") for c in columns])
     joined = _asof(_asof(frame, prev, "_prev_s_start"), nxt, "_next_s_start", forward=True)
+    has_prev = pl.col("_prev_s_start").is_not_null()
     to_prev = pl.col("_t") - pl.col("_prev_s_end")
     to_next = pl.col("_next_s_start") - pl.col("_t_end")
-    take_prev = (
-        pl.col("_next_shift_id").is_null()
-        | (pl.col("_prev_shift_id").is_not_null() & (to_prev <= to_next))
-    ) & pl.col("_prev_shift_id").is_not_null()
-    chosen = (
-        pl.when(pl.col("shift_id").is_not_null())
-        .then(pl.col("shift_id"))  # inside an activity: its own shift
-        .when(take_prev)
-        .then(pl.col("_prev_shift_id"))
-        .otherwise(pl.col("_next_shift_id"))
+    take_prev = has_prev & (
+        pl.col("shift_id").is_not_null()  # inside an activity
+        | pl.col("_next_s_start").is_null()
+        | (to_prev <= to_next)  # also true inside the previous shift's span (to_prev < 0)
     )
-    return frame_with_shift(joined.with_columns(chosen.alias("shift_id")), shifts).drop(
-        [f"_{side}{n}" for side in ("prev", "next") for n in columns.values()]
-    )
-
-
-def frame_with_shift(frame: pl.LazyFrame, shifts: pl.LazyFrame) -> pl.LazyFrame:
-    """Join each row's shift's span, first counted start and date onto ``frame``."""
-    return frame.join(shifts, on=[AGENT, "shift_id"], how="left", nulls_equal=False)
+    return joined.with_columns(
+        pl.when(take_prev).then(pl.col(f"_prev{c}")).otherwise(pl.col(f"_next{c}")).alias(c)
+        for c in columns
+    ).drop(f"_{side}{c}" for side in ("prev", "next") for c in columns)
 
 
 def _classify(frame: pl.LazyFrame, *, as_of_ms: int, options: MetricOptions) -> pl.LazyFrame:
@@ -249,19 +243,15 @@ def _classify(frame: pl.LazyFrame, *, as_of_ms: int, options: MetricOptions) -> 
         & productive
         & observed
     )
-    return (
-        frame.with_columns(
-            (pl.col("_t_end") - pl.col("_t")).alias("_ms"),
-            observed.alias("_observed"),
-            counted.alias("_counted"),
-            not_calculated.alias("_not_calculated"),
-            (counted & ~not_calculated & allowed).alias("_in"),
-            (counted & ~not_calculated & ~allowed).alias("_out"),
-            outside_work.alias("_outside_work"),
-            in_window.alias("_in_window"),
-            in_span.alias("_in_span"),
-            productive.alias("_productive"),
-        )
-        .with_columns(pl.col("activity").cast(ACTIVITY_DTYPE))
-        .sort(agent_time_key("_t"))
-    )
+    return frame.with_columns(
+        (pl.col("_t_end") - pl.col("_t")).alias("_ms"),
+        observed.alias("_observed"),
+        counted.alias("_counted"),
+        not_calculated.alias("_not_calculated"),
+        (counted & ~not_calculated & allowed).alias("_in"),
+        (counted & ~not_calculated & ~allowed).alias("_out"),
+        outside_work.alias("_outside_work"),
+        in_window.alias("_in_window"),
+        in_span.alias("_in_span"),
+        productive.alias("_productive"),
+    ).with_columns(pl.col("activity").cast(ACTIVITY_DTYPE))
