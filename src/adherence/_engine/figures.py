@@ -109,11 +109,7 @@ class Sweep:
         """
         threshold = self.options.exception_threshold_ms
         out = pl.col("_out") | pl.col("_outside_work")
-        marked = (
-            self.segments.lazy()
-            .filter(pl.col("_in_window"))
-            .with_columns(self._day("_t").alias("local_date"))
-        )
+        marked = self.segments.lazy().with_columns(self._day("_t").alias("local_date"))
         previous_continues = (
             out.shift(1)
             & (pl.col("_t_end").shift(1) == pl.col("_t"))
@@ -190,11 +186,7 @@ class Sweep:
 
     def figures(self) -> pl.DataFrame:
         """One row per agent, shift and local date: every additive figure (``ADDITIVE``)."""
-        seg = (
-            self.segments.lazy()
-            .filter(pl.col("_in_window"))
-            .with_columns(self._day("_t").alias("local_date"))
-        )
+        seg = self.segments.lazy().with_columns(self._day("_t").alias("local_date"))
         ms, state, activity = pl.col("_ms"), pl.col("state"), pl.col("activity")
         in_window = pl.lit(value=True)
 
@@ -210,7 +202,7 @@ class Sweep:
             total(pl.col("_not_calculated")).alias("not_calculated_ms"),
             total(pl.col("_in")).alias("in_adherence_ms"),
             total(pl.col("_out") | pl.col("_outside_work")).alias("out_of_adherence_raw_ms"),
-            total(pl.col("_counts") & ~observed).alias("unobserved_ms"),
+            total(pl.col("_unobserved")).alias("unobserved_ms"),
             total(state.is_not_null() & in_window).alias("observed_state_ms"),
             total((activity == Activity.OPEN.value) & observed).alias("conformance_scheduled_ms"),
             total(productive).alias("conformance_actual_ms"),
@@ -268,19 +260,22 @@ class Sweep:
         state = pl.col("state")
         logged_in = state.is_not_null() & (state != State.OFFLINE.value)
         first_productive = pl.col("_t").filter(pl.col("_productive")).min()
-        login = pl.max_horizontal("_i_start", pl.col("_s_start") - window)
+        shifts = self.shifts.lazy().select(AGENT, "shift_id", "_s_start", "_first_counted")
         per_shift = (
             self.segments.lazy()
-            .filter(pl.col("_in_window"))
             .group_by(AGENT, "shift_id")
             .agg(
                 pl.col("_shift_date").first().alias("local_date"),
-                pl.col("_first_counted").first(),
                 (logged_in & pl.col("_in_span")).any().alias("_logged_in"),
                 first_productive.alias("_first_productive"),
-                login.filter(logged_in).min().alias("_first_login"),
+                pl.col("_i_start").filter(logged_in).min().alias("_first_login"),
             )
             .filter(pl.col("_logged_in") & pl.col("_first_productive").is_not_null())
+            .join(shifts, on=[AGENT, "shift_id"])
+            .with_columns(
+                # A login before the window counts from the window's start.
+                pl.max_horizontal("_first_login", pl.col("_s_start") - window)
+            )
         )
         late = pl.max_horizontal(pl.col("_first_productive") - pl.col("_first_counted"), 0)
         to_ready = pl.max_horizontal(pl.col("_first_productive") - pl.col("_first_login"), 0)

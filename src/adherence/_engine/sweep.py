@@ -89,9 +89,11 @@ def segments(
     Parameters
     ----------
     intervals
-        ``agent_id``, ``_i_start``, ``_i_end`` (ms), ``state``, ``inferred``.
+        ``agent_id``, ``_i_start``, ``_i_end`` (ms), ``state``, ``inferred``; sorted by agent and
+        start, not overlapping.
     schedule
-        ``agent_id``, ``shift_id``, ``_a_start``, ``_a_end`` (ms), ``activity``, ``_counts``.
+        ``agent_id``, ``shift_id``, ``_a_start``, ``_a_end`` (ms), ``activity``, ``_counts``;
+        sorted by agent and start.
     shifts
         From ``shift_table``.
     as_of_ms
@@ -104,16 +106,23 @@ def segments(
     pl.LazyFrame
         One row per segment, sorted by agent and start: ``_t``, ``_t_end``, ``_ms``, ``state``,
         ``_i_start`` (start of the interval the state comes from), ``activity``, ``shift_id``,
-        the attributed shift's columns and the classification flags ``_observed``,
-        ``_counted``, ``_in``, ``_out``, ``_not_calculated``, ``_outside_work``,
-        ``_in_window``, ``_in_span``, ``_productive``.
+        ``_shift_date`` and the classification flags ``_observed``, ``_counted``,
+        ``_unobserved``, ``_in``, ``_out``, ``_not_calculated``, ``_outside_work``,
+        ``_in_span``, ``_productive``. Only segments inside a shift's conformance window are
+        kept: no figure uses the others.
     """
     tol = options.boundary_tolerance_ms
     window = options.conformance_window_ms
     agents = pl.concat([intervals.select(AGENT), schedule.select(AGENT)]).unique()
+    # Interval starts are already in order; an end is a boundary of its own only where the
+    # agent's next interval does not start there (a gap, or the last interval): few rows.
+    continued = (pl.col(AGENT) == pl.col(AGENT).shift(-1)) & (
+        pl.col("_i_start").shift(-1) == pl.col("_i_end")
+    )
     points = [
-        intervals.select(AGENT, pl.col("_i_start").alias("_t")),
-        intervals.select(AGENT, pl.col("_i_end").alias("_t")),
+        intervals.filter(~continued.fill_null(value=False)).select(
+            AGENT, pl.col("_i_end").alias("_t")
+        ),
         schedule.select(AGENT, pl.col("_a_start").alias("_t")),
         schedule.select(AGENT, pl.col("_a_end").alias("_t")),
         shifts.select(AGENT, (pl.col("_s_start") - window).alias("_t")),
@@ -132,20 +141,26 @@ def segments(
         ]
     if options.split_at_midnight:
         points.append(_midnights(shifts, window, options.time_zone))
-    # One sort key (agent above time) sorts the boundaries several times faster.
-    boundaries = pl.concat(points).sort(agent_time_key("_t"))
+    # The few other boundaries are sorted by one key (agent above time) and merged into the
+    # ordered interval starts: no sort of the whole set.
+    key = agent_time_key("_t").alias("_key")
+    starts = (
+        intervals.select(AGENT, pl.col("_i_start").alias("_t")).with_columns(key).set_sorted("_key")
+    )
+    others = pl.concat(points).with_columns(key).sort("_key")
+    boundaries = starts.merge_sorted(others, key="_key").drop("_key")
     same_agent_next = pl.col(AGENT) == pl.col(AGENT).shift(-1)
     # Repeated boundaries give empty segments, dropped here (cheaper than a unique()).
     cuts = boundaries.with_columns(
         pl.when(same_agent_next).then(pl.col("_t").shift(-1)).alias("_t_end")
     ).filter(pl.col("_t_end") > pl.col("_t"))
 
-    with_state = _asof(cuts, intervals.sort(AGENT, "_i_start"), "_i_start").with_columns(
+    with_state = _asof(cuts, intervals, "_i_start").with_columns(
         pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("state")).alias("state"),
         pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("_i_start")).alias("_i_start"),
         (pl.col("inferred") & (pl.col("_t") < pl.col("_i_end"))).fill_null(value=False),
     )
-    with_activity = _asof(with_state, schedule.sort(AGENT, "_a_start"), "_a_start")
+    with_activity = _asof(with_state, schedule, "_a_start")
     during = pl.col("_t") < pl.col("_a_end")
     with_activity = with_activity.with_columns(
         pl.when(during).then(pl.col(c)).alias(c)
@@ -243,15 +258,25 @@ def _classify(frame: pl.LazyFrame, *, as_of_ms: int, options: MetricOptions) -> 
         & productive
         & observed
     )
-    return frame.with_columns(
+    # Only segments inside some shift's window feed any figure: the rest is dropped here, and
+    # only the columns the figures need are kept.
+    return frame.filter(in_window).select(
+        AGENT,
+        "shift_id",
+        "_shift_date",
+        "_t",
+        "_t_end",
         (pl.col("_t_end") - pl.col("_t")).alias("_ms"),
+        "state",
+        "_i_start",
+        pl.col("activity").cast(ACTIVITY_DTYPE),
         observed.alias("_observed"),
         counted.alias("_counted"),
+        (pl.col("_counts") & ~observed).alias("_unobserved"),
         not_calculated.alias("_not_calculated"),
         (counted & ~not_calculated & allowed).alias("_in"),
         (counted & ~not_calculated & ~allowed).alias("_out"),
         outside_work.alias("_outside_work"),
-        in_window.alias("_in_window"),
         in_span.alias("_in_span"),
         productive.alias("_productive"),
-    ).with_columns(pl.col("activity").cast(ACTIVITY_DTYPE))
+    )
