@@ -14,11 +14,12 @@ A naive time is read twice, as the earlier and as the later of its possible inst
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from adherence.errors import TimeZoneError
+from adherence.errors import ConfigurationError, TimeZoneError
 from adherence.schemas import UTC_MS
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "EXACT",
     "NONEXISTENT",
     "UNPARSEABLE",
+    "check_aware",
     "check_zone",
     "parse_instants",
     "resolve_ambiguous",
@@ -66,6 +68,16 @@ def check_zone(time_zone: str) -> str:
             hint="use an IANA name such as 'Europe/Oslo' (tzdata is a dependency)",
         ) from None
     return time_zone
+
+
+def check_aware(value: datetime, name: str) -> datetime:
+    """Return ``value`` if it carries a time zone, else raise ``ConfigurationError``."""
+    if value.tzinfo is None:
+        raise ConfigurationError(
+            f"{name}={value!r} has no time zone",
+            hint=f"pass an aware datetime, e.g. {name}=datetime(2026, 4, 1, 12, tzinfo=UTC)",
+        )
+    return value
 
 
 def _normalised_text(column: str) -> pl.Expr:

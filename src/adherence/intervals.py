@@ -64,7 +64,7 @@ from typing import overload
 
 import polars as pl
 
-from adherence.errors import ConfigurationError
+from adherence._timeparse import check_aware
 from adherence.reasons import RepairKind
 from adherence.schemas import (
     UTC_MS,
@@ -164,12 +164,7 @@ def _checked(data: pl.DataFrame | pl.LazyFrame, model: type[CanonicalModel]) -> 
 def _as_of_expr(as_of: datetime | None, column: str) -> pl.Expr:
     if as_of is None:
         return pl.col(column).max()
-    if as_of.tzinfo is None:
-        raise ConfigurationError(
-            f"as_of={as_of!r} has no time zone",
-            hint="pass an aware datetime, e.g. datetime(2026, 4, 1, 12, tzinfo=UTC)",
-        )
-    return pl.lit(as_of).cast(UTC_MS)
+    return pl.lit(check_aware(as_of, "as_of")).cast(UTC_MS)
 
 
 @overload

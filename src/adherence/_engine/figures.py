@@ -22,6 +22,7 @@ from adherence._engine.sweep import (
     segments,
     shift_table,
 )
+from adherence._timeparse import check_aware
 from adherence.errors import ConfigurationError
 from adherence.options import MetricOptions
 from adherence.schemas import UTC_MS, ScheduledActivity, StateInterval, validate
@@ -346,12 +347,7 @@ def sweep(
         latest = states.select(pl.col("_i_end").max()).item()
         as_of_ms = int(latest) if latest is not None else 0
     else:
-        if as_of.tzinfo is None:
-            raise ConfigurationError(
-                f"as_of={as_of!r} has no time zone",
-                hint="pass an aware datetime, e.g. datetime(2026, 4, 1, 12, tzinfo=UTC)",
-            )
-        as_of_ms = (int(as_of.timestamp() * 1000) // q) * q
+        as_of_ms = (int(check_aware(as_of, "as_of").timestamp() * 1000) // q) * q
     cut = segments(
         states.lazy(), plan.lazy(), shifts.lazy(), as_of_ms=as_of_ms, options=options
     ).collect(engine="in-memory")
