@@ -189,7 +189,6 @@ class Sweep:
         """One row per agent, shift and local date: every additive figure (``ADDITIVE``)."""
         seg = self.segments.lazy().with_columns(self._day("_t").alias("local_date"))
         ms, state, activity = pl.col("_ms"), pl.col("state"), pl.col("activity")
-        in_window = pl.lit(value=True)
 
         def total(where: pl.Expr) -> pl.Expr:
             return pl.when(where).then(ms).otherwise(0).sum()
@@ -204,7 +203,7 @@ class Sweep:
             total(pl.col("_in")).alias("in_adherence_ms"),
             total(pl.col("_out") | pl.col("_outside_work")).alias("out_of_adherence_raw_ms"),
             total(pl.col("_unobserved")).alias("unobserved_ms"),
-            total(state.is_not_null() & in_window).alias("observed_state_ms"),
+            total(state.is_not_null()).alias("observed_state_ms"),
             total((activity == Activity.OPEN.value) & observed).alias("conformance_scheduled_ms"),
             total(productive).alias("conformance_actual_ms"),
             *[total(state == s.value).alias(f"{_lower(s)}_ms") for s in State],
