@@ -46,3 +46,35 @@ def agents_digest(pseudonyms: Iterable[str]) -> str:
     """A short fingerprint of a set of pseudonyms: both pipelines must pseudonymise alike."""
     text = "\n".join(sorted(pseudonyms))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+#: The team x ISO-week sums every engine pipeline reports, in order.
+TEAM_WEEK_SUMS = (
+    "scheduled_ms",
+    "in_adherence_ms",
+    "out_of_adherence_charged_ms",
+    "conformance_scheduled_ms",
+    "conformance_actual_ms",
+)
+
+
+def team_week_summary(rows: Iterable[tuple[object, ...]]) -> dict[str, object]:
+    """Summarise (team, iso_week, *TEAM_WEEK_SUMS) rows for an exact comparison.
+
+    Returns the number of cells, the grand total of each sum, the time-weighted adherence and
+    conformance of the whole (rounded to 6 decimals) and a digest of every cell.
+    """
+    cells = sorted((str(r[0]), str(r[1]), *(int(v) for v in r[2:])) for r in rows)  # type: ignore[call-overload]
+    totals = [sum(int(c[2 + k]) for c in cells) for k in range(len(TEAM_WEEK_SUMS))]
+    grand = dict(zip(TEAM_WEEK_SUMS, totals, strict=True))
+    text = "\n".join(",".join(str(v) for v in c) for c in cells)
+    return {
+        "cells": len(cells),
+        "totals": grand,
+        "adherence_pct": round(100 * grand["in_adherence_ms"] / grand["scheduled_ms"], 6),
+        "conformance_pct": round(
+            100 * grand["conformance_actual_ms"] / grand["conformance_scheduled_ms"], 6
+        ),
+        "cells_digest": hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+        "first_cells": [list(c) for c in cells[:3]],
+    }

@@ -19,6 +19,8 @@ __all__ = ["AGENT", "agent_time_key", "attribute", "instants_ms", "segments", "s
 #: In the engine ``agent_id`` holds a dense integer code of the agent (see ``figures.sweep``).
 AGENT = "agent_id"
 _MS = pl.Int64
+#: An instant before any data: the start of every agent's first zone.
+_BEFORE_ALL = -(1 << 62)
 
 
 def agent_time_key(time: str) -> pl.Expr:
@@ -36,11 +38,18 @@ def instants_ms(column: str, quantum_ms: int) -> pl.Expr:
 
 
 def shift_table(schedule: pl.LazyFrame, options: MetricOptions) -> pl.LazyFrame:
-    """One row per agent and shift: its span, first counted start and local date.
+    """One row per agent and shift, sorted by agent and start, with its zone.
 
-    ``schedule`` holds ``_a_start``/``_a_end`` (ms) and ``_counts`` (see ``segments``).
+    Columns: ``_shift`` (the shift's code), ``_s_start``, ``_s_end``, ``_first_counted``,
+    ``_shift_date`` and ``_zone_start``. ``schedule`` holds ``_a_start``/``_a_end`` (ms)
+    and ``_counts`` (see ``segments``). An agent's time is tiled by the zones of their
+    shifts: each instant belongs to the nearer shift (the halfway point between two shifts
+    goes to the earlier one), and an instant inside a shift's span to that shift.
     """
     start_local = pl.col("_s_start").cast(pl.Datetime("ms", "UTC"))
+    previous_end = pl.when(pl.col(AGENT) == pl.col(AGENT).shift(1)).then(pl.col("_s_end").shift(1))
+    # A millisecond [x, x + 1) is nearer the previous shift while x - end <= start - (x + 1).
+    zone_start = (previous_end + pl.col("_s_start") - 1) // 2 + 1
     return (
         schedule.group_by(AGENT, "shift_id")
         .agg(
@@ -48,10 +57,12 @@ def shift_table(schedule: pl.LazyFrame, options: MetricOptions) -> pl.LazyFrame:
             pl.col("_a_end").max().alias("_s_end"),
             pl.col("_a_start").filter(pl.col("_counts")).min().alias("_first_counted"),
         )
-        .with_columns(
-            start_local.dt.convert_time_zone(options.time_zone).dt.date().alias("_shift_date")
-        )
         .sort(AGENT, "_s_start")
+        .with_columns(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_shift"),
+            start_local.dt.convert_time_zone(options.time_zone).dt.date().alias("_shift_date"),
+            zone_start.fill_null(_BEFORE_ALL).alias("_zone_start"),
+        )
     )
 
 
@@ -61,19 +72,25 @@ def _allowed(options: MetricOptions) -> pl.Expr:
     open_states = [State.READY, State.ON_CONTACT]
     if options.acw_is_productive:
         open_states.append(State.AFTER_CONTACT_WORK)
-    pauses = [State.BREAK, State.MEAL]
-    allowed = (
-        pl.when(activity == Activity.OPEN.value)
-        .then(state.is_in(open_states))
-        .when(activity.is_in([Activity.BREAK.value, Activity.MEAL.value]))
-        .then(
-            state.is_in(pauses)
-            if options.non_productive_equivalence
-            else state.cast(pl.String) == activity.cast(pl.String)
-        )
-        .otherwise(state.cast(pl.String) == activity.cast(pl.String))
-    )
-    return (allowed | (state == State.APPROVED.value)).fill_null(value=False)
+    allowed_states: dict[Activity, list[State]] = {
+        Activity.OPEN: open_states,
+        Activity.BREAK: [State.BREAK],
+        Activity.MEAL: [State.MEAL],
+        Activity.MEETING: [State.MEETING],
+        Activity.TRAINING: [State.TRAINING],
+        Activity.OFF_QUEUE_WORK: [State.OFF_QUEUE_WORK],
+    }
+    if options.non_productive_equivalence:
+        allowed_states[Activity.BREAK] = allowed_states[Activity.MEAL] = [State.BREAK, State.MEAL]
+    # One lookup of the (activity, state) pair, on the enums' integer codes, never on text.
+    activities, states = list(Activity), list(State)
+    pairs = [
+        activities.index(planned) * len(states) + states.index(allowed)
+        for planned, allowed_here in allowed_states.items()
+        for allowed in allowed_here
+    ]
+    pair = activity.to_physical().cast(pl.Int32) * len(states) + state.to_physical().cast(pl.Int32)
+    return (pair.is_in(pairs) | (state == State.APPROVED.value)).fill_null(value=False)
 
 
 def segments(
@@ -105,8 +122,9 @@ def segments(
     -------
     pl.LazyFrame
         One row per segment, sorted by agent and start: ``_t``, ``_t_end``, ``_ms``, ``state``,
-        ``_i_start`` (start of the interval the state comes from), ``activity``, ``shift_id``,
-        ``_shift_date`` and the classification flags ``_observed``, ``_counted``,
+        ``_i_start`` (start of the interval the state comes from), ``activity``, ``_shift``
+        (the code of the shift it belongs to) and the classification flags ``_observed``,
+        ``_counted``,
         ``_unobserved``, ``_in``, ``_out``, ``_not_calculated``, ``_outside_work``,
         ``_in_span``, ``_productive``. Only segments inside a shift's conformance window are
         kept: no figure uses the others.
@@ -127,6 +145,9 @@ def segments(
         schedule.select(AGENT, pl.col("_a_end").alias("_t")),
         shifts.select(AGENT, (pl.col("_s_start") - window).alias("_t")),
         shifts.select(AGENT, (pl.col("_s_end") + window).alias("_t")),
+        shifts.filter(pl.col("_zone_start") > _BEFORE_ALL).select(
+            AGENT, pl.col("_zone_start").alias("_t")
+        ),
         agents.with_columns(pl.lit(as_of_ms, dtype=_MS).alias("_t")),
     ]
     if tol:
@@ -160,11 +181,11 @@ def segments(
         pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("_i_start")).alias("_i_start"),
         (pl.col("inferred") & (pl.col("_t") < pl.col("_i_end"))).fill_null(value=False),
     )
-    with_activity = _asof(with_state, schedule, "_a_start")
+    activities = schedule.select(AGENT, "_a_start", "_a_end", "activity", "_counts")
+    with_activity = _asof(with_state, activities, "_a_start")
     during = pl.col("_t") < pl.col("_a_end")
     with_activity = with_activity.with_columns(
-        pl.when(during).then(pl.col(c)).alias(c)
-        for c in ("activity", "shift_id", "_a_start", "_a_end")
+        pl.when(during).then(pl.col(c)).alias(c) for c in ("activity", "_a_start", "_a_end")
     ).with_columns((pl.col("_counts") & during).fill_null(value=False).alias("_counts"))
     attributed = attribute(with_activity, shifts)
     return _classify(attributed, as_of_ms=as_of_ms, options=options)
@@ -207,29 +228,15 @@ def _midnights(shifts: pl.LazyFrame, window: int, time_zone: str) -> pl.LazyFram
 
 
 def attribute(frame: pl.LazyFrame, shifts: pl.LazyFrame) -> pl.LazyFrame:
-    """Give every row (``_t``, ``_t_end``), sorted by agent and ``_t``, one shift.
+    """Give every row of ``frame`` the shift whose zone holds its ``_t``.
 
-    A row inside an activity belongs to that activity's shift (the latest shift started at or
-    before it: an agent's shifts do not overlap); otherwise to the shift whose span holds it,
-    else to the nearer of the previous and the next shift (a tie goes to the previous). Adds
-    the shift's columns (see ``shift_table``); row order is kept.
+    ``frame`` is sorted by agent and ``_t``; the shift's columns (see ``shift_table``) are
+    added and row order is kept.
     """
-    columns = ["shift_id", "_s_start", "_s_end", "_first_counted", "_shift_date"]
-    prev = shifts.select(AGENT, *[pl.col(c).alias(f"_prev{c}") for c in columns])
-    nxt = shifts.select(AGENT, *[pl.col(c).alias(f"_next{c}") for c in columns])
-    joined = _asof(_asof(frame, prev, "_prev_s_start"), nxt, "_next_s_start", forward=True)
-    has_prev = pl.col("_prev_s_start").is_not_null()
-    to_prev = pl.col("_t") - pl.col("_prev_s_end")
-    to_next = pl.col("_next_s_start") - pl.col("_t_end")
-    take_prev = has_prev & (
-        pl.col("shift_id").is_not_null()  # inside an activity
-        | pl.col("_next_s_start").is_null()
-        | (to_prev <= to_next)  # also true inside the previous shift's span (to_prev < 0)
+    zones = shifts.select(
+        AGENT, "_zone_start", "_shift", "_s_start", "_s_end", "_first_counted", "_shift_date"
     )
-    return joined.with_columns(
-        pl.when(take_prev).then(pl.col(f"_prev{c}")).otherwise(pl.col(f"_next{c}")).alias(c)
-        for c in columns
-    ).drop(f"_{side}{c}" for side in ("prev", "next") for c in columns)
+    return _asof(frame, zones, "_zone_start").drop("_zone_start")
 
 
 def _classify(frame: pl.LazyFrame, *, as_of_ms: int, options: MetricOptions) -> pl.LazyFrame:
@@ -261,9 +268,7 @@ def _classify(frame: pl.LazyFrame, *, as_of_ms: int, options: MetricOptions) -> 
     # Only segments inside some shift's window feed any figure: the rest is dropped here, and
     # only the columns the figures need are kept.
     return frame.filter(in_window).select(
-        AGENT,
-        "shift_id",
-        "_shift_date",
+        "_shift",
         "_t",
         "_t_end",
         (pl.col("_t_end") - pl.col("_t")).alias("_ms"),
