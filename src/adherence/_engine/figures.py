@@ -314,26 +314,32 @@ def sweep(
     checked_states = validate(intervals.lazy(), StateInterval)
     checked_plan = validate(schedule.lazy(), ScheduledActivity)
     # Agents and shifts become dense integer codes: integer joins, group-bys and sort keys.
-    agent_ids, shift_ids = (
-        frame.collect(engine="in-memory").to_series()
-        for frame in (
-            pl.concat([checked_states.select(AGENT), checked_plan.select(AGENT)])
-            .unique()
-            .sort(AGENT),
-            checked_plan.select("shift_id").unique().sort("shift_id"),
-        )
-    )
-    states = _sorted(
+    states_by_agent = _by_agent(
         checked_states.select(
-            _code(AGENT, agent_ids),
+            AGENT,
             instants_ms("start", q).alias("_i_start"),
             instants_ms("end", q).alias("_i_end"),
             "state",
             "open",
             "inferred",
-        ).filter(pl.col("_i_end") > pl.col("_i_start")),
-        "_i_start",
+        )
+        .filter(pl.col("_i_end") > pl.col("_i_start"))
+        .collect(engine="in-memory")
     )
+    run_start = pl.col(AGENT) != pl.col(AGENT).shift(1)
+    interval_agents = states_by_agent.filter(run_start.fill_null(value=True))[AGENT]
+    plan_agents, shift_ids = (
+        checked_plan.select(c).unique().sort(c).collect(engine="in-memory").to_series()
+        for c in (AGENT, "shift_id")
+    )
+    agent_ids = pl.concat([interval_agents, plan_agents]).unique().sort()
+    # The intervals are in agent order: each run of one agent takes that agent's code, found
+    # once per agent, not once per row.
+    run_code = interval_agents.replace_strict(
+        agent_ids, pl.Series(range(agent_ids.len()), dtype=pl.UInt32)
+    )
+    run = run_start.fill_null(value=True).cum_sum() - 1
+    states = states_by_agent.with_columns(pl.lit(run_code).gather(run).alias(AGENT))
     counts = pl.col("counts_for_adherence") & (pl.col("activity") != Activity.TIME_OFF.value)
     plan = _sorted(
         checked_plan.select(
@@ -362,6 +368,15 @@ def sweep(
     if cut["_shift"].is_sorted():
         cut = cut.with_columns(pl.col("_shift").set_sorted())
     return Sweep(cut, shifts, states, as_of_ms, options, agent_ids, shift_ids)
+
+
+def _by_agent(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted by agent id and ``_i_start`` (a check skips a sorted one)."""
+    agent, start = pl.col(AGENT), pl.col("_i_start")
+    in_order = (agent > agent.shift(1)) | ((agent == agent.shift(1)) & (start >= start.shift(1)))
+    if frame.height > 1 and not frame.select(in_order.slice(1).all()).item():
+        frame = frame.sort(AGENT, "_i_start")
+    return frame
 
 
 def _code(column: str, values: pl.Series) -> pl.Expr:
