@@ -6,8 +6,10 @@ polars or adherence.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -78,3 +80,10 @@ def team_week_summary(rows: Iterable[tuple[object, ...]]) -> dict[str, object]:
         "cells_digest": hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
         "first_cells": [list(c) for c in cells[:3]],
     }
+
+
+def engine_main(doc: str, run: Callable[[Path], dict[str, object]]) -> None:
+    """The command line of an engine pipeline: ``FOLDER`` in, one line of JSON out."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="the prepared engine inputs")
+    print(json.dumps(run(parser.parse_args().folder)))

@@ -12,12 +12,10 @@ roster row valid on the shift's local date) and the sums per team and ISO week.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from pathlib import Path
 
-from common import TEAM_WEEK_SUMS, team_week_summary
+from common import TEAM_WEEK_SUMS, engine_main, team_week_summary
 
 
 def run(folder: Path) -> dict[str, object]:
@@ -75,11 +73,5 @@ def run(folder: Path) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="the prepared engine inputs")
-    print(json.dumps(run(parser.parse_args().folder)))
-
-
 if __name__ == "__main__":
-    main()
+    engine_main(__doc__, run)

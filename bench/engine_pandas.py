@@ -13,12 +13,10 @@ the DuckDB peer, the bench data has no overlapping conformance windows (asserted
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from pathlib import Path
 
-from common import TEAM_WEEK_SUMS, team_week_summary
+from common import TEAM_WEEK_SUMS, engine_main, team_week_summary
 
 WINDOW_MS = 2 * 3600 * 1000
 ZONE = "Europe/Oslo"
@@ -196,11 +194,5 @@ def _team_week(per_shift, roster):  # type: ignore[no-untyped-def]
     return teamed.groupby(["team", "iso_week"], as_index=False)[list(TEAM_WEEK_SUMS)].sum()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="the prepared engine inputs")
-    print(json.dumps(run(parser.parse_args().folder)))
-
-
 if __name__ == "__main__":
-    main()
+    engine_main(__doc__, run)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from common import BENCH, OUT
 from engine_data import prepare
-from run import _git_state, _machine, _measure, _warm
+from run import _git_state, _machine, _measure, _warm, write_readme
 
 ENGINES = ("adherence", "duckdb", "pandas")
 COMPARED = ("cells", "totals", "adherence_pct", "conformance_pct", "cells_digest", "first_cells")
@@ -138,11 +138,7 @@ def main() -> None:
         sys.exit(1)
     print("\nadherence, DuckDB and pandas agree exactly on every team × week cell, in every run.")
     if not args.small and not args.no_readme:
-        readme = BENCH / "README.md"
-        text = readme.read_text(encoding="utf-8")
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        readme.write_text(f"{head}{START}\n{block}\n{END}{tail}", encoding="utf-8")
+        write_readme(block, START, END)
         print("results written into bench/README.md")
 
 

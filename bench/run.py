@@ -165,12 +165,13 @@ def _verdict(results: dict[str, dict[str, list[dict[str, object]]]]) -> str:
     return "\n".join(lines)
 
 
-def _write_readme(block: str) -> None:
+def write_readme(block: str, start: str = START, end: str = END) -> None:
+    """Put ``block`` between the ``start`` and ``end`` markers of ``bench/README.md``."""
     readme = BENCH / "README.md"
     text = readme.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{block}\n{END}{tail}", encoding="utf-8")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{block}\n{end}{tail}", encoding="utf-8")
 
 
 def main() -> None:
@@ -239,7 +240,7 @@ def main() -> None:
         sys.exit(1)
     print("adherence and DuckDB agree exactly on every compared figure, in every run.")
     if not args.small and not args.no_readme:
-        _write_readme(block)
+        write_readme(block)
         print("results written into bench/README.md")
 
 
