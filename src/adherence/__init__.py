@@ -2,7 +2,9 @@
 
 Read status logs, schedules and rosters into canonical, validated tables (``io``),
 turn events into state intervals (``intervals``), and keep every bad row in a
-quarantine with a reason instead of losing it.
+quarantine with a reason instead of losing it. Figures leave the library only through a
+``Workspace`` (``privacy``), which releases team-level tables with small and revealing cells
+suppressed, and individual figures only to the employee or through their share.
 
 Examples
 --------
@@ -15,14 +17,24 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from adherence import intervals, io
+from adherence import intervals, io, metrics, privacy
 from adherence.errors import (
     AdherenceError,
     ConfigurationError,
+    ConsentError,
+    DifferencingError,
+    ForbiddenQueryError,
+    LedgerUnavailableError,
     MappingError,
     ParseError,
+    PrivacyError,
     PseudonymKeyError,
+    PurposeError,
+    RecipientError,
+    RoleError,
     SchemaValidationError,
+    ScopeError,
+    SmallGroupError,
     SourceNotFoundError,
     TimeZoneError,
 )
@@ -30,6 +42,17 @@ from adherence.ingest import Ingest, IngestReport, LazyIngest
 from adherence.intervals import Intervals, LazyIntervals, RepairReport
 from adherence.mapping import StatusMapping
 from adherence.options import MetricOptions
+from adherence.privacy import (
+    AuditLog,
+    Auditor,
+    Employee,
+    PrivacyPolicy,
+    ReleasedTable,
+    Share,
+    Steward,
+    TeamLead,
+    Workspace,
+)
 from adherence.pseudonym import Pseudonymiser
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import (
@@ -49,32 +72,53 @@ __all__ = [
     "PRODUCTIVE_STATES",
     "Activity",
     "AdherenceError",
+    "AuditLog",
+    "Auditor",
     "ConfigurationError",
+    "ConsentError",
+    "DifferencingError",
+    "Employee",
+    "ForbiddenQueryError",
     "Ingest",
     "IngestReport",
     "Intervals",
     "LazyIngest",
     "LazyIntervals",
+    "LedgerUnavailableError",
     "MappingError",
     "MetricOptions",
     "ParseError",
+    "PrivacyError",
+    "PrivacyPolicy",
     "PseudonymKeyError",
     "Pseudonymiser",
+    "PurposeError",
     "Quarantine",
     "QuarantineReason",
+    "RecipientError",
+    "ReleasedTable",
     "RepairKind",
     "RepairReport",
+    "RoleError",
     "Roster",
     "ScheduledActivity",
     "SchemaValidationError",
+    "ScopeError",
+    "Share",
+    "SmallGroupError",
     "SourceInterval",
     "SourceNotFoundError",
     "State",
     "StateInterval",
     "StatusEvent",
     "StatusMapping",
+    "Steward",
+    "TeamLead",
     "TimeZoneError",
+    "Workspace",
     "__version__",
     "intervals",
     "io",
+    "metrics",
+    "privacy",
 ]

@@ -24,10 +24,20 @@ from typing import ClassVar
 __all__ = [
     "AdherenceError",
     "ConfigurationError",
+    "ConsentError",
+    "DifferencingError",
+    "ForbiddenQueryError",
+    "LedgerUnavailableError",
     "MappingError",
     "ParseError",
+    "PrivacyError",
     "PseudonymKeyError",
+    "PurposeError",
+    "RecipientError",
+    "RoleError",
     "SchemaValidationError",
+    "ScopeError",
+    "SmallGroupError",
     "SourceNotFoundError",
     "TimeZoneError",
 ]
@@ -92,3 +102,76 @@ class PseudonymKeyError(AdherenceError, ValueError):
     """The pseudonymisation key is missing or too short."""
 
     code = "ADH-140"
+
+
+class PrivacyError(AdherenceError, PermissionError):
+    """A request the privacy policy refuses.
+
+    The message states the rule and a remedy, never a count, a value or an agent. Privacy
+    errors are raised ``from None`` in frames that hold no data, so a verbose traceback shows
+    nothing sensitive. Each refusal raises a subclass with its own code; this base code is
+    never raised on its own.
+    """
+
+    code = "ADH-050"
+
+    def __init__(self, rule: str, *, remedy: str) -> None:
+        super().__init__(rule, hint=remedy)
+
+
+class SmallGroupError(PrivacyError):
+    """Too few protected agents for anything to be released."""
+
+    code = "ADH-001"
+
+
+class DifferencingError(PrivacyError):
+    """Together with earlier releases, the request would isolate an agent's figures."""
+
+    code = "ADH-002"
+
+
+class ForbiddenQueryError(PrivacyError):
+    """The query asks for something the query language does not have.
+
+    A dimension that is not public, a metric outside the catalogue (min, max, top-k), or a
+    breakdown of a sensitive pause code.
+    """
+
+    code = "ADH-003"
+
+
+class ScopeError(PrivacyError):
+    """The query reaches units outside the viewer's own."""
+
+    code = "ADH-004"
+
+
+class RoleError(PrivacyError):
+    """The viewer's role may not do this at all."""
+
+    code = "ADH-005"
+
+
+class ConsentError(PrivacyError):
+    """An individual figure was asked for without a valid share (none, expired or revoked)."""
+
+    code = "ADH-010"
+
+
+class PurposeError(PrivacyError):
+    """The share does not cover this purpose."""
+
+    code = "ADH-011"
+
+
+class RecipientError(PrivacyError):
+    """The share is addressed to someone else."""
+
+    code = "ADH-012"
+
+
+class LedgerUnavailableError(PrivacyError):
+    """The ledger or the audit log cannot be written, so nothing is released (fail closed)."""
+
+    code = "ADH-040"

@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_STATUSES",
     "HEARTBEAT_STATUSES",
     "StatusMapping",
+    "normalise_expr",
     "normalise_status",
     "tidy_status_expr",
 ]
@@ -101,7 +102,7 @@ def normalise_status(raw: str) -> str:
     return re.sub(_SPACE_PATTERN, "", text)
 
 
-def _normalise_expr(expr: pl.Expr) -> pl.Expr:
+def normalise_expr(expr: pl.Expr) -> pl.Expr:
     """The polars twin of ``normalise_status`` (NFKC aside, which sources do not need)."""
     return (
         expr.str.to_lowercase()
@@ -231,8 +232,8 @@ class StatusMapping:
         ``UNMAPPED``.
         """
         table = {key: state.value for key, state in self.states.items()}
-        key = _normalise_expr(status)
-        with_reason = _normalise_expr(pl.concat_str(status, pl.lit("-"), reason))
+        key = normalise_expr(status)
+        with_reason = normalise_expr(pl.concat_str(status, pl.lit("-"), reason))
         by_status = key.replace_strict(table, default=State.UNMAPPED.value, return_dtype=pl.String)
         by_both = with_reason.replace_strict(table, default=None, return_dtype=pl.String)
         state = pl.coalesce(by_both, by_status)

@@ -1,0 +1,144 @@
+"""``PrivacyPolicy``: the thresholds every release is checked against (privacy.md).
+
+The policy is a small immutable value shared by every call of a workspace. Its ``hash`` goes
+into every audit record, so an auditor can tell which rules were in force for each release.
+
+Examples
+--------
+>>> from adherence.privacy.policy import PrivacyPolicy
+>>> policy = PrivacyPolicy(min_group_size=6, sensitive_reasons=["Union duty"])
+>>> policy.min_group_size, policy.share_expiry.days
+(6, 14)
+>>> len(policy.hash)
+64
+>>> PrivacyPolicy(min_group_size=2)
+Traceback (most recent call last):
+...
+adherence.errors.ConfigurationError: min_group_size must be at least 3, got 2. Hint: ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from adherence.errors import ConfigurationError
+from adherence.mapping import normalise_status
+
+__all__ = ["MAX_SHARE_EXPIRY", "PrivacyPolicy"]
+
+#: No share may be valid for longer than this (privacy.md, G8).
+MAX_SHARE_EXPIRY = timedelta(days=90)
+_MIN_K = 3
+
+
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    """The privacy thresholds of a workspace.
+
+    Parameters
+    ----------
+    min_group_size
+        ``k``: every released cell has at least this many protected agents (G1). Default 5;
+        anything below 3 is refused.
+    min_quantile_agents
+        Medians and other quantiles need at least this many protected agents (G4). Default 10;
+        never below ``min_group_size``.
+    dominance_share
+        A duration sum in which ``dominance_agents`` agents make up at least this share of the
+        total is suppressed (G5). Default 0.9.
+    dominance_agents
+        How many of the largest contributors the dominance rule adds up (default 2).
+    sensitive_reasons
+        Raw reason codes (e.g. union-representative duty, health) that are never broken out,
+        only included in totals (G12). Matched as statuses are: case, blanks and dashes
+        do not matter.
+    share_expiry
+        How long a share is valid when its creator does not say (default 14 days, at most 90).
+    """
+
+    min_group_size: int = 5
+    min_quantile_agents: int = 10
+    dominance_share: float = 0.9
+    dominance_agents: int = 2
+    sensitive_reasons: frozenset[str] = frozenset()
+    share_expiry: timedelta = timedelta(days=14)
+
+    def __init__(
+        self,
+        *,
+        min_group_size: int = 5,
+        min_quantile_agents: int = 10,
+        dominance_share: float = 0.9,
+        dominance_agents: int = 2,
+        sensitive_reasons: Iterable[str] = (),
+        share_expiry: timedelta = timedelta(days=14),
+    ) -> None:
+        if min_group_size < _MIN_K:
+            raise ConfigurationError(
+                f"min_group_size must be at least {_MIN_K}, got {min_group_size}",
+                hint="the union agreement allows no smaller groups; merge teams instead",
+            )
+        if min_quantile_agents < max(min_group_size, 10):
+            raise ConfigurationError(
+                f"min_quantile_agents must be at least 10 and at least min_group_size, "
+                f"got {min_quantile_agents}",
+                hint="medians and quantiles reveal single values in small groups",
+            )
+        if not 0.5 < dominance_share <= 1:
+            raise ConfigurationError(
+                f"dominance_share must be in (0.5, 1], got {dominance_share}",
+                hint="the default 0.9 suppresses sums that one or two agents dominate",
+            )
+        if dominance_agents not in (1, 2):
+            raise ConfigurationError(
+                f"dominance_agents must be 1 or 2, got {dominance_agents}",
+                hint="the rule looks at the one or two largest contributors",
+            )
+        if not timedelta(0) < share_expiry <= MAX_SHARE_EXPIRY:
+            raise ConfigurationError(
+                f"share_expiry must be positive and at most {MAX_SHARE_EXPIRY.days} days, "
+                f"got {share_expiry}",
+                hint="shares are short-lived by design; the employee can share again",
+            )
+        reasons = frozenset(normalise_reason(r) for r in sensitive_reasons)
+        for name, value in (
+            ("min_group_size", min_group_size),
+            ("min_quantile_agents", min_quantile_agents),
+            ("dominance_share", dominance_share),
+            ("dominance_agents", dominance_agents),
+            ("sensitive_reasons", reasons),
+            ("share_expiry", share_expiry),
+        ):
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, object]:
+        """The policy as plain JSON-ready values (durations in whole seconds)."""
+        return {
+            "min_group_size": self.min_group_size,
+            "min_quantile_agents": self.min_quantile_agents,
+            "dominance_share": self.dominance_share,
+            "dominance_agents": self.dominance_agents,
+            "sensitive_reasons": sorted(self.sensitive_reasons),
+            "share_expiry_s": int(self.share_expiry.total_seconds()),
+        }
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON of the policy: the same rules, the same hash."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalise_reason(reason: str) -> str:
+    """A reason code as the sensitive-code rule compares it (as statuses are matched).
+
+    Examples
+    --------
+    >>> normalise_reason("  Union – Duty ")
+    'union-duty'
+    """
+    return normalise_status(reason)

@@ -1,0 +1,1054 @@
+"""``Workspace``: the only public way to obtain figures.
+
+A workspace is opened on a persistent store — an embedded SQLite file holding the release
+ledger, the shares and the policies — with its hash-chained audit log beside it
+(``<store>.audit.jsonl``). The steward adds the ingested status log, schedule and roster;
+from then on every figure leaves through one of four doors, each checked and logged:
+
+- ``report``: a team-level table for any viewer, with small and revealing cells suppressed;
+- ``self_view``: an employee's own figures and exceptions, for that employee only;
+- ``share`` / ``open_share``: individual figures the employee chose to show one recipient;
+- ``audit_records``: the audit trail (all of it for auditors and stewards; one's own for employees).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import adherence as adh
+>>> from adherence.synth import write_sample
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = write_sample(folder, n_agents=30, weeks=1, formats=["csv"])
+>>> key = "the steward's key, kept out of the code"
+>>> log = adh.io.read_iws(folder / "status_log.csv", key=key)
+>>> schedule = adh.io.read_schedule(folder / "schedule.csv", key=key)
+>>> roster = adh.io.read_roster(folder / "roster.csv", key=key)
+>>> ws = adh.Workspace.open(folder / "adherence.db")
+>>> ws.add(log, schedule=schedule, roster=roster)
+>>> table = ws.report("adherence_pct", by=["site"], viewer=adh.Steward("wfm"))
+>>> table.released_count, table.suppressed_count
+(2, 0)
+>>> bool(ws.audit_log.verify())
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from adherence._engine import ADDITIVE, rates
+from adherence.errors import (
+    ConfigurationError,
+    ConsentError,
+    DifferencingError,
+    ForbiddenQueryError,
+    LedgerUnavailableError,
+    PrivacyError,
+    PurposeError,
+    RecipientError,
+    RoleError,
+    ScopeError,
+    SmallGroupError,
+)
+from adherence.ingest import Ingest
+from adherence.intervals import Intervals, from_events
+from adherence.metrics import METRICS, value_expr
+from adherence.options import MetricOptions
+from adherence.privacy._data import AGENT_CODE, DAY, Tables, agent_ids, build_tables
+from adherence.privacy.audit import AuditLog, AuditRecord
+from adherence.privacy.decide import Decision, PlannedCell, Refusal, complete, decide
+from adherence.privacy.ledger import Ledger, day_number
+from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
+from adherence.privacy.query import Period, Query, parse_period
+from adherence.privacy.released import ReleasedTable
+from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
+from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
+
+__all__ = ["AuditExport", "Workspace"]
+
+Table = pl.DataFrame | pl.LazyFrame | Ingest
+_ALL = "all"
+_ERRORS: dict[str, type[PrivacyError]] = {
+    cls.code: cls
+    for cls in (
+        SmallGroupError,
+        DifferencingError,
+        ForbiddenQueryError,
+        ScopeError,
+        RoleError,
+        ConsentError,
+        PurposeError,
+        RecipientError,
+        LedgerUnavailableError,
+    )
+}
+#: Per-shift figures an employee sees in their self view.
+SELF_VIEW_METRICS = (
+    "adherence_pct",
+    "conformance_pct",
+    "occupancy_pct",
+    "out_of_adherence_ms",
+    "exception_count",
+    "pause_ms",
+    "break_ms",
+    "meal_ms",
+    "lateness_mean_ms",
+    "login_to_ready_mean_ms",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _error(refusal: Refusal) -> PrivacyError:
+    return _ERRORS[refusal.code](refusal.rule, remedy=refusal.remedy)
+
+
+def _frame(table: Table) -> pl.DataFrame:
+    if isinstance(table, Ingest):
+        return table.valid
+    return table.collect() if isinstance(table, pl.LazyFrame) else table
+
+
+class AuditExport:
+    """Writes the audit record of an export of a released table (picklable: paths only)."""
+
+    def __init__(self, log: AuditLog, actor_role: str, actor: str) -> None:
+        self.log, self.actor_role, self.actor = log, actor_role, actor
+
+    def __call__(self, release_id: str, export_format: str) -> None:
+        """Log the export; raises ``LedgerUnavailableError`` when the log cannot be written."""
+        self.log.append(
+            "export",
+            actor_role=self.actor_role,
+            actor=self.actor,
+            release_id=release_id,
+            format=export_format,
+        )
+
+
+class Workspace:
+    """The privacy layer: policy, ledger, audit log and shares over one organisation's data.
+
+    Open one with ``Workspace.open``; add data with ``add``; every call that gives out
+    figures takes the ``viewer`` asking.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        audit_log: AuditLog,
+        *,
+        policy: PrivacyPolicy,
+        options: MetricOptions,
+    ) -> None:
+        self._ledger = ledger
+        self._audit = audit_log
+        self.policy = policy
+        self.options = options
+        self._tables: Tables | None = None
+        self._codes: dict[str, int] = {}
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        policy: PrivacyPolicy | None = None,
+        options: MetricOptions | None = None,
+        audit_log: str | Path | None = None,
+        read_only: bool = False,
+    ) -> Workspace:
+        """Open (or create) the store at ``path``.
+
+        Parameters
+        ----------
+        path
+            The SQLite store of the ledger, shares and policies.
+        policy
+            The privacy thresholds (default ``PrivacyPolicy()``).
+        options
+            The metric options (default ``MetricOptions()``).
+        audit_log
+            The JSON Lines audit log (default: ``path`` with suffix ``.audit.jsonl``).
+        read_only
+            Open the store for reading: the audit log can be verified and shares listed, but
+            nothing can be released (every release raises ``LedgerUnavailableError``).
+        """
+        store = Path(path)
+        log_path = Path(audit_log) if audit_log is not None else store.with_suffix(".audit.jsonl")
+        ledger = Ledger(store, read_only=read_only)
+        log = AuditLog(log_path, head_store=store)
+        return cls(
+            ledger, log, policy=policy or PrivacyPolicy(), options=options or MetricOptions()
+        )
+
+    def close(self) -> None:
+        """Close the store."""
+        self._ledger.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        loaded = "no data" if self._tables is None else f"{len(self._codes)} agents"
+        return (
+            f"Workspace({str(self._ledger.path)!r}, {loaded}, "
+            f"k={self.policy.min_group_size}, policy {self.policy.hash[:12]})"
+        )
+
+    @property
+    def audit_log(self) -> AuditLog:
+        """The hash-chained audit log (``verify()`` checks it)."""
+        return self._audit
+
+    # Data ---------------------------------------------------------------------------
+    def add(self, log: Table | Intervals, *, schedule: Table, roster: Table) -> None:
+        """Load the data: status events or state intervals, the schedule and the roster.
+
+        ``log`` is an ``Ingest`` of status events (``adherence.io.read_iws``), an
+        ``Intervals``, or a frame of either. Events become intervals here, with the missing
+        Log Off inferred against the schedule. A later ``add`` replaces the data; the ledger
+        and the shares stay.
+        """
+        plan = _frame(schedule)
+        if isinstance(log, Intervals):
+            intervals = log.intervals
+        else:
+            events = _frame(log)
+            if "ts" in events.columns:
+                built = from_events(
+                    events, schedule=plan, auto_logoff_after=self.options.auto_logoff_after
+                )
+                intervals = built.intervals
+            else:
+                intervals = events
+        people = _frame(roster)
+        self._codes = self._ledger.agent_codes(agent_ids(intervals, plan, people))
+        self._tables = build_tables(
+            intervals,
+            plan,
+            people,
+            codes=self._codes,
+            options=self.options,
+            sensitive_reasons=self.policy.sensitive_reasons,
+        )
+
+    def _data(self) -> Tables:
+        if self._tables is None:
+            raise ConfigurationError(
+                "the workspace has no data yet", hint="call add(log, schedule=..., roster=...)"
+            )
+        return self._tables
+
+    # Reports ------------------------------------------------------------------------
+    def report(
+        self,
+        metric: str,
+        *,
+        by: Sequence[str] = (),
+        period: Period = None,
+        where: Mapping[str, str | Sequence[str]] | None = None,
+        margins: bool = False,
+        viewer: Viewer,
+    ) -> ReleasedTable:
+        """A team-level table of one metric, with every privacy rule applied.
+
+        Parameters
+        ----------
+        metric
+            A name from ``adherence.metrics.METRICS``, e.g. ``"adherence_pct"``.
+        by
+            Public dimensions to group by: team, site, skill, employment_type,
+            work_location, day, iso_week, month.
+        period
+            ``"2025-W10"``, ``"2025-03"``, ``"2025-03-04"``, a range ``"a/b"``, a pair of
+            dates, or ``None`` for all data (local dates of shift starts).
+        where
+            Filters on roster dimensions, e.g. ``{"skill": "sales"}``.
+        margins
+            Add total rows (``"all"``) over each grouping dimension.
+        viewer
+            Who asks. A team lead sees their own teams only; an employee their own team's.
+
+        Returns
+        -------
+        ReleasedTable
+            One row per cell; suppressed cells are null with status ``suppressed``.
+
+        Raises
+        ------
+        ForbiddenQueryError
+            ``ADH-003``: not a public dimension, not a catalogue metric, or a breakdown of a
+            sensitive pause code.
+        ScopeError
+            ``ADH-004``: a filter reaches beyond the viewer's units.
+        SmallGroupError
+            ``ADH-001``: no cell has enough protected agents.
+        DifferencingError
+            ``ADH-002``: with earlier releases, the report could reveal an individual.
+        LedgerUnavailableError
+            ``ADH-040``: the ledger or the audit log cannot be written; nothing released.
+        """
+        outcome = self._report(
+            metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+        )
+        if isinstance(outcome, Refusal):
+            raise _error(outcome) from None
+        return outcome
+
+    def _refuse(self, refusal: Refusal, viewer: Viewer, **fields: Any) -> Refusal:
+        """Log a refusal (best effort is not enough: if it cannot be logged, say so)."""
+        try:
+            self._audit.append(
+                "refusal",
+                actor_role=viewer.role,
+                actor=self._actor(viewer),
+                code=refusal.code,
+                policy=self.policy.hash,
+                **fields,
+            )
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return refusal
+
+    def _actor(self, viewer: Viewer) -> str:
+        """How the audit log names a viewer; an employee by a salted hash, never their id."""
+        if isinstance(viewer, Employee):
+            return f"employee:{self._subject(viewer.agent_id)}"
+        return viewer_key(viewer)
+
+    def _subject(self, agent_id: str) -> str:
+        salted = f"{self._ledger.subject_salt}:{agent_id}".encode()
+        return hashlib.sha256(salted).hexdigest()[:20]
+
+    def _scope(self, viewer: Viewer) -> frozenset[str] | None:
+        """The teams a viewer's reports are limited to (``None``: every team)."""
+        if isinstance(viewer, TeamLead):
+            return viewer.teams
+        if isinstance(viewer, Employee):
+            own = self._data().figures.filter(pl.col("agent_id") == viewer.agent_id)
+            return frozenset(own["team"].drop_nulls().unique().to_list())
+        return None
+
+    def _report(
+        self,
+        metric: str,
+        *,
+        by: Sequence[str],
+        period: Period,
+        where: Mapping[str, str | Sequence[str]] | None,
+        margins: bool,
+        viewer: Viewer,
+    ) -> ReleasedTable | Refusal:
+        tables = self._data()
+        try:
+            query = Query.parse(metric, by=by, period=period, where=where, margins=margins)
+        except ForbiddenQueryError as err:
+            forbidden = Refusal(err.code, err.message, err.hint or "")
+            return self._refuse(forbidden, viewer, metric=str(metric))
+        logged = {"query": query.fingerprint, "metric": query.metric.name}
+        scope = self._scope(viewer)
+        refusal = _forbidden(query, scope, tables.sensitive_states)
+        if refusal is not None:
+            return self._refuse(refusal, viewer, **logged)
+        rows = self._rows(tables.figures, query, scope)
+        grouped = self._cells(rows, query, ADDITIVE)
+        cells = [
+            PlannedCell(first, last, frozenset(zip(agents, days, strict=True)))
+            for first, last, agents, days in grouped.select(
+                "_first", "_last", "_agents", "_days"
+            ).iter_rows()
+        ]
+        if not cells:
+            refusal = Refusal(
+                "ADH-001",
+                "no scheduled work matches this report",
+                "check the period and the filters",
+            )
+            return self._refuse(refusal, viewer, **logged)
+        family = query.metric.family
+        lo = min(c.first_day for c in cells)
+        hi = max(c.last_day for c in cells)
+        stored = self._ledger.cells(family, lo, hi)
+        span_lo = min([lo, *(c.first_day for c in stored)])
+        span_hi = max([hi, *(c.last_day for c in stored)])
+        known = _known_pairs(
+            self._ledger.knowledge(family, span_lo, span_hi),
+            [c.members for c in cells] + [c.members for c in stored],
+        )
+        own = self._codes.get(viewer.agent_id) if isinstance(viewer, Employee) else None
+        quantile = query.metric.kind == "quantile"
+        policy = self.policy
+        decision = decide(
+            cells,
+            min_agents=policy.min_quantile_agents if quantile else policy.min_group_size,
+            k=policy.min_group_size,
+            viewer_agent=own,
+            viewer_knowledge=self._ledger.knowledge(family, lo, hi, viewer=viewer_key(viewer)),
+            known=known,
+            ledger=stored,
+        )
+        if isinstance(decision, Refusal):
+            return self._refuse(decision, viewer, **logged)
+        values = self._values(tables, rows, grouped, query)
+        shown = self._dominance(rows, grouped, query, decision)
+        if shown != list(decision.released):
+            protected = [len(c.agents) for c in cells]
+            old = [c.members for c in stored if c.released]
+            targets = [c.members for c in stored if not c.released]
+            shown, _ = complete(
+                cells, shown, old_rows=old, old_targets=targets, known=known, sizes=protected
+            )
+        release_id = uuid.uuid4().hex
+        try:
+            with self._ledger.transaction() as db:
+                self._ledger.add_release(
+                    db,
+                    release_id=release_id,
+                    time=_now().isoformat(),
+                    viewer_role=viewer.role,
+                    viewer=self._actor(viewer),
+                    metric=query.metric.name,
+                    fingerprint=query.fingerprint,
+                    policy=(policy.hash, _policy_json(policy)),
+                    family=family,
+                    cells=[
+                        (c.first_day, c.last_day, r, c.members)
+                        for c, r in zip(cells, decision.released, strict=True)
+                    ],
+                )
+                self._audit.append(
+                    "release",
+                    via=db,
+                    actor_role=viewer.role,
+                    actor=self._actor(viewer),
+                    purpose="team_report",
+                    by=list(query.by),
+                    period=query.period_label,
+                    released=sum(shown),
+                    suppressed=len(shown) - sum(shown),
+                    policy=policy.hash,
+                    release_id=release_id,
+                    **logged,
+                )
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return self._released(
+            grouped, values=values, shown=shown, query=query, release_id=release_id, viewer=viewer
+        )
+
+    def _rows(
+        self, frame: pl.DataFrame, query: Query, scope: frozenset[str] | None
+    ) -> pl.DataFrame:
+        """The rows a query covers: its period, its filters and the viewer's teams."""
+        first, last = query.first_day, query.last_day
+        keep = pl.col("local_date").is_between(first, last)
+        for dimension, values in query.where:
+            keep &= pl.col(dimension).is_in(list(values))
+        if scope is not None:
+            keep &= pl.col("team").is_in(sorted(scope))
+        return frame.filter(keep)
+
+    def _cells(self, rows: pl.DataFrame, query: Query, sums: Sequence[str]) -> pl.DataFrame:
+        """One row per cell (and margin): keys as text, period, contributors and sums."""
+        first, last = day_number(query.first_day), day_number(query.last_day)
+        parts = []
+        for keys in _groupings(query):
+            lo, hi = _calendar_bounds(keys)
+            aggregated = (
+                rows.with_columns(_lo=lo, _hi=hi)
+                .group_by(list(keys) or pl.lit(0).alias("_one"))
+                .agg(
+                    pl.col(AGENT_CODE).alias("_agents"),
+                    pl.col(DAY).alias("_days"),
+                    pl.max_horizontal(
+                        pl.col("_lo").first(), pl.lit(first), pl.col(DAY).min()
+                    ).alias("_first"),
+                    pl.min_horizontal(pl.col("_hi").first(), pl.lit(last), pl.col(DAY).max()).alias(
+                        "_last"
+                    ),
+                    *[pl.col(c).sum() for c in sums],
+                )
+            )
+            parts.append(
+                aggregated.with_columns(
+                    [pl.lit(_ALL).alias(d) for d in query.by if d not in keys]
+                ).select(*query.by, "_agents", "_days", "_first", "_last", *sums)
+            )
+        cells = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
+        return (
+            cells.with_columns(pl.col(d).cast(pl.String) for d in query.by).sort(
+                list(query.by), nulls_last=True
+            )
+            if query.by
+            else cells
+        )
+
+    def _values(
+        self, tables: Tables, rows: pl.DataFrame, grouped: pl.DataFrame, query: Query
+    ) -> pl.Series:
+        """The metric's value for every cell (suppressed ones are dropped later)."""
+        m = query.metric
+        if m.kind != "quantile":
+            return rates(grouped).select(value_expr(m)).to_series()
+        covered = rows.select("agent_id", "shift_id")
+        episodes = tables.episodes.join(covered, on=["agent_id", "shift_id"]).filter(
+            pl.col("state") == m.state
+        )
+        per_cell = []
+        for keys in _groupings(query):
+            per_cell.append(
+                episodes.group_by(list(keys) or pl.lit(0).alias("_one"))
+                .agg(pl.col("duration_ms").quantile(m.quantile or 0.5, "linear").alias("_v"))
+                .with_columns([pl.lit(_ALL).alias(d) for d in query.by if d not in keys])
+                .select(*query.by, "_v")
+            )
+        found = pl.concat(per_cell, how="vertical_relaxed").with_columns(
+            pl.col(d).cast(pl.String) for d in query.by
+        )
+        if not query.by:
+            return found["_v"].head(1) if found.height else pl.Series([None], dtype=pl.Float64)
+        return grouped.select(*query.by).join(
+            found, on=list(query.by), how="left", nulls_equal=True
+        )["_v"]
+
+    def _dominance(
+        self, rows: pl.DataFrame, grouped: pl.DataFrame, query: Query, decision: Decision
+    ) -> list[bool]:
+        """G5: a duration sum that one or two agents dominate is suppressed too."""
+        shown = list(decision.released)
+        m = query.metric
+        if not m.is_duration_sum:
+            return shown
+        n, share = self.policy.dominance_agents, self.policy.dominance_share
+        contribution = pl.sum_horizontal(*m.numerator)
+        for keys in _groupings(query):
+            per_agent = (
+                rows.group_by([*keys, AGENT_CODE])
+                .agg(contribution.sum().alias("_c"))
+                .group_by(list(keys) or pl.lit(0).alias("_one"))
+                .agg(
+                    pl.col("_c").top_k(n).sum().alias("_top"),
+                    pl.col("_c").sum().alias("_total"),
+                )
+                .filter((pl.col("_total") > 0) & (pl.col("_top") >= share * pl.col("_total")))
+                .with_columns([pl.lit(_ALL).alias(d) for d in query.by if d not in keys])
+            )
+            if not per_agent.height:
+                continue
+            if not query.by:
+                return [False] * len(shown)
+            dominated = set(
+                per_agent.select(pl.col(d).cast(pl.String) for d in query.by).iter_rows()
+            )
+            for i, key in enumerate(grouped.select(*query.by).iter_rows()):
+                if key in dominated:
+                    shown[i] = False
+        return shown
+
+    def _released(
+        self,
+        grouped: pl.DataFrame,
+        *,
+        values: pl.Series,
+        shown: Sequence[bool],
+        query: Query,
+        release_id: str,
+        viewer: Viewer,
+    ) -> ReleasedTable:
+        m = query.metric
+        status = pl.Series("status", ["released" if s else "suppressed" for s in shown])
+        mask = pl.Series(list(shown), dtype=pl.Boolean)
+        agents = grouped["_agents"].list.n_unique().cast(pl.Int64)
+        dtype = pl.Float64 if m.unit == "pct" or m.kind == "quantile" else pl.Int64
+        value = values.cast(pl.Float64)
+        if dtype == pl.Int64:
+            value = value.round(0)
+        data = grouped.select(
+            *query.by,
+            pl.when(mask).then(pl.lit(value)).cast(dtype).alias(m.name),
+            pl.lit(status),
+            pl.when(mask).then(pl.lit(agents)).alias("agents"),
+        )
+        where = ", ".join(f"{d} in {list(v)}" for d, v in query.where)
+        title = f"{m.description}, by {', '.join(query.by) or 'nothing'} ({query.period_label})"
+        notes = [f"filtered: {where}"] if where else []
+        notes.append(
+            f"cells with fewer than {self.policy.min_group_size} people, or that would reveal "
+            "another cell, are suppressed"
+        )
+        return ReleasedTable(
+            data,
+            keys=list(query.by),
+            values=[m.name],
+            metric=m.name,
+            unit=m.unit,
+            title=title,
+            release_id=release_id,
+            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            notes=notes,
+        )
+
+    # Individual figures -------------------------------------------------------------
+    def self_view(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
+        """All of an employee's own figures, per shift — for that employee only (G8).
+
+        Raises
+        ------
+        ConsentError
+            ``ADH-010``: anybody else asking; individual figures need a share.
+        """
+        outcome = self._self_view(agent, viewer)
+        if isinstance(outcome, Refusal):
+            raise _error(outcome) from None
+        return outcome
+
+    def _self_view(self, agent: str, viewer: Viewer) -> ReleasedTable | Refusal:
+        tables = self._data()
+        if not (isinstance(viewer, Employee) and viewer.agent_id == agent):
+            refusal = Refusal(
+                "ADH-010",
+                "individual figures are shown only to the employee themself or through a share",
+                "ask the employee to share the figures with you (Workspace.share)",
+            )
+            return self._refuse(refusal, viewer, purpose="self_view")
+        own = tables.figures.filter(pl.col("agent_id") == agent).sort("local_date", "shift_id")
+        metrics = [METRICS[name] for name in SELF_VIEW_METRICS]
+        figures = rates(own).select(
+            pl.col("day"),
+            pl.col("shift_id"),
+            *[value_expr(m).cast(pl.Float64 if m.unit == "pct" else pl.Int64) for m in metrics],
+        )
+        release_id = uuid.uuid4().hex
+        try:
+            self._audit.append(
+                "self_view",
+                actor_role=viewer.role,
+                actor=self._actor(viewer),
+                purpose="self_view",
+                released=figures.height,
+                policy=self.policy.hash,
+                release_id=release_id,
+                subjects=[self._subject(agent)],
+            )
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return ReleasedTable(
+            figures.with_columns(pl.lit("released").alias("status")),
+            keys=["day", "shift_id"],
+            values=[m.name for m in metrics],
+            metric="self_view",
+            unit={m.name: m.unit for m in metrics},
+            title="Your own figures, per shift",
+            release_id=release_id,
+            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            notes=["only you can see this table; share it with Workspace.share"],
+        )
+
+    def self_exceptions(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
+        """An employee's own adherence exceptions — for that employee only (G8)."""
+        outcome = self._self_view(agent, viewer)
+        if isinstance(outcome, Refusal):
+            raise _error(outcome) from None
+        zone = self.options.time_zone
+        local = "%Y-%m-%d %H:%M:%S"
+        own = (
+            self._data()
+            .exceptions.filter(pl.col("agent_id") == agent)
+            .sort("start")
+            .select(
+                pl.col("local_date").dt.strftime("%Y-%m-%d").alias("day"),
+                "shift_id",
+                pl.col("start").dt.convert_time_zone(zone).dt.strftime(local).alias("start"),
+                pl.col("end").dt.convert_time_zone(zone).dt.strftime(local).alias("end"),
+                pl.col("activities").cast(pl.List(pl.String)).list.join(", ").alias("activities"),
+                pl.col("states")
+                .cast(pl.List(pl.String))
+                .list.eval(pl.element().fill_null("not logged in"))
+                .list.join(", ")
+                .alias("states"),
+                "raw_ms",
+                "charged_ms",
+                pl.lit("released").alias("status"),
+            )
+        )
+        return ReleasedTable(
+            own,
+            keys=["day", "shift_id", "start", "end", "activities", "states"],
+            values=["raw_ms", "charged_ms"],
+            metric="exceptions",
+            unit="ms",
+            title="Your own adherence exceptions",
+            release_id=outcome.release_id,
+            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            notes=[f"times are local ({zone})"],
+        )
+
+    def share(
+        self,
+        *,
+        agent: str,
+        to: Viewer,
+        purpose: str,
+        metrics: Sequence[str],
+        periods: Sequence[str],
+        expires: timedelta | None = None,
+        viewer: Viewer,
+    ) -> Share:
+        """Create a share: the employee lets one recipient see chosen figures (G8).
+
+        Parameters
+        ----------
+        agent
+            The employee's own pseudonymous id; only that employee may share.
+        to
+            The one recipient, e.g. their team lead.
+        purpose
+            ``development_plan`` or ``quality_feedback`` (opens individual figures), or
+            ``team_bonus`` (consent to team-figure follow-up only; never opens anything).
+        metrics, periods
+            What the recipient may see: catalogue metrics (no order statistics) and periods
+            (``"2025-W10"``, ``"2025-03"``, ...).
+        expires
+            How long it is valid (default the policy's ``share_expiry``, at most 90 days).
+        viewer
+            Who creates it: must be ``Employee(agent)``.
+        """
+        if not (isinstance(viewer, Employee) and viewer.agent_id == agent):
+            raise RoleError(
+                "only the employee themself can share their figures",
+                remedy="ask the employee to create the share",
+            ) from None
+        lifetime = expires if expires is not None else self.policy.share_expiry
+        self._check_share(purpose, metrics, periods, lifetime)
+        granted = _now()
+        share = Share(
+            uuid.uuid4().hex,
+            agent,
+            viewer_key(to),
+            purpose,
+            tuple(metrics),
+            tuple(periods),
+            granted,
+            granted + lifetime,
+            None,
+            self._revoke_by_owner,
+        )
+        self._store_share(share, origin="employee", actor=viewer)
+        return share
+
+    def _check_share(
+        self, purpose: str, metrics: Sequence[str], periods: Sequence[str], lifetime: timedelta
+    ) -> None:
+        if purpose not in PURPOSES:
+            raise ConfigurationError(
+                f"unknown share purpose {purpose!r}",
+                hint=f"use one of {', '.join(sorted(PURPOSES))}",
+            )
+        bad = [m for m in metrics if m not in METRICS or METRICS[m].kind == "quantile"]
+        if not metrics or bad:
+            raise ConfigurationError(
+                f"a share lists one or more catalogue metrics (no order statistics), got {bad}",
+                hint="see adherence.metrics.METRICS",
+            )
+        if not periods:
+            raise ConfigurationError("a share lists one or more periods", hint="e.g. '2025-W10'")
+        for p in periods:
+            try:
+                parse_period(p)
+            except ForbiddenQueryError:
+                raise ConfigurationError(
+                    f"{p!r} is not a period", hint="use e.g. '2025-W10' or '2025-03'"
+                ) from None
+        if not timedelta(0) < lifetime <= MAX_SHARE_EXPIRY:
+            raise ConfigurationError(
+                f"a share expires after at most {MAX_SHARE_EXPIRY.days} days",
+                hint="shorten expires; the employee can share again later",
+            )
+
+    def _store_share(self, share: Share, *, origin: str, actor: Viewer) -> None:
+        try:
+            with self._ledger.transaction() as db:
+                self._ledger.add_share(db, share.to_row(origin))
+                self._audit.append(
+                    "share_created",
+                    via=db,
+                    actor_role=actor.role,
+                    actor=self._actor(actor),
+                    purpose=share.purpose,
+                    share_id=share.id,
+                    recipient=share.recipient,
+                    metrics=list(share.metrics),
+                    periods=list(share.periods),
+                    expires_at=share.expires_at.isoformat(),
+                    policy=self.policy.hash,
+                    subjects=[self._subject(share.agent_id)],
+                )
+        except LedgerUnavailableError:
+            raise LedgerUnavailableError(
+                "the share was not created: the ledger or the audit log cannot be written",
+                remedy="check that the store and its folder are writable",
+            ) from None
+
+    def _revoke_by_owner(self, share_id: str) -> None:
+        row = self._ledger.shares(share_id=share_id)
+        if row:
+            self.revoke_share(share_id, viewer=Employee(str(row[0][1])))
+
+    def revoke_share(self, share_id: str, *, viewer: Viewer) -> None:
+        """End a share now. Only the employee who shared (or the steward) may revoke it."""
+        rows = self._ledger.shares(share_id=share_id)
+        if not rows:
+            raise ConsentError("there is no such share", remedy="list shares with shares()")
+        share = Share.from_row(rows[0])
+        owner = isinstance(viewer, Employee) and viewer.agent_id == share.agent_id
+        if not (owner or isinstance(viewer, Steward)):
+            raise RoleError(
+                "only the employee who shared, or the steward, can revoke a share",
+                remedy="ask the employee to revoke it",
+            ) from None
+        when = _now().isoformat()
+        with self._ledger.transaction() as db:
+            self._ledger.revoke_share(db, share_id, when)
+            self._audit.append(
+                "share_revoked",
+                via=db,
+                actor_role=viewer.role,
+                actor=self._actor(viewer),
+                share_id=share_id,
+                policy=self.policy.hash,
+                subjects=[self._subject(share.agent_id)],
+            )
+
+    def shares(self, *, viewer: Viewer) -> list[Share]:
+        """Shares a viewer may see: own, addressed to them, or all (steward, auditor)."""
+        everything = [Share.from_row(r, self._revoke_by_owner) for r in self._ledger.shares()]
+        if isinstance(viewer, Steward | Auditor):
+            return everything
+        key = viewer_key(viewer)
+        mine = isinstance(viewer, Employee)
+        return [s for s in everything if s.recipient == key or (mine and s.agent_id == viewer.id)]
+
+    def open_share(
+        self, share_id: str, *, viewer: Viewer, purpose: str | None = None
+    ) -> ReleasedTable:
+        """Open a share addressed to ``viewer``: the employee's figures, per period.
+
+        From then on the ledger notes that this viewer knows those figures (G9): later team
+        reports for the viewer do not count the employee as protected.
+
+        Raises
+        ------
+        ConsentError
+            ``ADH-010``: no such share, or it expired or was revoked.
+        RecipientError
+            ``ADH-012``: the share is addressed to someone else.
+        PurposeError
+            ``ADH-011``: the share is for another purpose, or for ``team_bonus``.
+        """
+        outcome = self._open_share(share_id, viewer, purpose)
+        if isinstance(outcome, Refusal):
+            raise _error(outcome) from None
+        return outcome
+
+    def _open_share(
+        self, share_id: str, viewer: Viewer, purpose: str | None
+    ) -> ReleasedTable | Refusal:
+        tables = self._data()
+        rows = self._ledger.shares(share_id=share_id)
+        logged: dict[str, Any] = {"share_id": share_id, "purpose": purpose or ""}
+        if not rows or not Share.from_row(rows[0]).is_valid():
+            refusal = Refusal(
+                "ADH-010",
+                "there is no valid share: it does not exist, has expired or was revoked",
+                "ask the employee to share the figures again",
+            )
+            return self._refuse(refusal, viewer, **logged)
+        share = Share.from_row(rows[0])
+        if share.recipient != viewer_key(viewer):
+            refusal = Refusal(
+                "ADH-012",
+                "this share is addressed to someone else",
+                "only its recipient can open it; ask the employee to share with you",
+            )
+            return self._refuse(refusal, viewer, **logged)
+        if share.purpose not in INDIVIDUAL_PURPOSES or (purpose and purpose != share.purpose):
+            refusal = Refusal(
+                "ADH-011",
+                "this share does not cover that purpose; team_bonus shares never open "
+                "individual figures",
+                "ask the employee for a share with the purpose you need",
+            )
+            return self._refuse(refusal, viewer, **logged)
+        own = tables.figures.filter(pl.col("agent_id") == share.agent_id)
+        metrics = [METRICS[name] for name in share.metrics]
+        per_period = []
+        for p in share.periods:
+            first, last = parse_period(p)
+            summed = own.filter(pl.col("local_date").is_between(first, last)).select(
+                pl.col(ADDITIVE).sum()
+            )
+            per_period.append(
+                rates(summed).select(
+                    pl.lit(p).alias("period"),
+                    *[
+                        value_expr(m).cast(pl.Float64 if m.unit == "pct" else pl.Int64)
+                        for m in metrics
+                    ],
+                )
+            )
+        figures = pl.concat(per_period).with_columns(pl.lit("released").alias("status"))
+        code = self._codes.get(share.agent_id)
+        release_id = uuid.uuid4().hex
+        knowledge = [
+            (viewer_key(viewer), code, family, day_number(first), day_number(last), share.id)
+            for family in sorted({m.family for m in metrics})
+            for first, last in map(parse_period, share.periods)
+            if code is not None
+        ]
+        try:
+            with self._ledger.transaction() as db:
+                self._ledger.add_knowledge(db, knowledge)
+                self._audit.append(
+                    "share_opened",
+                    via=db,
+                    actor_role=viewer.role,
+                    actor=self._actor(viewer),
+                    purpose=share.purpose,
+                    share_id=share.id,
+                    metrics=list(share.metrics),
+                    periods=list(share.periods),
+                    released=figures.height,
+                    policy=self.policy.hash,
+                    release_id=release_id,
+                    subjects=[self._subject(share.agent_id)],
+                )
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return ReleasedTable(
+            figures,
+            keys=["period"],
+            values=[m.name for m in metrics],
+            metric="share",
+            unit={m.name: m.unit for m in metrics},
+            title=f"Figures shared with you for {share.purpose.replace('_', ' ')}",
+            release_id=release_id,
+            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            notes=[f"shared by the employee until {share.expires_at:%Y-%m-%d}; logged"],
+        )
+
+    # Audit ----------------------------------------------------------------------------
+    def audit_records(self, *, viewer: Viewer) -> list[AuditRecord]:
+        """The audit trail a viewer may read.
+
+        Auditors and stewards read all of it; an employee reads the records that concern
+        them (their shares, their self views, and every release that counted their figures).
+        """
+        if isinstance(viewer, Auditor | Steward):
+            return self._audit.records()
+        if isinstance(viewer, Employee):
+            subject = self._subject(viewer.agent_id)
+            code = self._codes.get(viewer.agent_id)
+            counted = self._ledger.releases_concerning(code) if code is not None else set()
+            return [
+                r
+                for r in self._audit.records()
+                if subject in r.fields.get("subjects", ())
+                or (r.event == "release" and r.fields.get("release_id") in counted)
+            ]
+        raise RoleError(
+            "team leads do not read the audit log", remedy="ask an auditor or the steward"
+        ) from None
+
+    def policy_history(self, *, viewer: Viewer) -> list[tuple[str, dict[str, object], str]]:
+        """Every policy used for a release: (hash, settings, first used). Auditors, stewards."""
+        if not isinstance(viewer, Auditor | Steward):
+            raise RoleError(
+                "only auditors and stewards read the policy history",
+                remedy="ask an auditor",
+            ) from None
+        return self._ledger.policies()
+
+
+def _forbidden(
+    query: Query, scope: frozenset[str] | None, sensitive: frozenset[str]
+) -> Refusal | None:
+    """Refuse a filter beyond the viewer's teams (ADH-004) or a sensitive breakdown (ADH-003)."""
+    asked_teams = dict(query.where).get("team", ())
+    if scope is not None and not set(asked_teams) <= scope:
+        return Refusal(
+            "ADH-004",
+            "a report may cover only the viewer's own teams",
+            "leave out the team filter, or ask the steward for a wider report",
+        )
+    if query.metric.state in sensitive:
+        return Refusal(
+            "ADH-003",
+            "this pause state carries a sensitive reason code and is only reported within totals",
+            "ask for pause_ms, which includes it",
+        )
+    return None
+
+
+def _policy_json(policy: PrivacyPolicy) -> str:
+    return json.dumps(policy.to_dict(), sort_keys=True)
+
+
+def _groupings(query: Query) -> list[tuple[str, ...]]:
+    """The groupings of a query: its ``by``, then each margin."""
+    groupings = [query.by]
+    if query.margins:
+        groupings += [
+            tuple(d for d in query.by if d in subset)
+            for size in range(len(query.by) - 1, -1, -1)
+            for subset in itertools.combinations(query.by, size)
+        ]
+    return groupings
+
+
+def _calendar_bounds(keys: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """First and last day number of the calendar unit of each row (unbounded without one)."""
+    day = pl.col(DAY)
+    los, his = [pl.lit(-(10**6))], [pl.lit(10**6)]
+    if "day" in keys:
+        los.append(day)
+        his.append(day)
+    if "iso_week" in keys:
+        monday = day - pl.col("local_date").dt.weekday() + 1
+        los.append(monday)
+        his.append(monday + 6)
+    if "month" in keys:
+        start = pl.col("local_date").dt.month_start().cast(pl.Int32)
+        end = pl.col("local_date").dt.month_end().cast(pl.Int32)
+        los.append(start)
+        his.append(end)
+    return pl.max_horizontal(los), pl.min_horizontal(his)
+
+
+def _known_pairs(
+    knowledge: Sequence[tuple[int, int, int]], rows: Sequence[frozenset[tuple[int, int]]]
+) -> set[tuple[int, int]]:
+    """(agent, day) pairs of ``rows`` that somebody knows through an opened share."""
+    if not knowledge:
+        return set()
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    for agent, first, last in knowledge:
+        ranges.setdefault(agent, []).append((first, last))
+    return {
+        (a, d)
+        for row in rows
+        for a, d in row
+        if a in ranges and any(f <= d <= t for f, t in ranges[a])
+    }

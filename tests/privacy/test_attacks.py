@@ -1,0 +1,198 @@
+"""Attacks on the privacy layer, as tests: each must end in suppression or a typed error."""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from tests.privacy.conftest import OpenWorkspace
+from tests.privacy.org import Agent, team
+
+from adherence.errors import DifferencingError, ForbiddenQueryError, PrivacyError, SmallGroupError
+from adherence.privacy import Employee, Steward, TeamLead, Workspace
+
+LEAD = TeamLead("tl-1", teams=["Alpha", "Beta"])
+
+
+def test_a_team_of_four_is_never_released(workspace: OpenWorkspace) -> None:
+    ws = workspace(team("Alpha", 4) + team("Beta", 6))
+
+    with pytest.raises(SmallGroupError) as refused:
+        ws.report("adherence_pct", by=["team"], where={"team": "Alpha"}, viewer=LEAD)
+    table = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    assert refused.value.code == "ADH-001"
+    assert table.to_dicts() == [
+        {"team": "Alpha", "adherence_pct": None, "status": "suppressed", "agents": None},
+        {"team": "Beta", "adherence_pct": 100.0, "status": "released", "agents": 6},
+    ]
+
+
+def test_the_team_filtered_to_a_skill_one_agent_lacks_is_refused(
+    workspace: OpenWorkspace,
+) -> None:
+    agents = team("Alpha", 6)
+    agents[5] = Agent("alpha-5", "Alpha", skill="billing")
+    ws = workspace(agents)
+    ws.report("adherence_pct", by=["team"], period="2026-W11", viewer=LEAD)
+
+    with pytest.raises(DifferencingError) as refused:
+        ws.report(
+            "adherence_pct", by=["team"], period="2026-W11", where={"skill": "sales"}, viewer=LEAD
+        )
+
+    assert refused.value.code == "ADH-002"
+
+
+def test_a_tracker_by_another_viewer_is_refused_too(workspace: OpenWorkspace) -> None:
+    # Viewers talk: what one saw counts against what another asks.
+    agents = [*team("Alpha", 5), Agent("alpha-5", "Alpha", skill="billing")]
+    ws = workspace(agents)
+    ws.report("adherence_pct", by=["team"], period="2026-W11", viewer=LEAD)
+
+    with pytest.raises(DifferencingError):
+        ws.report("adherence_pct", where={"skill": "sales"}, period="2026-W11", viewer=Steward("s"))
+
+
+def test_a_small_cell_cannot_be_recovered_from_the_team_total_and_the_other_cell(
+    workspace: OpenWorkspace,
+) -> None:
+    # Team total of 8 released first; then by employment type: temporary (3) is small,
+    # so permanent (5) must be suppressed as well or temporary = total - permanent.
+    agents = team("Alpha", 5) + team("Alpha", 3, prefix="temp-", employment_type="temporary")
+    ws = workspace(agents)
+    ws.report("out_of_adherence_ms", by=["team"], period="2026-W11", viewer=LEAD)
+
+    table = ws.report("out_of_adherence_ms", by=["employment_type"], period="2026-W11", viewer=LEAD)
+
+    assert [r["status"] for r in table.to_dicts()] == ["suppressed", "suppressed"]
+
+
+def test_margins_inside_one_table_do_not_reveal_a_suppressed_cell(
+    workspace: OpenWorkspace,
+) -> None:
+    agents = team("Alpha", 6) + team("Alpha", 2, prefix="b-", skill="billing")
+    ws = workspace(agents)
+
+    table = ws.report("adherence_pct", by=["skill"], margins=True, viewer=Steward("s"))
+
+    statuses = {r["skill"]: r["status"] for r in table.to_dicts()}
+    assert statuses["billing"] == "suppressed"
+    # The total and the sales cell cannot both be released.
+    assert "suppressed" in (statuses["sales"], statuses["all"])
+
+
+def test_after_opening_one_share_the_team_of_five_is_not_released_to_that_lead(
+    workspace: OpenWorkspace,
+) -> None:
+    agents = team("Alpha", 5)
+    ws = workspace(agents)
+    me = Employee("alpha-0")
+    share = ws.share(
+        agent="alpha-0", to=LEAD, purpose="development_plan", metrics=["adherence_pct"],
+        periods=["2026-W11"], viewer=me,
+    )  # fmt: skip
+    ws.open_share(share.id, viewer=LEAD)
+
+    with pytest.raises(SmallGroupError):
+        ws.report("adherence_pct", by=["team"], period="2026-W11", viewer=LEAD)
+    # Another lead, who holds no share, still sees the team of five.
+    other = ws.report("adherence_pct", by=["team"], period="2026-W11", viewer=Steward("s"))
+    assert other.released_count == 1
+
+
+def test_an_employee_viewing_a_team_of_five_does_not_count_themself(
+    workspace: OpenWorkspace,
+) -> None:
+    ws = workspace(team("Alpha", 5))
+
+    with pytest.raises(SmallGroupError):
+        ws.report("adherence_pct", by=["team"], viewer=Employee("alpha-0"))
+
+
+@pytest.mark.parametrize("name", ["adherence_min", "adherence_max", "top_5_adherence", "agent_id"])
+def test_order_statistics_and_individual_rows_are_not_in_the_query_language(
+    workspace: OpenWorkspace, name: str
+) -> None:
+    ws = workspace(team("Alpha", 12))
+
+    with pytest.raises(ForbiddenQueryError) as refused:
+        ws.report(name, by=["team"], viewer=LEAD)
+    with pytest.raises(ForbiddenQueryError):
+        ws.report("adherence_pct", by=["agent_id"], viewer=LEAD)
+
+    assert refused.value.code == "ADH-003"
+
+
+def test_a_median_needs_ten_protected_agents(workspace: OpenWorkspace) -> None:
+    ws = workspace(team("Alpha", 9) + team("Beta", 10))
+
+    table = ws.report("meal_episode_median_ms", by=["team"], viewer=LEAD)
+
+    assert table.to_dicts() == [
+        {"team": "Alpha", "meal_episode_median_ms": None, "status": "suppressed", "agents": None},
+        {"team": "Beta", "meal_episode_median_ms": 1_800_000.0, "status": "released", "agents": 10},
+    ]
+
+
+def test_a_pause_sum_dominated_by_one_agent_is_suppressed(workspace: OpenWorkspace) -> None:
+    # Everyone lunches exactly 30 min except one agent who takes 3 hours every day.
+    agents = [*team("Alpha", 6), Agent("alpha-x", "Alpha", meal=timedelta(hours=3))]
+    agents += team("Beta", 7)
+    ws = workspace(agents)
+
+    table = ws.report("out_of_adherence_ms", by=["team"], viewer=Steward("s"))
+
+    # Alpha: only alpha-x is ever out of adherence (150 min a day), so the sum is all theirs.
+    assert [r["status"] for r in table.to_dicts()] == ["suppressed", "released"]
+    assert table.to_dicts()[1]["out_of_adherence_ms"] == 0
+
+
+SENTINEL_REASON = "ZQX-SENTINEL-REASON"
+SENTINEL_AGENT = "zqx-sentinel-agent"
+SENTINEL_MEAL = timedelta(minutes=37, seconds=13, milliseconds=777)
+SENTINEL_DAY_MS = str(int((SENTINEL_MEAL - timedelta(minutes=30)).total_seconds() * 1000))
+SENTINEL_WEEK_MS = str(int(SENTINEL_DAY_MS) * 5)
+ALL_TEAMS = TeamLead("tl-2", teams=["Alpha", "Beta", "Gamma"])
+
+
+def _refusal_text(ws: Workspace) -> str:
+    """The fully rendered traceback of a refusal, with every frame's local variables."""
+    try:
+        ws.report("adherence_pct", by=["team"], where={"team": "Gamma"}, viewer=ALL_TEAMS)
+    except PrivacyError as err:
+        rendered = traceback.TracebackException.from_exception(err, capture_locals=True)
+        return "".join(rendered.format())
+    raise AssertionError("a team of four was released")
+
+
+def test_a_sentinel_planted_in_one_agents_data_appears_in_no_output(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    sentinel = Agent(SENTINEL_AGENT, "Alpha", meal=SENTINEL_MEAL, meal_reason=SENTINEL_REASON)
+    ws = workspace([*team("Alpha", 5), sentinel, *team("Beta", 6), *team("Gamma", 4)])
+    outputs: list[bytes] = []
+    for m in ("adherence_pct", "out_of_adherence_ms", "meal_ms", "meal_episode_mean_ms"):
+        for by in (["team"], ["team", "day"], ["site", "iso_week"]):
+            try:
+                t = ws.report(m, by=by, viewer=ALL_TEAMS)
+            except PrivacyError as err:  # some combinations are refused: fine
+                outputs.append(str(err).encode())
+                continue
+            outputs += [str(t).encode(), t._repr_html_().encode(), pickle.dumps(t)]
+    table = ws.report("meal_ms", by=["team", "day"], viewer=ALL_TEAMS)
+    table.write_csv(tmp_path / "t.csv")
+    table.write_parquet(tmp_path / "t.parquet")
+    table.plot().figure.savefig(tmp_path / "t.png")
+    for name in ("t.csv", "t.parquet", "t.png"):
+        outputs.append((tmp_path / name).read_bytes())
+    outputs.append(_refusal_text(ws).encode())
+    outputs.append(ws.audit_log.path.read_bytes())
+    outputs.append(repr(ws).encode())
+
+    for output in outputs:
+        for secret in (SENTINEL_REASON, SENTINEL_AGENT, SENTINEL_DAY_MS, SENTINEL_WEEK_MS):
+            assert secret.encode() not in output

@@ -1,0 +1,153 @@
+"""Individual access: the employee's self view and the share lifecycle (G8, G9)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tests.privacy.conftest import OpenWorkspace
+from tests.privacy.org import Agent, team
+
+from adherence.errors import ConsentError, PurposeError, RecipientError, RoleError
+from adherence.privacy import Auditor, Employee, Steward, TeamLead
+
+LEAD = TeamLead("tl-1", teams=["Alpha"])
+OTHER_LEAD = TeamLead("tl-2", teams=["Alpha"])
+ME = Employee("alpha-0")
+
+
+@pytest.fixture
+def ws(workspace: OpenWorkspace):  # type: ignore[no-untyped-def]
+    agents = team("Alpha", 6)
+    agents[0] = Agent("alpha-0", "Alpha", meal=timedelta(minutes=42))
+    return workspace(agents)
+
+
+def _share(ws, **changes):  # type: ignore[no-untyped-def]
+    arguments = {
+        "agent": "alpha-0", "to": LEAD, "purpose": "development_plan",
+        "metrics": ["adherence_pct", "meal_ms"], "periods": ["2026-W11"], "viewer": ME,
+    } | changes  # fmt: skip
+    return ws.share(**arguments)
+
+
+def test_an_employee_sees_all_of_their_own_figures(ws) -> None:  # type: ignore[no-untyped-def]
+    mine = ws.self_view("alpha-0", viewer=ME)
+    rows = mine.to_dicts()
+
+    assert len(rows) == 5
+    # 12 min out of 420 scheduled: 100 * (1 - 12/420) = 97.142857...
+    assert rows[0]["adherence_pct"] == pytest.approx(100 * (1 - 12 / 420))
+    assert rows[0]["meal_ms"] == 42 * 60_000
+    assert rows[0]["out_of_adherence_ms"] == 12 * 60_000
+
+
+def test_an_employee_sees_their_own_exceptions(ws) -> None:  # type: ignore[no-untyped-def]
+    rows = ws.self_exceptions("alpha-0", viewer=ME).to_dicts()
+
+    assert len(rows) == 5
+    assert rows[0]["start"] == "2026-03-09 12:30:00"  # 11:30 UTC in Oslo
+    assert rows[0]["raw_ms"] == 12 * 60_000
+    assert rows[0]["activities"] == "OPEN"
+    assert rows[0]["states"] == "MEAL"
+
+
+@pytest.mark.parametrize(
+    "viewer", [LEAD, Steward("s"), Auditor("union"), Employee("alpha-1")], ids=str
+)
+def test_nobody_else_gets_a_self_view(ws, viewer) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConsentError) as refused:
+        ws.self_view("alpha-0", viewer=viewer)
+    assert refused.value.code == "ADH-010"
+
+
+def test_an_opened_share_gives_the_recipient_the_chosen_figures(ws) -> None:  # type: ignore[no-untyped-def]
+    share = _share(ws)
+
+    opened = ws.open_share(share.id, viewer=LEAD)
+
+    assert opened.to_dicts() == [
+        {
+            "period": "2026-W11",
+            "adherence_pct": pytest.approx(100 * (1 - 60 / 2100)),
+            "meal_ms": 5 * 42 * 60_000,
+            "status": "released",
+        }
+    ]
+
+
+def test_no_share_is_refused(ws) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConsentError) as refused:
+        ws.open_share("no-such-share", viewer=LEAD)
+    assert refused.value.code == "ADH-010"
+
+
+def test_an_expired_share_is_refused(ws) -> None:  # type: ignore[no-untyped-def]
+    share = _share(ws, expires=timedelta(microseconds=1))
+
+    with pytest.raises(ConsentError):
+        ws.open_share(share.id, viewer=LEAD)
+
+
+def test_a_revoked_share_is_refused(ws) -> None:  # type: ignore[no-untyped-def]
+    share = _share(ws)
+    ws.open_share(share.id, viewer=LEAD)
+
+    share.revoke()
+
+    with pytest.raises(ConsentError):
+        ws.open_share(share.id, viewer=LEAD)
+    assert [s.revoked_at is not None for s in ws.shares(viewer=ME)] == [True]
+
+
+def test_a_share_for_someone_else_is_refused(ws) -> None:  # type: ignore[no-untyped-def]
+    share = _share(ws)
+
+    with pytest.raises(RecipientError) as refused:
+        ws.open_share(share.id, viewer=OTHER_LEAD)
+    assert refused.value.code == "ADH-012"
+
+
+def test_a_share_opened_for_another_purpose_is_refused(ws) -> None:  # type: ignore[no-untyped-def]
+    share = _share(ws)
+
+    with pytest.raises(PurposeError) as refused:
+        ws.open_share(share.id, viewer=LEAD, purpose="quality_feedback")
+    assert refused.value.code == "ADH-011"
+
+
+def test_a_team_bonus_share_never_opens_individual_figures(ws) -> None:  # type: ignore[no-untyped-def]
+    share = _share(ws, purpose="team_bonus")
+
+    with pytest.raises(PurposeError):
+        ws.open_share(share.id, viewer=LEAD)
+
+
+def test_only_the_employee_can_share(ws) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RoleError):
+        _share(ws, viewer=LEAD)
+    with pytest.raises(RoleError):
+        _share(ws, viewer=Employee("alpha-1"))
+
+
+def test_a_share_lasts_at_most_ninety_days(ws) -> None:  # type: ignore[no-untyped-def]
+    from adherence.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        _share(ws, expires=timedelta(days=91))
+    share = _share(ws)
+    assert share.expires_at - share.granted_at == timedelta(days=14)
+
+
+def test_the_employee_lists_the_audit_records_about_them(ws) -> None:  # type: ignore[no-untyped-def]
+    share = _share(ws)
+    ws.open_share(share.id, viewer=LEAD)
+    ws.report("adherence_pct", by=["team"], viewer=Steward("s"))
+
+    events = [r.event for r in ws.audit_records(viewer=ME)]
+    strangers = [r.event for r in ws.audit_records(viewer=Employee("nobody"))]
+
+    assert events == ["share_created", "share_opened", "release"]
+    assert strangers == []
+    with pytest.raises(RoleError):
+        ws.audit_records(viewer=LEAD)

@@ -1,0 +1,187 @@
+"""The workspace as a whole: persistence, failing closed, the audit trail, scope and G12."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from tests.privacy.conftest import OpenWorkspace
+from tests.privacy.org import Agent, tables, team
+
+from adherence.errors import (
+    ForbiddenQueryError,
+    LedgerUnavailableError,
+    RoleError,
+    ScopeError,
+)
+from adherence.privacy import Auditor, PrivacyPolicy, Steward, TeamLead, Workspace
+
+LEAD = TeamLead("tl-1", teams=["Alpha"])
+
+
+def test_a_team_lead_sees_only_their_own_teams(workspace: OpenWorkspace) -> None:
+    ws = workspace(team("Alpha", 5) + team("Beta", 5))
+
+    table = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    assert [r["team"] for r in table.to_dicts()] == ["Alpha"]
+    with pytest.raises(ScopeError) as refused:
+        ws.report("adherence_pct", where={"team": "Beta"}, viewer=LEAD)
+    assert refused.value.code == "ADH-004"
+
+
+def test_figures_are_time_weighted_over_the_cell(workspace: OpenWorkspace) -> None:
+    from datetime import timedelta
+
+    agents = [*team("Alpha", 4), Agent("alpha-x", "Alpha", meal=timedelta(minutes=51))]
+    ws = workspace(agents)
+
+    table = ws.report("adherence_pct", by=["team", "iso_week"], viewer=LEAD)
+
+    # 21 min out per day for one agent: 5 * 21 out of 5 agents * 5 days * 420 min.
+    assert table.to_dicts() == [
+        {
+            "team": "Alpha",
+            "iso_week": "2026-W11",
+            "adherence_pct": pytest.approx(100 * (1 - 105 / 10_500)),
+            "status": "released",
+            "agents": 5,
+        }
+    ]
+
+
+def test_a_sensitive_reason_code_is_only_reported_in_totals(workspace: OpenWorkspace) -> None:
+    agents = [*team("Alpha", 5), Agent("alpha-u", "Alpha", meal_reason="Union  duty")]
+    ws = workspace(agents, PrivacyPolicy(sensitive_reasons=["union duty"]))
+
+    with pytest.raises(ForbiddenQueryError) as refused:
+        ws.report("meal_ms", by=["team"], viewer=LEAD)
+    total = ws.report("pause_ms", by=["team"], viewer=LEAD)
+
+    assert refused.value.code == "ADH-003"
+    assert total.to_dicts()[0]["pause_ms"] == 6 * 5 * 30 * 60_000
+
+
+def test_every_release_and_refusal_is_in_a_verifiable_audit_log(workspace: OpenWorkspace) -> None:
+    ws = workspace(team("Alpha", 5) + team("Beta", 4))
+    ws.report("adherence_pct", by=["team"], viewer=Steward("s"))
+    with pytest.raises(ForbiddenQueryError):
+        ws.report("adherence_max", viewer=Steward("s"))
+
+    records = ws.audit_records(viewer=Auditor("union"))
+
+    assert [r.event for r in records] == ["release", "refusal"]
+    assert records[0].fields["released"] == 1
+    assert records[0].fields["suppressed"] == 1
+    assert records[0].fields["policy"] == ws.policy.hash
+    assert records[1].fields["code"] == "ADH-003"
+    assert ws.audit_log.verify().ok
+
+
+def test_exports_are_logged(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    ws = workspace(team("Alpha", 5))
+    table = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    table.write_csv(tmp_path / "out.csv")
+
+    last = ws.audit_records(viewer=Auditor("a"))[-1]
+    assert (last.event, last.fields["format"], last.fields["release_id"]) == (
+        "export",
+        "csv",
+        table.release_id,
+    )
+
+
+def test_a_tampered_audit_log_fails_verification(workspace: OpenWorkspace) -> None:
+    ws = workspace(team("Alpha", 5))
+    for _ in range(3):
+        ws.report("adherence_pct", by=["team"], viewer=LEAD)
+    path = ws.audit_log.path
+    lines = path.read_text().splitlines(keepends=True)
+
+    path.write_text("".join([lines[0], lines[2], lines[1]]))
+
+    assert not ws.audit_log.verify().ok
+
+
+def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    ws = workspace(team("Alpha", 5))
+    ws.report("adherence_pct", by=["team"], viewer=LEAD)
+    intervals, schedule, roster = tables(team("Alpha", 5))
+    reader = Workspace.open(tmp_path / "adherence.db", read_only=True)
+    reader.add(intervals, schedule=schedule, roster=roster)
+
+    with pytest.raises(LedgerUnavailableError) as refused:
+        reader.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    assert refused.value.code == "ADH-040"
+    assert reader.audit_log.verify().ok
+
+
+def test_an_unwritable_audit_log_releases_nothing(tmp_path: Path) -> None:
+    intervals, schedule, roster = tables(team("Alpha", 5))
+    (tmp_path / "log-is-a-folder").mkdir()
+    ws = Workspace.open(tmp_path / "adherence.db", audit_log=tmp_path / "log-is-a-folder")
+    ws.add(intervals, schedule=schedule, roster=roster)
+
+    with pytest.raises(LedgerUnavailableError):
+        ws.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    # Nothing was recorded as released either: the same query still works elsewhere.
+    assert (
+        Workspace.open(tmp_path / "adherence.db")._ledger.cells("adherence", -(10**6), 10**6) == []
+    )
+
+
+def test_team_leads_cannot_read_the_policy_history(workspace: OpenWorkspace) -> None:
+    ws = workspace(team("Alpha", 5))
+    ws.report("adherence_pct", viewer=LEAD)
+
+    history = ws.policy_history(viewer=Auditor("union"))
+
+    assert [h for h, _, _ in history] == [ws.policy.hash]
+    with pytest.raises(RoleError):
+        ws.policy_history(viewer=LEAD)
+
+
+def test_the_ledger_survives_a_new_process(tmp_path: Path) -> None:
+    agents = [*team("Alpha", 5), Agent("alpha-5", "Alpha", skill="billing")]
+    intervals, schedule, roster = tables(agents)
+    for name, frame in (("i", intervals), ("s", schedule), ("r", roster)):
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import polars as pl
+        from adherence.privacy import TeamLead, Workspace
+        from adherence.errors import DifferencingError
+        folder = {str(tmp_path)!r}
+        ws = Workspace.open(folder + "/adherence.db")
+        ws.add(*(pl.read_parquet(f"{{folder}}/{{n}}.parquet") for n in "i"),
+               schedule=pl.read_parquet(folder + "/s.parquet"),
+               roster=pl.read_parquet(folder + "/r.parquet"))
+        lead = TeamLead("tl-1", teams=["Alpha"])
+        if sys.argv[1] == "team":
+            ws.report("adherence_pct", by=["team"], period="2026-W11", viewer=lead)
+            print("released")
+        else:
+            try:
+                ws.report("adherence_pct", by=["team"], period="2026-W11",
+                          where={{"skill": "sales"}}, viewer=lead)
+                print("released")
+            except DifferencingError as err:
+                print(err.code)
+        """
+    )
+
+    def run(step: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, step], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert run("team") == "released"
+    assert run("tracker") == "ADH-002"
