@@ -151,3 +151,76 @@ def test_the_employee_lists_the_audit_records_about_them(ws) -> None:  # type: i
     assert strangers == []
     with pytest.raises(RoleError):
         ws.audit_records(viewer=LEAD)
+
+
+REGISTER_HEADER = "agent,purpose,recipient,metrics,period,granted_at,expires_at,revoked_at\n"
+
+
+def test_a_consent_register_imports_shares_that_the_recipient_can_open(ws, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    granted, expires = (now - timedelta(days=1)).isoformat(), (now + timedelta(days=5)).isoformat()
+    register = tmp_path / "consents.csv"
+    register.write_text(
+        REGISTER_HEADER
+        + f"alpha-0,quality_feedback,team_lead:tl-1,meal_ms,2026-W11,{granted},{expires},\n"
+    )
+
+    imported = ws.import_consents(register, viewer=Steward("s"))
+    again = ws.import_consents(register, viewer=Steward("s"))
+    opened = ws.open_share(imported[0].id, viewer=LEAD)
+
+    assert [(s.agent_id, s.purpose, s.recipient) for s in imported] == [
+        ("alpha-0", "quality_feedback", "team_lead:tl-1")
+    ]
+    assert [s.id for s in again] == [imported[0].id]
+    assert len(ws.shares(viewer=Steward("s"))) == 1
+    assert opened.to_dicts() == [
+        {"period": "2026-W11", "meal_ms": 5 * 42 * 60_000, "status": "released"}
+    ]
+
+    register.write_text(
+        REGISTER_HEADER
+        + f"alpha-0,quality_feedback,team_lead:tl-1,meal_ms,2026-W11,{granted},{expires},{now.isoformat()}\n"
+    )
+    ws.import_consents(register, viewer=Steward("s"))
+    with pytest.raises(ConsentError):
+        ws.open_share(imported[0].id, viewer=LEAD)
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("alpha-0,holiday,tl-1,meal_ms,2026-W11,2026-03-01T00:00,2026-03-10T00:00,", "purpose"),
+        (
+            "alpha-0,development_plan,tl-1,meal_ms,2026-W11,yesterday,2026-03-10T00:00,",
+            "granted_at",
+        ),
+        (
+            "alpha-0,development_plan,tl-1,meal_ms,2026-W11,2026-01-01T00:00,2026-06-01T00:00,",
+            "90 days",
+        ),
+        (
+            "alpha-0,development_plan,boss:x,meal_ms,2026-W11,2026-03-01T00:00,2026-03-10T00:00,",
+            "recipient",
+        ),
+    ],
+)
+def test_a_consent_register_with_a_bad_row_imports_nothing(ws, tmp_path, row, column) -> None:  # type: ignore[no-untyped-def]
+    from adherence.errors import ConfigurationError
+
+    register = tmp_path / "consents.csv"
+    good = "alpha-1,development_plan,tl-1,meal_ms,2026-W11,2026-03-01T00:00,2026-03-10T00:00,\n"
+    register.write_text(REGISTER_HEADER + good + row + "\n")
+
+    with pytest.raises(ConfigurationError, match=column):
+        ws.import_consents(register, viewer=Steward("s"))
+    assert ws.shares(viewer=Steward("s")) == []
+
+
+def test_only_the_steward_imports_a_register(ws, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    register = tmp_path / "consents.csv"
+    register.write_text(REGISTER_HEADER)
+    with pytest.raises(RoleError):
+        ws.import_consents(register, viewer=LEAD)

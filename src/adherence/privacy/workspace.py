@@ -63,6 +63,7 @@ from adherence.metrics import METRICS, value_expr
 from adherence.options import MetricOptions
 from adherence.privacy._data import AGENT_CODE, DAY, Tables, agent_ids, build_tables
 from adherence.privacy.audit import AuditLog, AuditRecord
+from adherence.privacy.consents import read_register
 from adherence.privacy.decide import Decision, PlannedCell, Refusal, complete, decide
 from adherence.privacy.ledger import Ledger, day_number
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
@@ -748,6 +749,74 @@ class Workspace:
         )
         self._store_share(share, origin="employee", actor=viewer)
         return share
+
+    def import_consents(
+        self, path: str | Path, *, viewer: Viewer, key: bytes | str | None = None
+    ) -> list[Share]:
+        """Import the shares of a consent register CSV (see ``adherence.privacy.consents``).
+
+        All or nothing: every row is checked first. Importing the same register again adds
+        nothing; a row that has gained a ``revoked_at`` revokes its share. Only the steward
+        imports.
+
+        Returns
+        -------
+        list of Share
+            The register's shares as stored now.
+        """
+        if not isinstance(viewer, Steward):
+            raise RoleError(
+                "only the steward imports a consent register", remedy="ask the steward"
+            ) from None
+        rows = read_register(path, time_zone=self.options.time_zone, key=key)
+        for number, row in enumerate(rows, start=1):
+            try:
+                self._check_share(
+                    row.purpose, row.metrics, row.periods, row.expires_at - row.granted_at
+                )
+            except ConfigurationError as err:
+                raise ConfigurationError(
+                    f"consent register row {number}: {err.message}", hint=err.hint
+                ) from None
+        with self._ledger.transaction() as db:
+            for row in rows:
+                stored = self._ledger.shares(share_id=row.id)
+                share = Share(
+                    row.id, row.agent_id, row.recipient, row.purpose, row.metrics,
+                    row.periods, row.granted_at, row.expires_at, row.revoked_at,
+                )  # fmt: skip
+                subjects = [self._subject(row.agent_id)]
+                if not stored:
+                    self._ledger.add_share(db, share.to_row("register"))
+                    self._audit.append(
+                        "share_created",
+                        via=db,
+                        actor_role=viewer.role,
+                        actor=self._actor(viewer),
+                        purpose=share.purpose,
+                        share_id=share.id,
+                        recipient=share.recipient,
+                        metrics=list(share.metrics),
+                        periods=list(share.periods),
+                        expires_at=share.expires_at.isoformat(),
+                        policy=self.policy.hash,
+                        subjects=subjects,
+                        detail="consent register",
+                    )
+                elif row.revoked_at is not None and stored[0][8] is None:
+                    self._ledger.revoke_share(db, row.id, row.revoked_at.isoformat())
+                    self._audit.append(
+                        "share_revoked",
+                        via=db,
+                        actor_role=viewer.role,
+                        actor=self._actor(viewer),
+                        share_id=row.id,
+                        policy=self.policy.hash,
+                        subjects=subjects,
+                        detail="consent register",
+                    )
+        ids = {row.id for row in rows}
+        return [s for s in self.shares(viewer=viewer) if s.id in ids]
 
     def _check_share(
         self, purpose: str, metrics: Sequence[str], periods: Sequence[str], lifetime: timedelta
