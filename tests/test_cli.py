@@ -71,3 +71,19 @@ def test_usage_errors_exit_two() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["validate"])
     assert exc.value.code == 2
+
+
+def test_demo_prints_team_figures_through_the_privacy_layer(tmp_path, capsys) -> None:
+    from adherence.synth import write_sample
+
+    write_sample(tmp_path / "data", n_agents=30, weeks=1, formats=["csv"])
+
+    code = main(["demo", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "schedule adherence" in out
+    assert "Natt Oslo" in out  # the night team of four ...
+    assert "suppressed" in out  # ... is suppressed
+    assert "intact: True" in out
+    assert (tmp_path / "out" / "adherence.db").is_file()

@@ -4,9 +4,10 @@
     Read one file and print its ingest report: rows in, valid and quarantined (by reason),
     repairs (by kind), agents, and for status logs the number of state intervals.
 
-``adherence demo [--data DIR]``
+``adherence demo [--data DIR] [--out DIR]``
     Run the main job on the bundled sample (``data/samples``, or a freshly generated copy
-    of it when that folder is not there) and print an organisation-level summary.
+    of it when that folder is not there): ingest, open a privacy workspace (its ledger and
+    audit log in ``--out``) and print team figures through it.
 
 Exit codes: 0 the file could be read (quarantined rows are not a failure); 1 it could not be
 read, or another ``adherence`` error (one line on standard error; ``--debug`` shows the
@@ -29,12 +30,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from adherence.errors import AdherenceError
 from adherence.ingest import Ingest
 from adherence.intervals import from_events, from_state_detail
 from adherence.io import read_iws, read_iws_state_detail, read_roster, read_schedule
+from adherence.privacy import Steward, Workspace
 
 __all__ = ["main"]
 
@@ -79,8 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="run the main job on the bundled sample",
-        description="Ingest the sample status log, schedule and roster, build state "
-        "intervals and print an organisation-level summary.",
+        description="Ingest the sample status log, schedule and roster, open a privacy "
+        "workspace and print team figures through it.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the ledger and the audit log (default: a new temporary folder)",
     )
     demo.add_argument(
         "--data",
@@ -155,23 +161,22 @@ def _demo(args: argparse.Namespace) -> None:
     roster = read_roster(folder / "roster.csv", key=key)
     for ingest in (log, schedule, roster):
         print(ingest.report, end="\n\n")
-    built = from_events(log.valid, schedule=schedule.valid)
-    print(f"{built.intervals.height:,} state intervals; repairs: {dict(built.repairs)}\n")
-    hours = (
-        built.intervals.group_by("state")
-        .agg(
-            ((pl.col("end") - pl.col("start")).dt.total_milliseconds().sum() / 3.6e6).alias("hours")
-        )
-        .sort("hours", descending=True)
-    )
-    total = hours["hours"].sum()
-    print("Time by state, whole organisation (no individual figures are shown):")
-    for state, value in hours.iter_rows():
-        print(f"  {state:<20}{value:>12,.1f} h {100 * value / total:>6.1f} %")
-    teams = roster.valid.group_by("team", "site").agg(pl.col("agent_id").n_unique().alias("n"))
-    print("\nTeams on the roster:")
-    for team, site, n in teams.sort("site", "team").iter_rows():
-        print(f"  {site:<10}{team:<28}{n:>4} agents")
+    out = args.out or Path(tempfile.mkdtemp(prefix="adherence-demo-"))
+    out.mkdir(parents=True, exist_ok=True)
+    workspace = Workspace.open(out / "adherence.db")
+    workspace.add(log, schedule=schedule, roster=roster)
+    steward = Steward("demo")
+    print("Team figures, as a steward sees them (cells of fewer than 5 people suppressed):\n")
+    for metric, by in (
+        ("adherence_pct", ["team", "iso_week"]),
+        ("conformance_pct", ["site"]),
+        ("meal_episode_median_ms", ["site"]),
+        ("login_to_ready_mean_ms", ["team"]),
+    ):
+        print(workspace.report(metric, by=by, viewer=steward), end="\n\n")
+    verified = workspace.audit_log.verify()
+    print(f"Ledger and audit log: {out} ({verified.records} audit records, intact: {verified.ok})")
+    workspace.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
