@@ -37,7 +37,6 @@ Examples
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -46,29 +45,15 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from adherence.errors import ConfigurationError
+from adherence.privacy.shares import Share
 from adherence.pseudonym import Pseudonymiser
 
-__all__ = ["COLUMNS", "RegisterRow", "read_register"]
+__all__ = ["COLUMNS", "read_register"]
 
 COLUMNS = (
     "agent", "purpose", "recipient", "metrics", "period", "granted_at", "expires_at", "revoked_at",
 )  # fmt: skip
 _ROLES = ("steward", "team_lead", "employee", "auditor")
-
-
-@dataclass(frozen=True)
-class RegisterRow:
-    """One consent of the register, checked and with times in UTC."""
-
-    id: str
-    agent_id: str
-    purpose: str
-    recipient: str
-    metrics: tuple[str, ...]
-    periods: tuple[str, ...]
-    granted_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
 
 
 def _bad(row: int, column: str, what: str) -> ConfigurationError:
@@ -96,8 +81,8 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 def read_register(
     source: str | Path | IO[bytes], *, time_zone: str, key: bytes | str | None = None
-) -> list[RegisterRow]:
-    """Read a consent register CSV and check its ids, recipients and times.
+) -> list[Share]:
+    """Read a consent register CSV as shares, checking ids, recipients and times.
 
     Purposes, metrics, periods and lifetimes are checked by the workspace that imports it.
 
@@ -135,11 +120,11 @@ def read_register(
             raise _bad(number, "granted_at" if granted is None else "expires_at", "empty")
         fingerprint = "|".join(str(record[c] or "") for c in COLUMNS[:6])
         rows.append(
-            RegisterRow(
+            Share(
                 id="reg-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:24],
                 agent_id=pseudonyms.pseudonym(agent) if pseudonyms else agent,
-                purpose=(record["purpose"] or "").strip(),
                 recipient=recipient,
+                purpose=(record["purpose"] or "").strip(),
                 metrics=_split(record["metrics"]),
                 periods=_split(record["period"]),
                 granted_at=granted,

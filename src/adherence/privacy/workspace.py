@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -779,42 +780,12 @@ class Workspace:
                     f"consent register row {number}: {err.message}", hint=err.hint
                 ) from None
         with self._ledger.transaction() as db:
-            for row in rows:
-                stored = self._ledger.shares(share_id=row.id)
-                share = Share(
-                    row.id, row.agent_id, row.recipient, row.purpose, row.metrics,
-                    row.periods, row.granted_at, row.expires_at, row.revoked_at,
-                )  # fmt: skip
-                subjects = [self._subject(row.agent_id)]
+            for share in rows:
+                stored = self._ledger.shares(share_id=share.id)
                 if not stored:
-                    self._ledger.add_share(db, share.to_row("register"))
-                    self._audit.append(
-                        "share_created",
-                        via=db,
-                        actor_role=viewer.role,
-                        actor=self._actor(viewer),
-                        purpose=share.purpose,
-                        share_id=share.id,
-                        recipient=share.recipient,
-                        metrics=list(share.metrics),
-                        periods=list(share.periods),
-                        expires_at=share.expires_at.isoformat(),
-                        policy=self.policy.hash,
-                        subjects=subjects,
-                        detail="consent register",
-                    )
-                elif row.revoked_at is not None and stored[0][8] is None:
-                    self._ledger.revoke_share(db, row.id, row.revoked_at.isoformat())
-                    self._audit.append(
-                        "share_revoked",
-                        via=db,
-                        actor_role=viewer.role,
-                        actor=self._actor(viewer),
-                        share_id=row.id,
-                        policy=self.policy.hash,
-                        subjects=subjects,
-                        detail="consent register",
-                    )
+                    self._record_share(db, share, origin="register", actor=viewer)
+                elif share.revoked_at is not None and stored[0][8] is None:
+                    self._record_revoke(db, share, share.revoked_at, actor=viewer)
         ids = {row.id for row in rows}
         return [s for s in self.shares(viewer=viewer) if s.id in ids]
 
@@ -850,26 +821,48 @@ class Workspace:
     def _store_share(self, share: Share, *, origin: str, actor: Viewer) -> None:
         try:
             with self._ledger.transaction() as db:
-                self._ledger.add_share(db, share.to_row(origin))
-                self._audit.append(
-                    "share_created",
-                    via=db,
-                    actor_role=actor.role,
-                    actor=self._actor(actor),
-                    purpose=share.purpose,
-                    share_id=share.id,
-                    recipient=share.recipient,
-                    metrics=list(share.metrics),
-                    periods=list(share.periods),
-                    expires_at=share.expires_at.isoformat(),
-                    policy=self.policy.hash,
-                    subjects=[self._subject(share.agent_id)],
-                )
+                self._record_share(db, share, origin=origin, actor=actor)
         except LedgerUnavailableError:
             raise LedgerUnavailableError(
                 "the share was not created: the ledger or the audit log cannot be written",
                 remedy="check that the store and its folder are writable",
             ) from None
+
+    def _record_share(
+        self, db: sqlite3.Connection, share: Share, *, origin: str, actor: Viewer
+    ) -> None:
+        """Store a share and log its creation, inside the caller's transaction."""
+        self._ledger.add_share(db, share.to_row(origin))
+        self._audit.append(
+            "share_created",
+            via=db,
+            actor_role=actor.role,
+            actor=self._actor(actor),
+            purpose=share.purpose,
+            share_id=share.id,
+            recipient=share.recipient,
+            metrics=list(share.metrics),
+            periods=list(share.periods),
+            expires_at=share.expires_at.isoformat(),
+            policy=self.policy.hash,
+            subjects=[self._subject(share.agent_id)],
+            detail=origin,
+        )
+
+    def _record_revoke(
+        self, db: sqlite3.Connection, share: Share, when: datetime, *, actor: Viewer
+    ) -> None:
+        """Mark a share revoked and log it, inside the caller's transaction."""
+        self._ledger.revoke_share(db, share.id, when.isoformat())
+        self._audit.append(
+            "share_revoked",
+            via=db,
+            actor_role=actor.role,
+            actor=self._actor(actor),
+            share_id=share.id,
+            policy=self.policy.hash,
+            subjects=[self._subject(share.agent_id)],
+        )
 
     def _revoke_by_owner(self, share_id: str) -> None:
         row = self._ledger.shares(share_id=share_id)
@@ -888,18 +881,8 @@ class Workspace:
                 "only the employee who shared, or the steward, can revoke a share",
                 remedy="ask the employee to revoke it",
             ) from None
-        when = _now().isoformat()
         with self._ledger.transaction() as db:
-            self._ledger.revoke_share(db, share_id, when)
-            self._audit.append(
-                "share_revoked",
-                via=db,
-                actor_role=viewer.role,
-                actor=self._actor(viewer),
-                share_id=share_id,
-                policy=self.policy.hash,
-                subjects=[self._subject(share.agent_id)],
-            )
+            self._record_revoke(db, share, _now(), actor=viewer)
 
     def shares(self, *, viewer: Viewer) -> list[Share]:
         """Shares a viewer may see: own, addressed to them, or all (steward, auditor)."""
