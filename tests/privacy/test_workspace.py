@@ -77,6 +77,7 @@ def test_every_release_and_refusal_is_in_a_verifiable_audit_log(workspace: OpenW
     assert records[0].fields["released"] == 1
     assert records[0].fields["suppressed"] == 1
     assert records[0].fields["policy"] == ws.policy.hash
+    assert all(r.fields["policy"] == ws.policy.hash for r in records)
     assert records[1].fields["code"] == "ADH-003"
     assert ws.audit_log.verify().ok
 
@@ -93,6 +94,7 @@ def test_exports_are_logged(workspace: OpenWorkspace, tmp_path: Path) -> None:
         "csv",
         table.release_id,
     )
+    assert last.fields["policy"] == ws.policy.hash
 
 
 def test_a_tampered_audit_log_fails_verification(workspace: OpenWorkspace) -> None:

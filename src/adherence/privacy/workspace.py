@@ -123,8 +123,8 @@ def _frame(table: Table) -> pl.DataFrame:
 class AuditExport:
     """Writes the audit record of an export of a released table (picklable: paths only)."""
 
-    def __init__(self, log: AuditLog, actor_role: str, actor: str) -> None:
-        self.log, self.actor_role, self.actor = log, actor_role, actor
+    def __init__(self, log: AuditLog, actor_role: str, actor: str, policy: str) -> None:
+        self.log, self.actor_role, self.actor, self.policy = log, actor_role, actor, policy
 
     def __call__(self, release_id: str, export_format: str) -> None:
         """Log the export; raises ``LedgerUnavailableError`` when the log cannot be written."""
@@ -134,6 +134,7 @@ class AuditExport:
             actor=self.actor,
             release_id=release_id,
             format=export_format,
+            policy=self.policy,
         )
 
 
@@ -330,6 +331,10 @@ class Workspace:
         if isinstance(viewer, Employee):
             return f"employee:{self._subject(viewer.agent_id)}"
         return viewer_key(viewer)
+
+    def _exports(self, viewer: Viewer) -> AuditExport:
+        """The recorder that logs exports of what ``viewer`` was given."""
+        return AuditExport(self._audit, viewer.role, self._actor(viewer), self.policy.hash)
 
     def _subject(self, agent_id: str) -> str:
         salted = f"{self._ledger.subject_salt}:{agent_id}".encode()
@@ -599,7 +604,7 @@ class Workspace:
             unit=m.unit,
             title=title,
             release_id=release_id,
-            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            recorder=self._exports(viewer),
             notes=notes,
         )
 
@@ -655,7 +660,7 @@ class Workspace:
             unit={m.name: m.unit for m in metrics},
             title="Your own figures, per shift",
             release_id=release_id,
-            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            recorder=self._exports(viewer),
             notes=["only you can see this table; share it with Workspace.share"],
         )
 
@@ -694,7 +699,7 @@ class Workspace:
             unit="ms",
             title="Your own adherence exceptions",
             release_id=outcome.release_id,
-            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            recorder=self._exports(viewer),
             notes=[f"times are local ({zone})"],
         )
 
@@ -997,7 +1002,7 @@ class Workspace:
             unit={m.name: m.unit for m in metrics},
             title=f"Figures shared with you for {share.purpose.replace('_', ' ')}",
             release_id=release_id,
-            recorder=AuditExport(self._audit, viewer.role, self._actor(viewer)),
+            recorder=self._exports(viewer),
             notes=[f"shared by the employee until {share.expires_at:%Y-%m-%d}; logged"],
         )
 
