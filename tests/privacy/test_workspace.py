@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import traceback
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,9 @@ def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: 
 
     assert refused.value.code == "ADH-040"
     assert reader.audit_log.verify().ok
+    # Raised from a frame that holds no data: no agent id in a fully rendered traceback.
+    rendered = traceback.TracebackException.from_exception(refused.value, capture_locals=True)
+    assert "alpha-" not in "".join(rendered.format())
 
 
 def test_an_unwritable_audit_log_releases_nothing(tmp_path: Path) -> None:

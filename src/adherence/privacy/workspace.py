@@ -36,10 +36,10 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -82,6 +82,7 @@ from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, View
 __all__ = ["AuditExport", "Workspace"]
 
 Table = pl.DataFrame | pl.LazyFrame | Ingest
+T = TypeVar("T")
 _ERRORS: dict[str, type[PrivacyError]] = {
     cls.code: cls
     for cls in (
@@ -117,6 +118,18 @@ def _now() -> datetime:
 
 def _error(refusal: Refusal) -> PrivacyError:
     return _ERRORS[refusal.code](refusal.rule, remedy=refusal.remedy)
+
+
+def _contained(work: Callable[[], T]) -> T | Refusal:
+    """Run ``work``; a ledger failure deep inside becomes a refusal raised by the caller.
+
+    The caller raises from its own frame, which holds no data, so a verbose traceback of a
+    refusal never shows the frames (and their tables) where the decision was made.
+    """
+    try:
+        return work()
+    except LedgerUnavailableError as err:
+        return Refusal(err.code, err.message, err.hint or "")
 
 
 def _frame(table: Table) -> pl.DataFrame:
@@ -309,8 +322,10 @@ class Workspace:
         LedgerUnavailableError
             ``ADH-040``: the ledger or the audit log cannot be written; nothing released.
         """
-        outcome = self._report(
-            metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+        outcome = _contained(
+            lambda: self._report(
+                metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+            )
         )
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
@@ -516,7 +531,7 @@ class Workspace:
         ConsentError
             ``ADH-010``: anybody else asking; individual figures need a share.
         """
-        outcome = self._self_view(agent, viewer)
+        outcome = _contained(lambda: self._self_view(agent, viewer))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
         return outcome
@@ -565,7 +580,7 @@ class Workspace:
 
     def self_exceptions(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
         """An employee's own adherence exceptions — for that employee only (G8)."""
-        outcome = self._self_view(agent, viewer)
+        outcome = _contained(lambda: self._self_view(agent, viewer))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
         zone = self.options.time_zone
@@ -814,7 +829,7 @@ class Workspace:
         PurposeError
             ``ADH-011``: the share is for another purpose, or for ``team_bonus``.
         """
-        outcome = self._open_share(share_id, viewer, purpose)
+        outcome = _contained(lambda: self._open_share(share_id, viewer, purpose))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
         return outcome
