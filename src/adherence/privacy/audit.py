@@ -84,7 +84,7 @@ __all__ = [
 ]
 
 #: A value a record's field may hold. No float: a float is how a metric value would sneak in.
-AuditValue: TypeAlias = str | int | bool | None | list[str] | tuple[str, ...]
+AuditValue: TypeAlias = str | int | bool | list[str] | tuple[str, ...] | None
 
 #: The ``prev`` of the first record: 64 zeros.
 GENESIS = "0" * 64
@@ -136,9 +136,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # built once, not per call
+
+
 def _canonical(record: Mapping[str, object]) -> bytes:
     """The canonical JSON of a record: sorted keys, no spaces, ASCII only."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":")).encode("ascii")
+    return _ENCODER.encode(record).encode("ascii")
 
 
 def _digest(record: Mapping[str, object]) -> str:
@@ -179,20 +182,23 @@ def _checked(name: str, value: object) -> AuditValue:
     )
 
 
+def _is_record(data: object) -> bool:
+    """Whether ``data`` has the reserved keys of a record, with their types."""
+    if not isinstance(data, dict):
+        return False
+    seq = data.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        return False
+    return all(isinstance(data.get(key), str) for key in ("time", "event", "prev", "hash"))
+
+
 def _parse(line: bytes) -> dict[str, Any] | None:
     """The JSON object of a line, or ``None`` when the line is not a well-formed record."""
     try:
         data = json.loads(line)
     except (ValueError, RecursionError):  # bad JSON, bad UTF-8, absurd nesting
         return None
-    if not isinstance(data, dict):
-        return None
-    seq = data.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int):
-        return None
-    if not all(isinstance(data.get(key), str) for key in ("time", "event", "prev", "hash")):
-        return None
-    return data
+    return data if _is_record(data) else None
 
 
 def _lines_from_end(handle: BinaryIO, end: int) -> Iterator[bytes]:
@@ -226,9 +232,8 @@ def _continuation(lines: Iterator[bytes], stored: Head) -> Head:
         later.append(data)
         if len(later) > _ADOPT_LIMIT:
             return stored
-    else:  # the start of the file: a continuation only of a store that recorded nothing
-        if stored != (0, GENESIS):
-            return stored
+    else:  # the start of the file, and the stored head is not in it
+        return stored
     count, previous = stored
     for data in reversed(later):
         if data["seq"] != count + 1 or data["prev"] != previous:
@@ -304,10 +309,16 @@ class AuditRecord:
         ValueError
             When ``data`` lacks a reserved key or holds one of the wrong type.
         """
-        if _parse(_canonical(data)) is None:
+        if not _is_record(data):
             raise ValueError("not an audit record: seq, time, event, prev or hash is missing")
         fields = {k: v for k, v in data.items() if k not in _RESERVED}
         return cls(data["seq"], data["time"], data["event"], fields, data["prev"], data["hash"])
+
+
+def _record(data: Mapping[str, Any]) -> AuditRecord:
+    """The record of a parsed line (already checked by ``_parse``)."""
+    fields = {k: v for k, v in data.items() if k not in _RESERVED}
+    return AuditRecord(data["seq"], data["time"], data["event"], fields, data["prev"], data["hash"])
 
 
 @dataclass(frozen=True)
@@ -385,10 +396,12 @@ class AuditLog:
         return self._head_store
 
     def __repr__(self) -> str:
-        return f"AuditLog({str(self._path)!r}, {self._count_lines()} records)"
+        count = self._count_lines()
+        shown = "unreadable" if count is None else f"{count} records"
+        return f"AuditLog({str(self._path)!r}, {shown})"
 
-    def _count_lines(self) -> str:
-        """The number of lines, counted without parsing (for ``repr``, which must not fail)."""
+    def _count_lines(self) -> int | None:
+        """The number of lines, counted without parsing (``repr`` must be cheap and not fail)."""
         count, last = 0, b"\n"
         try:
             with self._path.open("rb") as f:
@@ -396,10 +409,10 @@ class AuditLog:
                     count += block.count(b"\n")
                     last = block[-1:]
         except FileNotFoundError:
-            return "0"
+            return 0
         except OSError:
-            return "unreadable:"
-        return str(count + (last != b"\n"))
+            return None
+        return count + (last != b"\n")
 
     # Appending --------------------------------------------------------------------------
     def append(
@@ -495,7 +508,7 @@ class AuditLog:
                 os.fsync(f.fileno())
         except OSError:
             raise _unavailable() from None
-        return AuditRecord.from_dict(record)
+        return _record(record)
 
     def _file_head(self, stored: Head | None, *, reading: bool = False) -> tuple[Head, bool]:
         """The head the next record chains onto, and whether the file lacks its last newline.
@@ -511,7 +524,7 @@ class AuditLog:
                     return empty, False
                 f.seek(size - 1)
                 newline_missing = f.read(1) != b"\n"
-                lines = _lines_from_end(f, size - (not newline_missing))
+                lines = _lines_from_end(f, size if newline_missing else size - 1)
                 if stored is not None:
                     return _continuation(lines, stored), newline_missing
                 for line in lines:
@@ -571,7 +584,7 @@ class AuditLog:
             ``ADH-040``: the log cannot be read.
         """
         parsed = (_parse(line) for line in self._lines())
-        return [AuditRecord.from_dict(data) for data in parsed if data is not None]
+        return [_record(data) for data in parsed if data is not None]
 
     def records_about(self, subject: str) -> list[AuditRecord]:
         """The records whose ``subjects`` field names ``subject`` (an employee's own listing).
