@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from adherence import intervals, io, metrics, privacy
+from adherence import fairness, intervals, io, metrics, privacy, rules
 from adherence.errors import (
     AdherenceError,
     ConfigurationError,
@@ -38,6 +38,7 @@ from adherence.errors import (
     SourceNotFoundError,
     TimeZoneError,
 )
+from adherence.fairness import FairnessAudit
 from adherence.ingest import Ingest, IngestReport, LazyIngest
 from adherence.intervals import Intervals, LazyIntervals, RepairReport
 from adherence.mapping import StatusMapping
@@ -78,6 +79,7 @@ __all__ = [
     "ConsentError",
     "DifferencingError",
     "Employee",
+    "FairnessAudit",
     "ForbiddenQueryError",
     "Ingest",
     "IngestReport",
@@ -117,8 +119,10 @@ __all__ = [
     "TimeZoneError",
     "Workspace",
     "__version__",
+    "fairness",
     "intervals",
     "io",
     "metrics",
     "privacy",
+    "rules",
 ]

@@ -31,6 +31,10 @@ class Agent:
     meal: timedelta = timedelta(minutes=30)
     meal_reason: str | None = None
     days: Sequence[date] = field(default_factory=lambda: WEEK)
+    meals: Sequence[timedelta] = ()
+    """One meal length per day (overrides ``meal``)."""
+    login_delay: timedelta | None = None
+    """Logged in (AWAY) at 08:00, Ready only this much later (instead of Ready from 07:55)."""
 
 
 def team(name: str, size: int, *, prefix: str | None = None, **attributes: object) -> list[Agent]:
@@ -48,7 +52,7 @@ def tables(agents: Sequence[Agent]) -> tuple[pl.DataFrame, pl.DataFrame, pl.Data
     states: list[dict[str, object]] = []
     plan: list[dict[str, object]] = []
     for a in agents:
-        for day in a.days:
+        for number, day in enumerate(a.days):
             shift = f"{a.id}@{day.isoformat()}"
             for start, end, activity in (
                 (_at(day, 8), _at(day, 11), "OPEN"),
@@ -59,9 +63,15 @@ def tables(agents: Sequence[Agent]) -> tuple[pl.DataFrame, pl.DataFrame, pl.Data
                     {"agent_id": a.id, "shift_id": shift, "start": start, "end": end,
                      "activity": activity, "counts_for_adherence": True}
                 )  # fmt: skip
-            meal_end = _at(day, 11) + a.meal
+            meal_end = _at(day, 11) + (a.meals[number] if a.meals else a.meal)
+            login: list[tuple[datetime, datetime, str, str | None]] = [
+                (_at(day, 7, 55), _at(day, 11), "READY", None)
+            ]
+            if a.login_delay is not None:
+                ready = _at(day, 8) + a.login_delay
+                login = [(_at(day, 8), ready, "AWAY", None), (ready, _at(day, 11), "READY", None)]
             for start, end, state, reason in (
-                (_at(day, 7, 55), _at(day, 11), "READY", None),
+                *login,
                 (_at(day, 11), meal_end, "MEAL", a.meal_reason),
                 (meal_end, _at(day, 15), "READY", None),
                 (_at(day, 15), _at(day, 15, 5), "OFFLINE", None),

@@ -19,6 +19,7 @@ from adherence.options import MetricOptions
 from adherence.privacy.policy import normalise_reason
 from adherence.privacy.query import ORG_DIMENSIONS
 from adherence.schemas import Roster, ScheduledActivity, StateInterval, validate
+from adherence.states import Activity, State
 
 __all__ = ["Tables", "build_tables"]
 
@@ -33,7 +34,8 @@ class Tables:
     figures: pl.DataFrame
     """Per agent and shift: codes, local date, calendar and roster dimensions, sums."""
     episodes: pl.DataFrame
-    """Per pause episode: codes, local date, dimensions, ``state`` and ``duration_ms``."""
+    """Per pause episode: codes, local date, dimensions, ``state``, ``duration_ms`` and
+    ``late_start`` (the agent was busy when the pause was due)."""
     exceptions: pl.DataFrame
     """Per adherence exception: agent id, shift, local date, times and lengths."""
     sensitive_states: frozenset[str]
@@ -74,6 +76,56 @@ def _membership(
     ).sort(AGENT_CODE, "local_date", "shift_id")
 
 
+def _with_late_start(
+    episodes: pl.DataFrame, intervals: pl.DataFrame, schedule: pl.DataFrame
+) -> pl.DataFrame:
+    """Flag pause episodes that started late because the agent was busy when the pause was due.
+
+    ``late_start`` is true when the episode starts inside a scheduled ``BREAK`` or ``MEAL``,
+    after its start, and at that start the agent was on a contact or in after-contact work
+    (the call ran into the break: not attributable to the agent).
+    """
+    busy = [State.ON_CONTACT.value, State.AFTER_CONTACT_WORK.value]
+    # join_asof needs each side sorted by (agent, time); the sorts below are the guarantee.
+    planned = (
+        schedule.filter(pl.col("activity").is_in([Activity.BREAK.value, Activity.MEAL.value]))
+        .select("agent_id", pl.col("start").alias("_p_start"), pl.col("end").alias("_p_end"))
+        .sort("agent_id", "_p_start")
+    )
+    states = intervals.select(
+        "agent_id", pl.col("start").alias("_s_start"), pl.col("end").alias("_s_end"), "state"
+    ).sort("agent_id", "_s_start")
+    due = planned.join_asof(
+        states,
+        left_on="_p_start",
+        right_on="_s_start",
+        by="agent_id",
+        strategy="backward",
+        check_sortedness=False,
+    ).select(
+        "agent_id",
+        "_p_start",
+        "_p_end",
+        (pl.col("state").is_in(busy) & (pl.col("_s_end") > pl.col("_p_start"))).alias("_busy"),
+    )
+    matched = episodes.sort("agent_id", "start").join_asof(
+        due,
+        left_on="start",
+        right_on="_p_start",
+        by="agent_id",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    late = (
+        pl.col("_busy")
+        & (pl.col("start") > pl.col("_p_start"))
+        & (pl.col("start") < pl.col("_p_end"))
+    )
+    return matched.with_columns(late.fill_null(value=False).alias("late_start")).drop(
+        "_p_start", "_p_end", "_busy"
+    )
+
+
 def agent_ids(intervals: pl.DataFrame, schedule: pl.DataFrame, roster: pl.DataFrame) -> list[str]:
     """Every agent id of the three tables, sorted."""
     ids = pl.concat([t.select("agent_id") for t in (intervals, schedule, roster)])
@@ -100,7 +152,9 @@ def build_tables(
         pl.col(ADDITIVE).fill_null(0)
     )
     dimensions = membership.drop("local_date")
-    episodes = run.pause_episodes().select("agent_id", "shift_id", "state", "duration_ms")
+    episodes = _with_late_start(run.pause_episodes(), intervals, schedule).select(
+        "agent_id", "shift_id", "state", "duration_ms", "late_start"
+    )
     episodes = episodes.join(dimensions, on=["agent_id", "shift_id"]).with_columns(
         pl.col("state").cast(pl.String)
     )
@@ -116,4 +170,22 @@ def build_tables(
         episodes=episodes,
         exceptions=run.exceptions(),
         sensitive_states=frozenset(sensitive),
+    )
+
+
+def unit_table(tables: Tables, unit: str) -> pl.DataFrame:
+    """The units a rule judges: pause episodes, shifts, or each agent's ISO weeks.
+
+    Week units sum every additive figure of the agent's shifts that start in the week and
+    take the roster attributes of the week's first shift.
+    """
+    if unit == "episode":
+        return tables.episodes
+    if unit == "shift":
+        return tables.figures
+    first = [pl.col(c).sort_by(DAY).first() for c in (*ORG_DIMENSIONS, "month")]
+    return (
+        tables.figures.group_by("agent_id", AGENT_CODE, "iso_week")
+        .agg(*first, pl.col(DAY).min(), pl.col(ADDITIVE).sum())
+        .sort(AGENT_CODE, "iso_week")
     )

@@ -37,6 +37,8 @@ __all__ = [
     "ORG_DIMENSIONS",
     "Period",
     "Query",
+    "check_by",
+    "check_where",
     "parse_period",
 ]
 
@@ -109,6 +111,38 @@ def parse_period(period: Period) -> tuple[date, date]:
     )
 
 
+def check_by(by: str | Sequence[str]) -> tuple[str, ...]:
+    """The grouping dimensions, if all are public and none repeats (else ``ADH-003``)."""
+    groups = (by,) if isinstance(by, str) else tuple(by)
+    if any(d not in DIMENSIONS for d in groups):
+        raise _forbidden(
+            "reports group only by public dimensions",
+            f"group by some of {', '.join(DIMENSIONS)}; individual figures need a share "
+            "from the employee",
+        )
+    if len(set(groups)) != len(groups):
+        raise _forbidden("a dimension appears twice in by", "name each dimension once")
+    return groups
+
+
+def check_where(
+    where: Mapping[str, str | Sequence[str]] | None,
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The filters as sorted (dimension, values) pairs, if all are on roster dimensions."""
+    filters: list[tuple[str, tuple[str, ...]]] = []
+    for dimension, allowed in sorted((where or {}).items()):
+        if dimension not in ORG_DIMENSIONS:
+            raise _forbidden(
+                "reports filter only on roster dimensions; metric values cannot be filtered",
+                f"filter on some of {', '.join(ORG_DIMENSIONS)}, and use period= for time",
+            )
+        values = (allowed,) if isinstance(allowed, str) else tuple(allowed)
+        if not values or not all(isinstance(v, str) for v in values):
+            raise _forbidden("a filter lists one or more text values", "e.g. {'skill': 'sales'}")
+        filters.append((dimension, tuple(sorted(set(values)))))
+    return tuple(filters)
+
+
 @dataclass(frozen=True)
 class Query:
     """One checked report request.
@@ -151,30 +185,8 @@ class Query:
                 "and maximum are not part of the query language",
                 "see adherence.metrics.METRICS for the figures a report can give",
             )
-        groups = (by,) if isinstance(by, str) else tuple(by)
-        if any(d not in DIMENSIONS for d in groups):
-            raise _forbidden(
-                "reports group only by public dimensions",
-                f"group by some of {', '.join(DIMENSIONS)}; individual figures need a share "
-                "from the employee",
-            )
-        if len(set(groups)) != len(groups):
-            raise _forbidden("a dimension appears twice in by", "name each dimension once")
-        filters: list[tuple[str, tuple[str, ...]]] = []
-        for dimension, allowed in sorted((where or {}).items()):
-            if dimension not in ORG_DIMENSIONS:
-                raise _forbidden(
-                    "reports filter only on roster dimensions; metric values cannot be filtered",
-                    f"filter on some of {', '.join(ORG_DIMENSIONS)}, and use period= for time",
-                )
-            values = (allowed,) if isinstance(allowed, str) else tuple(allowed)
-            if not values or not all(isinstance(v, str) for v in values):
-                raise _forbidden(
-                    "a filter lists one or more text values", "e.g. {'skill': 'sales'}"
-                )
-            filters.append((dimension, tuple(sorted(set(values)))))
         first, last = parse_period(period)
-        return cls(METRICS[metric], groups, first, last, tuple(filters), margins)
+        return cls(METRICS[metric], check_by(by), first, last, check_where(where), margins)
 
     def to_dict(self) -> dict[str, object]:
         """The query as plain values (for its fingerprint)."""

@@ -266,10 +266,13 @@ class ReleasedTable:
     def _display_rows(self) -> list[list[str]]:
         units = self._units
         shown = []
+        status = self.columns.index("status")
         for row in self._rows:
             cells = []
             for (name, _), value in zip(self._schema, row, strict=True):
-                if name in units:
+                if name in units and value is None and row[status] == "released":
+                    cells.append("-")  # released, but there is no value (e.g. 0/0)
+                elif name in units:
                     cells.append(format_value(value, units[name]))
                 elif value is None:
                     cells.append("" if name == "agents" else "(none)")

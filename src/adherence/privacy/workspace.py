@@ -57,12 +57,13 @@ from adherence.errors import (
     ScopeError,
     SmallGroupError,
 )
+from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables, group_figures, unit_flags
 from adherence.ingest import Ingest
 from adherence.intervals import Intervals, from_events
 from adherence.metrics import METRICS, value_expr
 from adherence.options import MetricOptions
-from adherence.privacy._data import Tables, agent_ids, build_tables
-from adherence.privacy.audit import AuditLog, AuditRecord
+from adherence.privacy._data import AGENT_CODE, DAY, Tables, agent_ids, build_tables, unit_table
+from adherence.privacy.audit import AuditLog, AuditRecord, AuditValue
 from adherence.privacy.cells import (
     cell_values,
     covered_rows,
@@ -74,10 +75,11 @@ from adherence.privacy.consents import read_register
 from adherence.privacy.decide import PlannedCell, Refusal, complete, decide
 from adherence.privacy.ledger import Ledger, day_number
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
-from adherence.privacy.query import Period, Query, parse_period
+from adherence.privacy.query import Period, Query, check_by, check_where, parse_period
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
+from adherence.rules import Rule
 
 __all__ = ["AuditExport", "Workspace"]
 
@@ -522,6 +524,209 @@ class Workspace:
             notes=notes,
         )
 
+    # Fairness audit -------------------------------------------------------------------
+    def audit_tolerance(
+        self,
+        rule: Rule,
+        *,
+        by: Sequence[str] = (),
+        period: Period = None,
+        where: Mapping[str, str | Sequence[str]] | None = None,
+        viewer: Viewer,
+        level: float = 0.05,
+        measurement_margin: timedelta = timedelta(seconds=60),
+        permutations: int = 9_999,
+        seed: int = 2026,
+    ) -> FairnessAudit:
+        """Audit a tolerance rule by group: whether it is fair, and to whom (fairness.md).
+
+        Groups are public dimensions, as for ``report``; a group with fewer than ``k``
+        protected agents is suppressed, and the audit's cells enter the ledger like any other
+        release (family ``fairness:<rule>``), so it cannot be used to difference reports.
+
+        Parameters
+        ----------
+        rule
+            What to audit, e.g. ``PauseLimit("MEAL", timedelta(minutes=30))``.
+        by, period, where
+            Groups, period and filters, as for ``report``.
+        viewer
+            Who asks (typically an ``Auditor``; a team lead audits their own teams).
+        level
+            The suggested tolerance keeps breaches explained by the system or the
+            measurement below this share (default 5 %).
+        measurement_margin
+            A breach no larger than this is within what the measurement can account for
+            (default 60 s; not used for percentage rules).
+        permutations, seed
+            The agent-clustered permutation test (seeded: the same data, the same p-value).
+
+        Raises
+        ------
+        ForbiddenQueryError, ScopeError, SmallGroupError, DifferencingError,
+        LedgerUnavailableError
+            As for ``report``.
+        """
+        outcome = _contained(
+            lambda: self._audit_tolerance(
+                rule,
+                by=by,
+                period=period,
+                where=where,
+                viewer=viewer,
+                level=level,
+                measurement=measurement_margin,
+                permutations=permutations,
+                seed=seed,
+            )
+        )
+        if isinstance(outcome, Refusal):
+            raise _error(outcome) from None
+        return outcome
+
+    def _audit_tolerance(
+        self,
+        rule: Rule,
+        *,
+        by: Sequence[str],
+        period: Period,
+        where: Mapping[str, str | Sequence[str]] | None,
+        viewer: Viewer,
+        level: float,
+        measurement: timedelta,
+        permutations: int,
+        seed: int,
+    ) -> FairnessAudit | Refusal:
+        tables = self._data()
+        family = f"fairness:{rule.label}"
+        try:
+            groups = check_by(by)
+            filters = check_where(where)
+            first, last = parse_period(period)
+        except ForbiddenQueryError as err:
+            return self._refuse(
+                Refusal(err.code, err.message, err.hint or ""), viewer, metric=family
+            )
+        scope = self._scope(viewer)
+        asked = dict(filters).get("team", ())
+        if scope is not None and not set(asked) <= scope:
+            refusal = Refusal(
+                "ADH-004",
+                "an audit may cover only the viewer's own teams",
+                "leave out the team filter, or ask an auditor for a wider audit",
+            )
+            return self._refuse(refusal, viewer, metric=family)
+        units = unit_table(tables, rule.unit)
+        keep = pl.col(DAY).is_between(day_number(first), day_number(last))
+        for dimension, values in filters:
+            keep &= pl.col(dimension).is_in(list(values))
+        if scope is not None:
+            keep &= pl.col("team").is_in(sorted(scope))
+        margin = measurement.total_seconds() * 1000 if rule.measure_unit == "ms" else 0.0
+        flagged = unit_flags(units.filter(keep), rule, limits=rule.curve, measurement=margin)
+        keys: list[str | pl.Expr] = [*groups] if groups else [pl.lit("all").alias("_all")]
+        members = (
+            flagged.group_by(keys)
+            .agg(pl.col(AGENT_CODE).alias("_agents"), pl.col(DAY).alias("_days"))
+            .sort(list(groups) or "_all")
+        )
+        cells = [
+            PlannedCell(day_number(first), day_number(last), frozenset(zip(a, d, strict=True)))
+            for a, d in members.select("_agents", "_days").iter_rows()
+        ]
+        logged: dict[str, AuditValue] = {
+            "metric": family,
+            "by": list(groups),
+            "period": f"{first}/{last}",
+        }
+        if not cells:
+            refusal = Refusal("ADH-001", "no unit matches this audit", "check period and filters")
+            return self._refuse(refusal, viewer, **logged)
+        stored = self._ledger.cells(family, day_number(first), day_number(last))
+        decision = decide(
+            cells,
+            min_agents=self.policy.min_group_size,
+            k=self.policy.min_group_size,
+            viewer_agent=self._codes.get(viewer.agent_id) if isinstance(viewer, Employee) else None,
+            viewer_knowledge=[],
+            known=[],
+            ledger=stored,
+        )
+        if isinstance(decision, Refusal):
+            return self._refuse(decision, viewer, **logged)
+        figures = group_figures(flagged, groups, agent=AGENT_CODE, limits=rule.curve)
+        audit = audit_tables(
+            figures,
+            flagged,
+            rule,
+            by=groups,
+            agent=AGENT_CODE,
+            released=decision.released,
+            quantile_ok=[len(c.agents) >= self.policy.min_quantile_agents for c in cells],
+            quantile_agents=self.policy.min_quantile_agents,
+            level=level,
+            permutations=permutations,
+            seed=seed,
+        )
+        release_id = uuid.uuid4().hex
+        with self._ledger.transaction() as db:
+            self._ledger.add_release(
+                db,
+                release_id=release_id,
+                time=_now().isoformat(),
+                viewer_role=viewer.role,
+                viewer=self._actor(viewer),
+                metric=family,
+                fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
+                policy=(self.policy.hash, _policy_json(self.policy)),
+                family=family,
+                cells=[
+                    (c.first_day, c.last_day, r, c.members)
+                    for c, r in zip(cells, decision.released, strict=True)
+                ],
+            )
+            self._audit.append(
+                "fairness_audit",
+                via=db,
+                actor_role=viewer.role,
+                actor=self._actor(viewer),
+                purpose="fairness_audit",
+                released=decision.released_count,
+                suppressed=decision.suppressed_count,
+                policy=self.policy.hash,
+                release_id=release_id,
+                **logged,
+            )
+        return FairnessAudit(
+            rule=rule,
+            groups=ReleasedTable(
+                audit.groups,
+                keys=list(groups) or ["group"],
+                values=list(GROUP_UNITS),
+                metric=family,
+                unit=GROUP_UNITS,
+                title=f"Breaches of '{rule.name}' by {', '.join(groups) or 'all'}",
+                release_id=release_id,
+                recorder=self._exports(viewer),
+                notes=[
+                    f"groups with fewer than {self.policy.min_group_size} people are suppressed"
+                ],
+            ),
+            sensitivity=ReleasedTable(
+                audit.sensitivity,
+                keys=[*(list(groups) or ["group"]), "limit"],
+                values=["breach_pct"],
+                metric=family,
+                unit="pct",
+                title=f"Breach rate of '{rule.label.format(limit='…')}' at other limits",
+                release_id=release_id,
+                recorder=self._exports(viewer),
+            ),
+            p_value=audit.p_value,
+            suggested_limit=audit.suggested,
+            verdict=audit.verdict,
+        )
+
     # Individual figures -------------------------------------------------------------
     def self_view(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
         """All of an employee's own figures, per shift — for that employee only (G8).
@@ -936,7 +1141,7 @@ class Workspace:
             return [
                 r
                 for r in self._audit.records()
-                if subject in r.fields.get("subjects", ())
+                if subject in _texts(r.fields.get("subjects"))
                 or (r.event == "release" and r.fields.get("release_id") in counted)
             ]
         raise RoleError(
@@ -971,6 +1176,11 @@ def _forbidden(
             "ask for pause_ms, which includes it",
         )
     return None
+
+
+def _texts(value: object) -> list[str]:
+    """An audit field as a list of texts (empty when it is not one)."""
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
 
 def _policy_json(policy: PrivacyPolicy) -> str:

@@ -1,0 +1,252 @@
+"""Tolerance rules the fairness audit checks (fairness.md).
+
+A rule says which *units* it judges — pause episodes, shifts or ISO weeks of one agent — how
+to measure each unit, and the limit. A unit breaches a ``max`` rule when its measure is above
+the limit, a ``min`` rule when below. A rule may also say when a breach is *system-induced*
+(not attributable to the agent): a login that took longer than the grace, a pause that
+started late because a contact was still running.
+
+The four rules of the spec are ready-made; a site adds its own by building a ``Rule`` from
+polars expressions over the unit table (columns listed in ``Rule``).
+
+Examples
+--------
+>>> from datetime import timedelta
+>>> from adherence.rules import LoginGrace, PauseBudget, PauseLimit
+>>> PauseLimit("MEAL", timedelta(minutes=30)).name
+'MEAL episode ≤ 30:00'
+>>> PauseBudget(["MEAL"], timedelta(minutes=150), per="week").name
+'MEAL per week ≤ 2:30:00'
+>>> LoginGrace(timedelta(minutes=2)).with_limit(180_000).name
+'login ≤ 3:00 late'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+import polars as pl
+
+from adherence.errors import ConfigurationError
+from adherence.states import NON_PRODUCTIVE_STATES, State
+
+__all__ = ["AdherenceTarget", "LoginGrace", "PauseBudget", "PauseLimit", "Rule", "Unit"]
+
+#: What a rule judges: one pause episode, one shift, or one agent's ISO week.
+Unit = Literal["episode", "shift", "week"]
+_PAUSES = {s.value for s in NON_PRODUCTIVE_STATES}
+
+
+def clock(ms: float) -> str:
+    """A duration as ``m:ss`` (under an hour) or ``h:mm:ss``.
+
+    Examples
+    --------
+    >>> clock(1_872_000), clock(5_400_000)
+    ('31:12', '1:30:00')
+    """
+    seconds = round(ms / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _state(state: State | str) -> str:
+    value = state.value if isinstance(state, State) else str(state).upper()
+    if value not in _PAUSES:
+        raise ConfigurationError(
+            f"{state!r} is not a pause state",
+            hint=f"use one of {', '.join(sorted(_PAUSES))}",
+        )
+    return value
+
+
+def _ms(limit: timedelta) -> int:
+    if not isinstance(limit, timedelta) or limit <= timedelta(0):
+        raise ConfigurationError(
+            f"a limit is a positive timedelta, got {limit!r}", hint="e.g. timedelta(minutes=30)"
+        )
+    return int(limit.total_seconds() * 1000)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A tolerance rule over one kind of unit.
+
+    Columns the expressions may use: for ``episode`` units ``state``, ``duration_ms`` and
+    ``late_start``; for ``shift`` and ``week`` units every additive figure of the engine
+    (``lateness_ms``, ``login_to_ready_ms``, ``meal_episode_ms``, ``scheduled_ms``, ...).
+
+    Attributes
+    ----------
+    label
+        How reports name the rule; ``{limit}`` is replaced by the limit as people read it.
+    unit
+        What one judged unit is.
+    measure
+        The measured quantity of a unit [ms, or % for targets].
+    limit
+        The tolerance, in the unit of ``measure``.
+    direction
+        ``max``: a breach is above the limit; ``min``: below it.
+    applies
+        Which units the rule judges at all.
+    system
+        The part of ``measure`` not attributable to the agent [same unit], or ``None``. A
+        breach is system-induced when the measure without that part would not breach.
+    curve
+        Limits for the sensitivity curve (the rule's own limit is always added).
+    measure_unit
+        ``ms`` or ``pct``.
+    """
+
+    label: str
+    unit: Unit
+    measure: pl.Expr
+    limit: float
+    direction: Literal["max", "min"] = "max"
+    applies: pl.Expr = dataclasses.field(default_factory=lambda: pl.lit(value=True))
+    system: pl.Expr | None = None
+    curve: tuple[float, ...] = ()
+    measure_unit: Literal["ms", "pct"] = "ms"
+
+    def breach(self, limit: float | None = None) -> pl.Expr:
+        """Whether a unit breaches the rule (at ``limit``, default the rule's)."""
+        at = self.limit if limit is None else limit
+        return self.measure > at if self.direction == "max" else self.measure < at
+
+    def system_induced(self, limit: float | None = None) -> pl.Expr:
+        """Whether a unit breaches only because of the system's part of the measure."""
+        if self.system is None:
+            return pl.lit(value=False)
+        at = self.limit if limit is None else limit
+        rest = self.measure - self.system
+        within = rest <= at if self.direction == "max" else rest >= at
+        return self.breach(at) & within
+
+    def margin(self) -> pl.Expr:
+        """How far a unit's measure is beyond the limit (0 when it does not breach)."""
+        over = self.measure - self.limit if self.direction == "max" else self.limit - self.measure
+        return pl.max_horizontal(over, pl.lit(0))
+
+    def __post_init__(self) -> None:
+        # The curve always holds the rule's own limit, in increasing order.
+        object.__setattr__(self, "curve", tuple(sorted({*self.curve, float(self.limit)})))
+
+    @property
+    def name(self) -> str:
+        """The rule as reports name it, with its limit."""
+        return self.label.format(limit=self.describe_limit())
+
+    def with_limit(self, limit: float) -> Rule:
+        """The same rule with another limit (for the sensitivity curve)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(Rule)}
+        return Rule(**{**fields, "limit": limit})
+
+    def describe_limit(self, limit: float | None = None) -> str:
+        """A limit as people read it: ``30:00`` or ``90.0 %``."""
+        at = self.limit if limit is None else limit
+        return clock(at) if self.measure_unit == "ms" else f"{at:.1f} %"
+
+
+def _grid(limit_ms: int, low: float, high: float, step_ms: int) -> tuple[float, ...]:
+    start = int(limit_ms * low) // step_ms * step_ms
+    stop = int(limit_ms * high)
+    return tuple(float(v) for v in range(max(step_ms, start), stop + 1, step_ms))
+
+
+class PauseLimit(Rule):
+    """Each episode of one pause state at most ``max`` long (e.g. ``MEAL`` ≤ 30:00).
+
+    A breach is system-induced when the pause started late because a contact or
+    after-contact work was still running when it was due (the call ran into the break).
+    """
+
+    def __init__(self, state: State | str, max: timedelta, *, per: Literal["episode"] = "episode"):
+        if per != "episode":
+            raise ConfigurationError(
+                "PauseLimit judges each episode", hint="use PauseBudget for per shift or week"
+            )
+        value, limit = _state(state), _ms(max)
+        super().__init__(
+            label=f"{value} episode ≤ {{limit}}",
+            unit="episode",
+            measure=pl.col("duration_ms"),
+            limit=limit,
+            applies=pl.col("state") == value,
+            system=pl.when(pl.col("late_start")).then(pl.col("duration_ms")).otherwise(0),
+            curve=_grid(limit, 0.8, 1.35, 60_000),
+        )
+
+
+class PauseBudget(Rule):
+    """The total of some pause states per shift or per ISO week at most ``max``.
+
+    A week of lunches of 31:12, 27:55 and three of 30:00 breaches a 30:00 per-episode limit
+    once but stays within a 5 × 30:00 weekly budget. Pause time counts for the shift (and
+    week) its episode starts in.
+    """
+
+    def __init__(
+        self,
+        states: State | str | Sequence[State | str],
+        max: timedelta,
+        *,
+        per: Literal["shift", "week"] = "shift",
+    ):
+        if per not in ("shift", "week"):
+            raise ConfigurationError(f"per must be 'shift' or 'week', got {per!r}", hint="")
+        chosen = [states] if isinstance(states, State | str) else list(states)
+        values = sorted({_state(s) for s in chosen})
+        limit = _ms(max)
+        super().__init__(
+            label=f"{'+'.join(values)} per {per} ≤ {{limit}}",
+            unit=per,
+            measure=pl.sum_horizontal(pl.col(f"{v.lower()}_episode_ms") for v in values),
+            limit=limit,
+            curve=_grid(limit, 0.8, 1.35, 60_000 if per == "shift" else 300_000),
+        )
+
+
+class LoginGrace(Rule):
+    """Lateness at shift start at most ``max`` (e.g. ≤ 2:00).
+
+    Lateness is the first productive instant minus the start of the first counted activity,
+    for shifts with a login. The system's part is the login-to-Ready time: a breach is
+    system-induced when the agent would have been on time without it.
+    """
+
+    def __init__(self, max: timedelta):
+        limit = _ms(max)
+        super().__init__(
+            label="login ≤ {limit} late",
+            unit="shift",
+            measure=pl.col("lateness_ms"),
+            limit=limit,
+            applies=pl.col("lateness_shifts") > 0,
+            system=pl.min_horizontal("login_to_ready_ms", "lateness_ms"),
+            curve=_grid(limit, 0.5, 4.0, 30_000),
+        )
+
+
+class AdherenceTarget(Rule):
+    """Shift adherence at or above ``min_pct``."""
+
+    def __init__(self, min_pct: float):
+        if not 0 < min_pct <= 100:
+            raise ConfigurationError(f"min_pct must be in (0, 100], got {min_pct}", hint="e.g. 90")
+        charged, scheduled = pl.col("out_of_adherence_charged_ms"), pl.col("scheduled_ms")
+        super().__init__(
+            label="adherence ≥ {limit}",
+            unit="shift",
+            measure=(100 * (1 - charged / scheduled)).clip(0, 100),
+            limit=float(min_pct),
+            direction="min",
+            applies=(scheduled > 0) & (pl.col("observed_state_ms") > 0),
+            curve=tuple(float(v) for v in range(max(50, int(min_pct) - 15), 101, 1)),
+            measure_unit="pct",
+        )

@@ -1,0 +1,145 @@
+"""The tolerance-fairness audit on constructed cases (fairness.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from tests.privacy.org import Agent, tables, team
+
+from adherence.errors import SmallGroupError
+from adherence.fairness import permutation_p, wilson
+from adherence.privacy import Auditor, Workspace
+from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, clock
+
+AUDITOR = Auditor("union-rep")
+MIN = 60_000
+
+
+def _workspace(tmp_path: Path, agents: list[Agent]) -> Workspace:
+    intervals, schedule, roster = tables(agents)
+    ws = Workspace.open(tmp_path / "adherence.db")
+    ws.add(intervals, schedule=schedule, roster=roster)
+    return ws
+
+
+def test_rules_name_themselves_with_their_limit() -> None:
+    assert PauseLimit("MEAL", timedelta(minutes=30)).name == "MEAL episode ≤ 30:00"
+    assert (
+        PauseBudget(["BREAK", "MEAL"], timedelta(minutes=50)).name == "BREAK+MEAL per shift ≤ 50:00"
+    )
+    assert LoginGrace(timedelta(minutes=2)).name == "login ≤ 2:00 late"
+    assert AdherenceTarget(90).name == "adherence ≥ 90.0 %"
+    assert LoginGrace(timedelta(minutes=2)).with_limit(150_000).name == "login ≤ 2:30 late"
+    assert 120_000 in LoginGrace(timedelta(minutes=2)).curve
+    assert clock(1_872_000) == "31:12"
+
+
+def test_wilson_interval_matches_the_textbook_values() -> None:
+    # p = 0.3, n = 10: Wilson 95 % interval (0.1078, 0.6032).
+    assert wilson(3, 10) == (10.8, 60.3)
+    assert wilson(10, 10) == (72.2, 100.0)
+
+
+def test_login_breaches_caused_by_login_time_are_attributed_to_the_system(tmp_path: Path) -> None:
+    # Every agent is at work on time but Ready only 3-5 minutes after logging in. Ten
+    # agents: a median (of login-to-Ready) needs ten protected agents.
+    delays = [3, 3.5, 4, 4.5, 5, 4, 3, 3.5, 4.5, 5]
+    agents = [
+        Agent(f"a{i}", "Alpha", login_delay=timedelta(minutes=d)) for i, d in enumerate(delays)
+    ]
+    ws = _workspace(tmp_path, agents)
+
+    audit = ws.audit_tolerance(LoginGrace(timedelta(minutes=2)), viewer=AUDITOR)
+
+    row = audit.groups.to_dicts()[0]
+    assert (row["units"], row["breaches"], row["breach_pct"]) == (50, 50, 100.0)
+    assert row["system_pct"] == 100.0
+    assert row["median_system_ms"] == 4 * MIN
+    assert audit.suggested_limit == 5 * MIN  # above the 2 minutes of the rule
+    assert "the median time from the first login event to ready is 4:00" in audit.verdict.lower()
+    assert "system delay, not lateness" in audit.verdict
+    assert "100 % of the breaches are system-induced" in audit.verdict
+
+
+def test_lunches_just_over_the_limit_show_in_the_margins(tmp_path: Path) -> None:
+    agents = team("Alpha", 6, meal=timedelta(minutes=30, seconds=40))
+    ws = _workspace(tmp_path, agents)
+
+    audit = ws.audit_tolerance(PauseLimit("MEAL", timedelta(minutes=30)), viewer=AUDITOR)
+
+    row = audit.groups.to_dicts()[0]
+    assert row["breach_pct"] == 100.0
+    assert (row["within_30s_pct"], row["within_60s_pct"], row["within_120s_pct"]) == (
+        0.0,
+        100.0,
+        100.0,
+    )
+    assert "100 % of the breaches are within 60 s of the limit" in audit.verdict
+    assert audit.suggested_limit == 31 * MIN
+
+
+def test_one_outlier_agent_is_not_a_significant_group_difference(tmp_path: Path) -> None:
+    permanent = team("Alpha", 5, prefix="p-")
+    permanent.append(Agent("p-outlier", "Alpha", meal=timedelta(minutes=45)))
+    temporary = team("Alpha", 6, prefix="t-", employment_type="temporary")
+    ws = _workspace(tmp_path, permanent + temporary)
+
+    audit = ws.audit_tolerance(
+        PauseLimit("MEAL", timedelta(minutes=30)), by=["employment_type"], viewer=AUDITOR
+    )
+
+    rows = {r["employment_type"]: r for r in audit.groups.to_dicts()}
+    assert rows["permanent"]["breaches"] == 5  # all five lunches of the one agent
+    assert rows["temporary"]["breaches"] == 0
+    # Shuffling agents, the outlier lands in either group: no evidence against the groups.
+    assert audit.p_value > 0.05
+    assert (
+        "significant" not in audit.verdict
+        or "not significant" in audit.verdict
+        or "No group" in audit.verdict
+    )
+
+
+def test_the_clustered_test_sees_a_difference_spread_over_many_agents() -> None:
+    breaches = [5] * 8 + [0] * 8
+    units = [5] * 16
+    groups = ["a"] * 8 + ["b"] * 8
+
+    assert permutation_p(breaches, units, groups, seed=7) < 0.01
+    assert permutation_p(breaches, units, groups, seed=7) == permutation_p(
+        breaches, units, groups, seed=7
+    )
+
+
+def test_a_per_episode_limit_and_a_weekly_budget_read_the_same_week_differently(
+    tmp_path: Path,
+) -> None:
+    week = [timedelta(minutes=31, seconds=12), timedelta(minutes=27, seconds=55)] + [
+        timedelta(minutes=30)
+    ] * 3
+    ws = _workspace(tmp_path, team("Alpha", 5, meals=week))
+
+    per_episode = ws.audit_tolerance(PauseLimit("MEAL", timedelta(minutes=30)), viewer=AUDITOR)
+    per_week = ws.audit_tolerance(
+        PauseBudget("MEAL", timedelta(minutes=150), per="week"), viewer=AUDITOR
+    )
+
+    assert per_episode.groups.to_dicts()[0]["breach_pct"] == 20.0  # one lunch in five
+    assert per_week.groups.to_dicts()[0]["breach_pct"] == 0.0  # 149:07 of 150:00
+
+
+def test_small_groups_are_suppressed_and_audits_enter_the_ledger(tmp_path: Path) -> None:
+    agents = team("Alpha", 6) + team("Beta", 4)
+    ws = _workspace(tmp_path, agents)
+
+    audit = ws.audit_tolerance(AdherenceTarget(90), by=["team"], viewer=AUDITOR)
+
+    assert [r["status"] for r in audit.groups.to_dicts()] == ["released", "suppressed"]
+    assert all(
+        r["status"] == "suppressed" for r in audit.sensitivity.to_dicts() if r["team"] == "Beta"
+    )
+    assert ws.audit_records(viewer=AUDITOR)[0].event == "fairness_audit"
+    with pytest.raises(SmallGroupError):
+        ws.audit_tolerance(AdherenceTarget(90), by=["team"], where={"team": "Beta"}, viewer=AUDITOR)
