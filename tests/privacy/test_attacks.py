@@ -196,3 +196,20 @@ def test_a_sentinel_planted_in_one_agents_data_appears_in_no_output(
     for output in outputs:
         for secret in (SENTINEL_REASON, SENTINEL_AGENT, SENTINEL_DAY_MS, SENTINEL_WEEK_MS):
             assert secret.encode() not in output
+
+
+def test_a_small_teams_total_over_the_week_cannot_be_recovered_from_the_org_total(
+    workspace: OpenWorkspace,
+) -> None:
+    # The organisation's total is released first; then team x day. Gamma (4 people) is
+    # suppressed every day, and "total - every released cell" would be Gamma's week: one
+    # more cell must be suppressed so that it cannot be worked out.
+    ws = workspace(team("Alpha", 6) + team("Beta", 6) + team("Gamma", 4))
+    steward = Steward("s")
+    ws.report("out_of_adherence_ms", viewer=steward)
+
+    table = ws.report("out_of_adherence_ms", by=["team", "day"], viewer=steward)
+
+    suppressed = [(r["team"], r["day"]) for r in table.to_dicts() if r["status"] == "suppressed"]
+    assert {t for t, _ in suppressed} > {"Gamma"}
+    assert sum(t == "Gamma" for t, _ in suppressed) == 5

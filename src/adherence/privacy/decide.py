@@ -13,9 +13,11 @@ Steps, in order:
    whose figures of the metric's family the viewer already holds through an opened share
    for some day of the cell (G9).
 2. **Nothing left**: when every cell is suppressed the query is refused (``ADH-001``).
-3. **Complementary suppression** (G2): while some suppressed cell's sum could be worked out
-   from everything released so far and this table's released cells, one more cell of this
-   table — the smallest one linked to it — is suppressed.
+3. **Complementary suppression** (G2): while some suppressed cell's sum — or the sum of a
+   group's suppressed cells across the calendar, or of all suppressed cells, when that
+   union has fewer than the minimum agents — could be worked out from everything released
+   so far and this table's released cells, one more cell of this table — the smallest one
+   linked to it — is suppressed.
 4. **Differencing** (G3): the query is refused (``ADH-002``) when, together with every
    earlier release of the family (to anyone — viewers talk), some combination of released
    sums would isolate one agent or reveal a cell suppressed earlier; or when a released
@@ -25,7 +27,7 @@ Steps, in order:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 
 from adherence.privacy._linear import Member, new_exposure
@@ -59,9 +61,16 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Decision:
-    """Which cells are released; the rest are suppressed."""
+    """Which cells are released; the rest are suppressed.
+
+    ``hidden`` are further small groups that must stay hidden: the union of the suppressed
+    cells of one group across the calendar (a small team's weeks), and of all suppressed
+    cells, when fewer than the minimum agents. The ledger keeps them with the suppressed
+    cells.
+    """
 
     released: tuple[bool, ...]
+    hidden: tuple[frozenset[Member], ...] = ()
 
     @property
     def released_count(self) -> int:
@@ -111,6 +120,7 @@ def decide(
     viewer_knowledge: Sequence[tuple[int, int, int]],
     known: Collection[Member],
     ledger: Sequence[StoredCell],
+    identities: Sequence[Hashable] | None = None,
 ) -> Decision | Refusal:
     """Decide which cells of a query are released, or refuse it (steps 1–4 above).
 
@@ -130,6 +140,10 @@ def decide(
         (agent, day) pairs anybody holds through opened shares, for the family.
     ledger
         Every stored cell of the family connected to the query's days.
+    identities
+        Per cell, the group it belongs to apart from the calendar (e.g. its team when the
+        query is by team and week): the suppressed cells of one group form a small group
+        of their own that must stay hidden too.
 
     Examples
     --------
@@ -143,7 +157,7 @@ def decide(
     'ADH-002'
     >>> decide([team], min_agents=5, k=5, viewer_agent=None, viewer_knowledge=[],
     ...        known=[], ledger=[])
-    Decision(released=(True,))
+    Decision(released=(True,), hidden=())
     """
     protected = [
         c.agents - _known_agents(c.agents, c.first_day, c.last_day, viewer_knowledge, viewer_agent)
@@ -154,6 +168,7 @@ def decide(
         return _SMALL
     old_rows = [c.members for c in ledger if c.released]
     old_targets = [c.members for c in ledger if not c.released]
+    hidden = _small_unions(cells, released, protected, identities, min_agents)
     released, refused = complete(
         cells,
         released,
@@ -161,6 +176,7 @@ def decide(
         old_targets=old_targets,
         known=known,
         sizes=[len(p) for p in protected],
+        hidden=hidden,
     )
     if refused:
         return _DIFFERENCING
@@ -169,7 +185,32 @@ def decide(
         viewer_knowledge=viewer_knowledge, viewer_agent=viewer_agent,
     ):  # fmt: skip
         return _DIFFERENCING
-    return Decision(tuple(released))
+    return Decision(tuple(released), tuple(hidden))
+
+
+def _small_unions(
+    cells: Sequence[PlannedCell],
+    released: Sequence[bool],
+    protected: Sequence[frozenset[int]],
+    identities: Sequence[Hashable] | None,
+    min_agents: int,
+) -> list[frozenset[Member]]:
+    """Unions of suppressed cells (per identity, and all of them) with too few agents."""
+    suppressed = [i for i, r in enumerate(released) if not r]
+    groups: dict[Hashable, list[int]] = {}
+    if identities is not None:
+        for i in suppressed:
+            groups.setdefault(identities[i], []).append(i)
+    candidates = [g for g in groups.values() if len(g) > 1]
+    if len(suppressed) > 1:
+        candidates.append(suppressed)
+    unions: list[frozenset[Member]] = []
+    for group in candidates:
+        people = frozenset().union(*(protected[i] for i in group))
+        members = frozenset().union(*(cells[i].members for i in group))
+        if len(people) < min_agents and members not in unions:
+            unions.append(members)
+    return unions
 
 
 def complete(
@@ -180,25 +221,27 @@ def complete(
     old_targets: Sequence[frozenset[Member]],
     known: Collection[Member],
     sizes: Sequence[int],
+    hidden: Sequence[frozenset[Member]] = (),
 ) -> tuple[list[bool], bool]:
     """Complementary suppression (G2) and the rank test (G3).
 
     Returns the released flags, with more cells suppressed (the smallest by ``sizes`` first)
-    until no suppressed cell of this table can be worked out, and whether the query must be
-    refused because a released set would isolate an agent or reveal a cell suppressed
-    earlier.
+    until neither a suppressed cell of this table nor a ``hidden`` group can be worked out,
+    and whether the query must be refused because a released set would isolate an agent or
+    reveal a cell suppressed earlier.
     """
     released = list(released)
     while True:
         new_rows = [c.members for c, r in zip(cells, released, strict=True) if r]
         suppressed = [i for i, r in enumerate(released) if not r]
-        targets = [*old_targets, *(cells[i].members for i in suppressed)]
+        new_targets = [*(cells[i].members for i in suppressed), *hidden]
+        targets = [*old_targets, *new_targets]
         exposure = new_exposure(old_rows, new_rows, targets=targets, known=known)
         if exposure.agents or any(t < len(old_targets) for t in exposure.targets):
             return released, True
         if not exposure.targets:
             return released, False
-        target = cells[suppressed[exposure.targets[0] - len(old_targets)]].members
+        target = new_targets[exposure.targets[0] - len(old_targets)]
         linked = _linked(
             target,
             old_rows,

@@ -75,7 +75,14 @@ from adherence.privacy.consents import read_register
 from adherence.privacy.decide import PlannedCell, Refusal, complete, decide
 from adherence.privacy.ledger import Ledger, day_number
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
-from adherence.privacy.query import Period, Query, check_by, check_where, parse_period
+from adherence.privacy.query import (
+    CALENDAR,
+    Period,
+    Query,
+    check_by,
+    check_where,
+    parse_period,
+)
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
@@ -428,6 +435,7 @@ class Workspace:
             viewer_knowledge=self._ledger.knowledge(family, lo, hi, viewer=viewer_key(viewer)),
             known=known,
             ledger=stored,
+            identities=_identities(grouped, query.by),
         )
         if isinstance(decision, Refusal):
             return self._refuse(decision, viewer, **logged)
@@ -441,7 +449,13 @@ class Workspace:
             old = [c.members for c in stored if c.released]
             targets = [c.members for c in stored if not c.released]
             shown, _ = complete(
-                cells, shown, old_rows=old, old_targets=targets, known=known, sizes=protected
+                cells,
+                shown,
+                old_rows=old,
+                old_targets=targets,
+                known=known,
+                sizes=protected,
+                hidden=decision.hidden,
             )
         release_id = uuid.uuid4().hex
         try:
@@ -457,8 +471,11 @@ class Workspace:
                     policy=(policy.hash, _policy_json(policy)),
                     family=family,
                     cells=[
-                        (c.first_day, c.last_day, r, c.members)
-                        for c, r in zip(cells, decision.released, strict=True)
+                        *(
+                            (c.first_day, c.last_day, r, c.members)
+                            for c, r in zip(cells, decision.released, strict=True)
+                        ),
+                        *((lo, hi, False, members) for members in decision.hidden),
                     ],
                 )
                 self._audit.append(
@@ -1176,6 +1193,12 @@ def _forbidden(
             "ask for pause_ms, which includes it",
         )
     return None
+
+
+def _identities(grouped: pl.DataFrame, by: Sequence[str]) -> list[tuple[object, ...]]:
+    """Each cell's group apart from the calendar (one group when ``by`` is all calendar)."""
+    org = [d for d in by if d not in CALENDAR]
+    return grouped.select(org).rows() if org else [()] * grouped.height
 
 
 def _texts(value: object) -> list[str]:
