@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
-from adherence.rules import Rule, clock
+from adherence.rules import LoginGrace, Rule, clock
 
 if TYPE_CHECKING:
     from adherence.privacy.released import ReleasedTable
@@ -213,7 +213,7 @@ def verdict(
     """A plain-language verdict from released group-level figures only."""
     unit = {"episode": "episodes", "shift": "shifts", "week": "weeks"}[rule.unit]
     parts = [f"{breach_pct:.0f} % of {unit} breach the rule '{rule.name}'."]
-    if rule.system is not None and median_system_ms is not None:
+    if isinstance(rule, LoginGrace) and median_system_ms is not None:
         parts.append(
             f"The median time from the first login event to Ready is {clock(median_system_ms)}"
             + (
@@ -372,7 +372,7 @@ def audit_tables(
                     for m in MARGINS_MS
                 },
                 "median_system_ms": record["median_system_ms"]
-                if quantiles and rule.system is not None
+                if quantiles and isinstance(rule, LoginGrace)
                 else None,
                 "pass_ratio_pct": pass_ratio,
                 "below_four_fifths": "yes" if pass_ratio is not None and pass_ratio < 80 else "no",
@@ -404,8 +404,10 @@ def audit_tables(
     kept = flagged.with_columns(label_expr.alias("_group")).filter(
         pl.col("_group").is_in(sorted(open_keys))
     )
-    clusters = kept.group_by(agent, "_group").agg(
-        pl.col("_breach").sum().alias("b"), pl.len().alias("n")
+    clusters = (
+        kept.group_by(agent, "_group")
+        .agg(pl.col("_breach").sum().alias("b"), pl.len().alias("n"))
+        .sort(agent, "_group")  # the permutations depend on the order: keep it fixed
     )
     p_value = permutation_p(
         clusters["b"].to_list(), clusters["n"].to_list(), clusters["_group"].to_list(),
@@ -414,7 +416,7 @@ def audit_tables(
     suggested, _ = suggest_limit(kept, rule, rule.curve, level=level)
     total_n, total_b = kept.height, int(kept["_breach"].sum())
     enough = kept[agent].n_unique() >= quantile_agents
-    median = kept["_system_ms"].median() if enough and rule.system is not None else None
+    median = kept["_system_ms"].median() if enough and isinstance(rule, LoginGrace) else None
     text = verdict(
         rule,
         breach_pct=100 * total_b / total_n if total_n else 0.0,
