@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -73,17 +74,130 @@ def test_usage_errors_exit_two() -> None:
     assert exc.value.code == 2
 
 
-def test_demo_prints_team_figures_through_the_privacy_layer(tmp_path, capsys) -> None:
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from adherence.synth import write_sample
 
-    write_sample(tmp_path / "data", n_agents=30, weeks=1, formats=["csv"])
+    folder = tmp_path_factory.mktemp("sample")
+    write_sample(folder, n_agents=30, weeks=1, formats=["csv"])
+    return folder
 
-    code = main(["demo", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    value = "a command-line test key, long enough"
+    monkeypatch.setenv("ADHERENCE_KEY", value)
+    return value
+
+
+def test_demo_writes_the_report_and_the_audit_and_prints_the_folder(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["demo", "--data", str(sample), "--out", str(tmp_path / "out")])
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "schedule adherence" in out
-    assert "Natt Oslo" in out  # the night team of four ...
-    assert "suppressed" in out  # ... is suppressed
-    assert "intact: True" in out
-    assert (tmp_path / "out" / "adherence.db").is_file()
+    assert out.strip().splitlines()[-1] == str(tmp_path / "out")
+    assert "MEAL episode ≤ 30:00:" in out
+    assert "login ≤ 2:00 late:" in out
+    assert "Team report" in (tmp_path / "out" / "report.html").read_text()
+    assert "FairnessAudit" in (tmp_path / "out" / "fairness_audit.txt").read_text()
+
+
+def test_report_writes_html_for_a_team_lead(
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.html"
+    code = main(
+        ["report", "--data", str(sample), "--store", str(tmp_path / "a.db"),
+         "--viewer", "team_lead:tl-1", "--teams", "Privat Harstad", "Faktura Harstad", "--out", str(out)]
+    )  # fmt: skip
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out.strip() == str(out)
+    assert "reading status_log.csv" in captured.err  # progress on standard error
+    assert "Privat Harstad" in out.read_text()
+
+
+def test_audit_prints_json_and_refusals_are_one_line(
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "a.db")
+    common = ["--data", str(sample), "--store", store]
+
+    ok = main(["audit", "login<=2:00", *common, "--viewer", "auditor:u", "--by", "site", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    small = main(["audit", "MEAL<=30:00", *common, "--viewer", "team_lead:t",
+                  "--teams", "Natt Oslo", "--by", "team"])  # fmt: skip
+    refused = capsys.readouterr().err.strip().splitlines()[-1]
+    bad = main(["audit", "lunch=30", *common, "--viewer", "auditor:u"])
+    unreadable = capsys.readouterr().err.strip().splitlines()[-1]
+
+    assert ok == 0
+    assert document["rule"] == "login ≤ 2:00 late"
+    assert {g["site"] for g in document["groups"]} == {"Harstad", "Oslo"}
+    assert small == 1
+    assert refused.startswith("adherence: error ADH-001")
+    assert bad == 1
+    assert "cannot read the rule" in unreadable
+
+
+def test_audit_needs_the_steward_key(
+    sample: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("ADHERENCE_KEY", raising=False)
+
+    code = main(["audit", "MEAL<=30:00", "--data", str(sample), "--store", str(tmp_path / "a.db"),
+                 "--viewer", "auditor:u"])  # fmt: skip
+
+    assert code == 1
+    assert "ADHERENCE_KEY" in capsys.readouterr().err
+
+
+def test_shares_create_list_revoke_and_import(
+    tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ["--store", str(tmp_path / "a.db")]
+    created = main(["shares", "create", *store, "--agent", "a1", "--to", "team_lead:tl-1",
+                    "--purpose", "development_plan", "--metrics", "adherence_pct",
+                    "--periods", "2026-W11"])  # fmt: skip
+    share_id = capsys.readouterr().out.strip()
+    listed = main(["shares", "list", *store, "--viewer", "employee:a1"])
+    listing = capsys.readouterr().out
+    revoked = main(["shares", "revoke", share_id, *store, "--viewer", "employee:a1"])
+    capsys.readouterr()
+    register = tmp_path / "consents.csv"
+    register.write_text(
+        "agent,purpose,recipient,metrics,period,granted_at,expires_at,revoked_at\n"
+        "raw-7,quality_feedback,tl-1,meal_ms,2026-W11,2026-03-01T00:00,2026-03-10T00:00,\n"
+    )
+    imported = main(["shares", "import", str(register), *store, "--viewer", "steward:s"])
+
+    assert (created, listed, revoked, imported) == (0, 0, 0, 0)
+    assert share_id in listing
+    assert "valid" in listing
+    assert capsys.readouterr().out.strip() == "1 shares in the register"
+
+
+def test_ledger_verify_exits_one_on_a_tampered_log(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["demo", "--data", str(sample), "--out", str(tmp_path)])
+    capsys.readouterr()
+    store = ["--store", str(tmp_path / "adherence.db")]
+
+    intact = main(["ledger", "verify", *store])
+    intact_out = capsys.readouterr().out
+    log = tmp_path / "adherence.audit.jsonl"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join([lines[1], lines[0], *lines[2:]]))
+    tampered = main(["ledger", "verify", *store])
+
+    assert intact == 0
+    assert intact_out.strip().endswith("intact")
+    assert tampered == 1
+    assert "TAMPERED" in capsys.readouterr().out

@@ -1,20 +1,36 @@
 """The ``adherence`` command line.
 
+``adherence demo [--data DIR] [--out DIR]``
+    The main job on the bundled sample (``data/samples``, or a freshly generated copy of it):
+    ingest, open a privacy workspace in ``--out``, write the team report and the fairness
+    audit of "lunch ≤ 30:00" and "login ≤ 2:00 late", and print where they are.
+
+``adherence report --store DB --viewer ROLE:ID [--teams ...] [--period P] --out FILE``
+    The team-lead HTML report of the data (``--data DIR`` or ``--log/--schedule/--roster``).
+
+``adherence audit RULE --store DB --viewer ROLE:ID [--by DIM ...] [--period P] [--json]``
+    The tolerance-fairness audit of one rule (``MEAL<=30:00``, ``MEAL/week<=2:30:00``,
+    ``login<=2:00``, ``adherence>=90``): the verdict and the group table.
+
 ``adherence validate PATH [--kind iws|iws_state_detail|schedule|roster] [--json]``
     Read one file and print its ingest report: rows in, valid and quarantined (by reason),
     repairs (by kind), agents, and for status logs the number of state intervals.
 
-``adherence demo [--data DIR] [--out DIR]``
-    Run the main job on the bundled sample (``data/samples``, or a freshly generated copy
-    of it when that folder is not there): ingest, open a privacy workspace (its ledger and
-    audit log in ``--out``) and print team figures through it.
+``adherence shares {create,list,revoke,import} --store DB ...``
+    Employee-initiated shares: create (as the employee), list, revoke, or import a consent
+    register CSV (as the steward).
 
-Exit codes: 0 the file could be read (quarantined rows are not a failure); 1 it could not be
-read, or another ``adherence`` error (one line on standard error; ``--debug`` shows the
-traceback); 2 wrong usage.
+``adherence ledger verify --store DB``
+    Check the audit log's hash chain and its stored head.
 
-The pseudonymisation key comes from the environment variable ``ADHERENCE_KEY``. Without it a
-random key is used for the run: fine for ``validate`` and ``demo``, which print no agent ids.
+Exit codes: 0 success (quarantined rows are not a failure); 1 an ``adherence`` error — a file
+that cannot be read, a privacy refusal, a tampered audit log — printed as one line on
+standard error (``--debug`` shows the traceback); 2 wrong usage.
+
+The pseudonymisation key comes from the environment variable ``ADHERENCE_KEY``. ``validate``
+and ``demo`` use a random key without it (they show no agent ids and use a fresh store);
+``report``, ``audit`` and ``shares import`` need it, because the ledger only protects people
+across runs if their pseudonyms stay the same.
 """
 
 from __future__ import annotations
@@ -25,16 +41,20 @@ import os
 import secrets
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adherence.errors import AdherenceError
+from adherence.errors import AdherenceError, ConfigurationError
 from adherence.ingest import Ingest
 from adherence.intervals import from_events, from_state_detail
 from adherence.io import read_iws, read_iws_state_detail, read_roster, read_schedule
-from adherence.privacy import Steward, Workspace
+from adherence.privacy import Auditor, Employee, Steward, TeamLead, Viewer, Workspace
+from adherence.report import DEFAULT_RULES, render_html
+from adherence.rules import parse_rule
 
 __all__ = ["main"]
 
@@ -50,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="adherence",
         description="Privacy-first contact-centre agent-state analytics.",
-        epilog="Exit codes: 0 ok, 1 cannot read / adherence error, 2 usage. "
+        epilog="Exit codes: 0 ok; 1 an adherence error (cannot read, privacy refusal, "
+        "tampered log); 2 usage. "
         f"The pseudonymisation key is read from ${KEY_VARIABLE}.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -80,13 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="run the main job on the bundled sample",
         description="Ingest the sample status log, schedule and roster, open a privacy "
-        "workspace and print team figures through it.",
+        "workspace, write the team report and the fairness audit of lunch <= 30:00 and "
+        "login <= 2:00 late, and print where they are.",
     )
     demo.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="folder for the ledger and the audit log (default: a new temporary folder)",
+        help="folder for the report, the audit, the ledger and the audit log "
+        "(default: a new temporary folder)",
     )
     demo.add_argument(
         "--data",
@@ -95,7 +118,84 @@ def _parser() -> argparse.ArgumentParser:
         help="folder with status_log.csv, schedule.csv, roster.csv "
         "(default: data/samples, else a generated copy)",
     )
+
+    _add_workspace_commands(commands)
+    _add_share_commands(commands)
     return parser
+
+
+def _add_workspace_commands(commands: Any) -> None:
+    """The report and audit commands, which read data into a workspace."""
+
+    def data_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--store", type=Path, required=True, help="the ledger (SQLite)")
+        command.add_argument(
+            "--data", type=Path, default=None,
+            help="folder with status_log.csv, schedule.csv and roster.csv (default: data/samples)",
+        )  # fmt: skip
+        command.add_argument("--log", type=Path, help="the status log (instead of --data)")
+        command.add_argument("--schedule", type=Path, help="the schedule (instead of --data)")
+        command.add_argument("--roster", type=Path, help="the roster (instead of --data)")
+        command.add_argument("--period", default=None, help="e.g. 2026-W11, 2026-03, a/b")
+        command.add_argument(
+            "--viewer", required=True, help="who asks: steward:ID, team_lead:ID, auditor:ID"
+        )
+        command.add_argument("--teams", nargs="+", default=[], help="the teams a team lead leads")
+
+    report = commands.add_parser(
+        "report",
+        help="write the team-lead HTML report",
+        description="Write the self-contained team-lead report (figures, tables, trend, "
+        "fairness audit, methods, privacy note) for one viewer and period.",
+    )
+    data_options(report)
+    report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+
+    audit = commands.add_parser(
+        "audit",
+        help="audit one tolerance rule by group",
+        description="The tolerance-fairness audit of one rule: breach rates by group, "
+        "disparity, margins, system-induced share, a suggested tolerance and a verdict.",
+    )
+    audit.add_argument("rule", help="MEAL<=30:00, MEAL/week<=2:30:00, login<=2:00, adherence>=90")
+    data_options(audit)
+    audit.add_argument("--by", nargs="+", default=["employment_type"], help="public dimensions")
+    audit.add_argument("--json", action="store_true", help="print the audit as JSON")
+
+
+def _add_share_commands(commands: Any) -> None:
+    """The shares and ledger commands, which work on the store alone."""
+    shares = commands.add_parser("shares", help="create, list, revoke or import shares")
+    share_commands = shares.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = share_commands.add_parser("create", help="share figures (as the employee)")
+    create.add_argument("--store", type=Path, required=True)
+    create.add_argument("--agent", required=True, help="your own pseudonymous agent id")
+    create.add_argument("--to", required=True, help="the recipient, e.g. team_lead:tl-17")
+    create.add_argument(
+        "--purpose", required=True, choices=("development_plan", "quality_feedback", "team_bonus")
+    )
+    create.add_argument("--metrics", nargs="+", required=True)
+    create.add_argument("--periods", nargs="+", required=True)
+    create.add_argument("--days", type=int, default=None, help="valid for (default 14, max 90)")
+    listing = share_commands.add_parser("list", help="list the shares a viewer may see")
+    listing.add_argument("--store", type=Path, required=True)
+    listing.add_argument("--viewer", required=True)
+    revoke = share_commands.add_parser("revoke", help="revoke a share")
+    revoke.add_argument("share_id")
+    revoke.add_argument("--store", type=Path, required=True)
+    revoke.add_argument("--viewer", required=True, help="employee:AGENT or steward:ID")
+    register = share_commands.add_parser("import", help="import a consent register CSV")
+    register.add_argument("path", type=Path)
+    register.add_argument("--store", type=Path, required=True)
+    register.add_argument("--viewer", required=True, help="steward:ID")
+    register.add_argument(
+        "--pseudonymous", action="store_true", help="the agent column already holds pseudonyms"
+    )
+
+    ledger = commands.add_parser("ledger", help="check the audit log")
+    ledger_commands = ledger.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = ledger_commands.add_parser("verify", help="verify the audit log's hash chain")
+    verify.add_argument("--store", type=Path, required=True)
 
 
 def _validate(args: argparse.Namespace) -> dict[str, Any]:
@@ -155,28 +255,149 @@ def _sample_folder(data: Path | None) -> Path:
 
 def _demo(args: argparse.Namespace) -> None:
     folder = _sample_folder(args.data)
-    key = _key()
-    log = read_iws(folder / "status_log.csv", key=key)
-    schedule = read_schedule(folder / "schedule.csv", key=key)
-    roster = read_roster(folder / "roster.csv", key=key)
-    for ingest in (log, schedule, roster):
-        print(ingest.report, end="\n\n")
     out = args.out or Path(tempfile.mkdtemp(prefix="adherence-demo-"))
     out.mkdir(parents=True, exist_ok=True)
     workspace = Workspace.open(out / "adherence.db")
-    workspace.add(log, schedule=schedule, roster=roster)
+    _load(workspace, folder / "status_log.csv", folder / "schedule.csv", folder / "roster.csv",
+          key=_key())  # fmt: skip
     steward = Steward("demo")
-    print("Team figures, as a steward sees them (cells of fewer than 5 people suppressed):\n")
-    for metric, by in (
-        ("adherence_pct", ["team", "iso_week"]),
-        ("conformance_pct", ["site"]),
-        ("meal_episode_median_ms", ["site"]),
-        ("login_to_ready_mean_ms", ["team"]),
-    ):
-        print(workspace.report(metric, by=by, viewer=steward), end="\n\n")
+    report = render_html(workspace, out / "report.html", viewer=steward)
+    audits = [
+        workspace.audit_tolerance(rule, by=["employment_type"], viewer=Auditor("demo"))
+        for rule in DEFAULT_RULES
+    ]
+    audit_path = out / "fairness_audit.txt"
+    audit_path.write_text("\n\n".join(repr(a) for a in audits) + "\n", encoding="utf-8")
+    for audit in audits:
+        print(f"{audit.rule.name}: {audit.verdict}\n")
     verified = workspace.audit_log.verify()
-    print(f"Ledger and audit log: {out} ({verified.records} audit records, intact: {verified.ok})")
     workspace.close()
+    print(f"Team report:    {report}")
+    print(f"Fairness audit: {audit_path}")
+    print(f"Audit log:      {workspace.audit_log.path} ({verified.records} records, intact)")
+    print(str(out))
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _load(workspace: Workspace, log: Path, schedule: Path, roster: Path, *, key: str) -> None:
+    """Ingest the three files into ``workspace``, showing progress on standard error."""
+    started = time.perf_counter()
+    _progress(f"reading {log.name} ...")
+    events = read_iws(log, key=key)
+    _progress(f"  {events.report.rows_valid:,} events valid, "
+              f"{events.report.rows_quarantined:,} quarantined")  # fmt: skip
+    plan = read_schedule(schedule, key=key)
+    people = read_roster(roster, key=key)
+    _progress("computing figures ...")
+    workspace.add(events, schedule=plan, roster=people)
+    _progress(f"  done in {time.perf_counter() - started:.1f} s")
+
+
+def _viewer(text: str, teams: Sequence[str] = ()) -> Viewer:
+    role, _, ident = text.partition(":")
+    if role == "team_lead":
+        return TeamLead(ident, teams=teams)
+    kinds: dict[str, type[Steward | Auditor | Employee]] = {
+        "steward": Steward,
+        "auditor": Auditor,
+        "employee": Employee,
+    }
+    if role not in kinds or not ident:
+        raise ConfigurationError(
+            f"cannot read the viewer {text!r}",
+            hint="write steward:ID, team_lead:ID (with --teams), auditor:ID or employee:AGENT",
+        )
+    return kinds[role](ident)
+
+
+def _required_key() -> str:
+    key = os.environ.get(KEY_VARIABLE)
+    if not key:
+        raise ConfigurationError(
+            f"set ${KEY_VARIABLE} to the steward's pseudonymisation key",
+            hint="the ledger protects people across runs only if their pseudonyms stay the same",
+        )
+    return key
+
+
+def _workspace(args: argparse.Namespace) -> Workspace:
+    key = _required_key()
+    folder = args.data or Path("data/samples")
+    files = [
+        getattr(args, name) or folder / default
+        for name, default in zip(("log", "schedule", "roster"), SAMPLE_FILES, strict=True)
+    ]
+    workspace = Workspace.open(args.store)
+    _load(workspace, *files, key=key)
+    return workspace
+
+
+def _report(args: argparse.Namespace) -> None:
+    workspace = _workspace(args)
+    viewer = _viewer(args.viewer, args.teams)
+    path = render_html(workspace, args.out, viewer=viewer, period=args.period)
+    print(path)
+
+
+def _audit(args: argparse.Namespace) -> None:
+    rule = parse_rule(args.rule)
+    workspace = _workspace(args)
+    viewer = _viewer(args.viewer, args.teams)
+    audit = workspace.audit_tolerance(rule, by=args.by, period=args.period, viewer=viewer)
+    if args.json:
+        document = {
+            "rule": rule.name,
+            "verdict": audit.verdict,
+            "p_value": audit.p_value,
+            "suggested_limit": audit.suggested_limit,
+            "groups": audit.groups.to_dicts(),
+            "sensitivity": audit.sensitivity.to_dicts(),
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(audit)
+
+
+def _shares(args: argparse.Namespace) -> None:
+    workspace = Workspace.open(args.store)
+    if args.action == "create":
+        share = workspace.share(
+            agent=args.agent,
+            to=_viewer(args.to, ["(recipient)"]),
+            purpose=args.purpose,
+            metrics=args.metrics,
+            periods=args.periods,
+            expires=None if args.days is None else timedelta(days=args.days),
+            viewer=Employee(args.agent),
+        )
+        print(share.id)
+    elif args.action == "list":
+        for share in workspace.shares(viewer=_viewer(args.viewer, ["(any)"])):
+            state = "revoked" if share.revoked_at else "valid" if share.is_valid() else "expired"
+            periods = ",".join(share.periods)
+            print(
+                f"{share.id}  {share.purpose:<17} to {share.recipient:<20} {periods:<16} "
+                f"until {share.expires_at:%Y-%m-%d}  {state}"
+            )
+    elif args.action == "revoke":
+        workspace.revoke_share(args.share_id, viewer=_viewer(args.viewer))
+        print(f"revoked {args.share_id}")
+    else:
+        key = None if args.pseudonymous else _required_key()
+        imported = workspace.import_consents(args.path, viewer=_viewer(args.viewer), key=key)
+        print(f"{len(imported)} shares in the register")
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    workspace = Workspace.open(args.store, read_only=True)
+    result = workspace.audit_log.verify()
+    for problem in result.problems:
+        print(f"line {problem.line}: {problem.kind}: {problem.message}")
+    print(f"{result.records} records; {'intact' if result.ok else 'TAMPERED'}")
+    return 0 if result.ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,8 +410,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps(report, indent=2, ensure_ascii=False))
             else:
                 _print_report(report)
+        elif args.command == "ledger":
+            return _ledger(args)
         else:
-            _demo(args)
+            {"demo": _demo, "report": _report, "audit": _audit, "shares": _shares}[args.command](
+                args
+            )
     except AdherenceError as err:
         if args.debug:
             raise

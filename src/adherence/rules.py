@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,7 +35,15 @@ import polars as pl
 from adherence.errors import ConfigurationError
 from adherence.states import NON_PRODUCTIVE_STATES, State
 
-__all__ = ["AdherenceTarget", "LoginGrace", "PauseBudget", "PauseLimit", "Rule", "Unit"]
+__all__ = [
+    "AdherenceTarget",
+    "LoginGrace",
+    "PauseBudget",
+    "PauseLimit",
+    "Rule",
+    "Unit",
+    "parse_rule",
+]
 
 #: What a rule judges: one pause episode, one shift, or one agent's ISO week.
 Unit = Literal["episode", "shift", "week"]
@@ -250,3 +259,53 @@ class AdherenceTarget(Rule):
             curve=tuple(float(v) for v in range(max(50, int(min_pct) - 15), 101, 1)),
             measure_unit="pct",
         )
+
+
+_RULE_TEXT = re.compile(
+    r"^\s*(?P<what>[A-Za-z_]+)(?:/(?P<per>episode|shift|week))?\s*(?P<op><=|>=)\s*(?P<limit>[\d:.]+)\s*%?\s*$"
+)
+
+
+def _duration(text: str) -> timedelta:
+    parts = [float(p) for p in text.split(":")]
+    if len(parts) > 3 or not parts:
+        raise ValueError(text)
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    if len(parts) == 1:  # a bare number is minutes
+        seconds *= 60
+    return timedelta(seconds=seconds)
+
+
+def parse_rule(text: str) -> Rule:
+    """A rule from its short form, as the command line takes it.
+
+    ``MEAL<=30:00`` (each episode), ``MEAL/shift<=45:00`` or ``MEAL/week<=2:30:00`` (a
+    budget), ``login<=2:00`` (login grace) and ``adherence>=90`` (a target). Durations are
+    ``m:ss``, ``h:mm:ss`` or whole minutes.
+
+    Examples
+    --------
+    >>> parse_rule("MEAL<=30:00").name, parse_rule("login<=2:00").name
+    ('MEAL episode ≤ 30:00', 'login ≤ 2:00 late')
+    >>> parse_rule("meal/week<=150").name, parse_rule("adherence>=90").name
+    ('MEAL per week ≤ 2:30:00', 'adherence ≥ 90.0 %')
+    """
+    match = _RULE_TEXT.match(text)
+    hint = "write e.g. MEAL<=30:00, MEAL/week<=2:30:00, login<=2:00 or adherence>=90"
+    if match is None:
+        raise ConfigurationError(f"cannot read the rule {text!r}", hint=hint)
+    what, per, op, limit = match["what"].lower(), match["per"], match["op"], match["limit"]
+    try:
+        if what == "adherence" and op == ">=" and per is None:
+            return AdherenceTarget(float(limit))
+        if what == "login" and op == "<=" and per is None:
+            return LoginGrace(_duration(limit))
+        if op == "<=" and per in (None, "episode"):
+            return PauseLimit(what, _duration(limit))
+        if op == "<=" and per in ("shift", "week"):
+            return PauseBudget(what, _duration(limit), per="week" if per == "week" else "shift")
+    except ValueError:
+        raise ConfigurationError(f"cannot read the limit of {text!r}", hint=hint) from None
+    raise ConfigurationError(f"cannot read the rule {text!r}", hint=hint)
