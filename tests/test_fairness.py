@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from tests.privacy.org import Agent, tables, team
 
@@ -143,3 +144,16 @@ def test_small_groups_are_suppressed_and_audits_enter_the_ledger(tmp_path: Path)
     assert ws.audit_records(viewer=AUDITOR)[0].event == "fairness_audit"
     with pytest.raises(SmallGroupError):
         ws.audit_tolerance(AdherenceTarget(90), by=["team"], where={"team": "Beta"}, viewer=AUDITOR)
+
+
+def test_part_time_and_full_time_and_shift_start_hours_are_groups(tmp_path: Path) -> None:
+    intervals, schedule, roster = tables(team("Alpha", 12))
+    roster = roster.with_columns(contract_pct=pl.Series([100.0] * 6 + [60.0] * 6))
+    ws = Workspace.open(tmp_path / "a.db")
+    ws.add(intervals, schedule=schedule, roster=roster)
+
+    by_contract = ws.audit_tolerance(AdherenceTarget(90), by=["contract"], viewer=AUDITOR)
+    by_hour = ws.report("adherence_pct", by=["start_hour"], viewer=AUDITOR)
+
+    assert [r["contract"] for r in by_contract.groups.to_dicts()] == ["full_time", "part_time"]
+    assert [r["start_hour"] for r in by_hour.to_dicts()] == ["09"]  # 08:00 UTC is 09 in Oslo

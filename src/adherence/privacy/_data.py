@@ -17,7 +17,7 @@ from adherence._engine import ADDITIVE, sweep
 from adherence.mapping import normalise_expr
 from adherence.options import MetricOptions
 from adherence.privacy.policy import normalise_reason
-from adherence.privacy.query import ORG_DIMENSIONS
+from adherence.privacy.query import ORG_DIMENSIONS, ROSTER_DIMENSIONS
 from adherence.schemas import Roster, ScheduledActivity, StateInterval, validate
 from adherence.states import Activity, State
 
@@ -45,17 +45,33 @@ class Tables:
 def _membership(
     schedule: pl.DataFrame, roster: pl.DataFrame, codes: dict[str, int], zone: str
 ) -> pl.DataFrame:
-    """One row per agent and shift: local date and roster attributes on that date."""
+    """One row per agent and shift: local date, start hour and roster attributes on that date.
+
+    ``contract`` is ``full_time`` (``contract_pct`` 100) or ``part_time``; ``start_hour`` is
+    the local hour the shift starts (``"08"``).
+    """
+    local_start = pl.col("start").dt.convert_time_zone(zone)
     shifts = (
         schedule.group_by("agent_id", "shift_id")
         .agg(pl.col("start").min())
-        .with_columns(local_date=pl.col("start").dt.convert_time_zone(zone).dt.date())
+        .with_columns(local_date=local_start.dt.date(), start_hour=local_start.dt.strftime("%H"))
         .drop("start")
     )
     on_date = (pl.col("valid_from") <= pl.col("local_date")) & (
         pl.col("valid_to").is_null() | (pl.col("local_date") <= pl.col("valid_to"))
     )
-    attributes = roster.select("agent_id", "valid_from", "valid_to", *ORG_DIMENSIONS)
+    full_time = pl.col("contract_pct") >= 100
+    attributes = roster.select(
+        "agent_id",
+        "valid_from",
+        "valid_to",
+        *ROSTER_DIMENSIONS,
+        pl.when(full_time)
+        .then(pl.lit("full_time"))
+        .when(pl.col("contract_pct").is_not_null())
+        .then(pl.lit("part_time"))
+        .alias("contract"),
+    )
     matched = (
         shifts.join(attributes, on="agent_id")
         .filter(on_date)

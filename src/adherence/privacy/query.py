@@ -35,6 +35,7 @@ __all__ = [
     "CALENDAR",
     "DIMENSIONS",
     "ORG_DIMENSIONS",
+    "ROSTER_DIMENSIONS",
     "Period",
     "Query",
     "check_by",
@@ -42,8 +43,11 @@ __all__ = [
     "parse_period",
 ]
 
-#: Roster attributes a report may group or filter by.
-ORG_DIMENSIONS = ("team", "site", "skill", "employment_type", "work_location")
+#: Roster attributes a report may group or filter by, as the roster has them.
+ROSTER_DIMENSIONS = ("team", "site", "skill", "employment_type", "work_location")
+#: Every organisational dimension: the roster's, ``contract`` (``full_time`` or ``part_time``,
+#: from ``contract_pct``) and ``start_hour`` (the local hour a shift starts, from the schedule).
+ORG_DIMENSIONS = (*ROSTER_DIMENSIONS, "contract", "start_hour")
 #: Calendar dimensions, from the local date a shift belongs to.
 CALENDAR = ("day", "iso_week", "month")
 #: Every public dimension.
