@@ -340,6 +340,53 @@ class Workspace:
             raise _error(outcome) from None
         return outcome
 
+    def _commit(
+        self,
+        viewer: Viewer,
+        *,
+        family: str,
+        metric: str,
+        fingerprint: str,
+        cells: Sequence[tuple[int, int, bool, frozenset[tuple[int, int]]]],
+        event: str,
+        purpose: str,
+        released: int,
+        suppressed: int,
+        fields: Mapping[str, AuditValue],
+    ) -> str:
+        """Record a release in the ledger and the audit log, in one transaction; its id.
+
+        Raises ``LedgerUnavailableError`` when either cannot be written: then nothing is
+        recorded and nothing may be released (G13).
+        """
+        release_id = uuid.uuid4().hex
+        with self._ledger.transaction() as db:
+            self._ledger.add_release(
+                db,
+                release_id=release_id,
+                time=_now().isoformat(),
+                viewer_role=viewer.role,
+                viewer=self._actor(viewer),
+                metric=metric,
+                fingerprint=fingerprint,
+                policy=(self.policy.hash, _policy_json(self.policy)),
+                family=family,
+                cells=cells,
+            )
+            self._audit.append(
+                event,
+                via=db,
+                actor_role=viewer.role,
+                actor=self._actor(viewer),
+                purpose=purpose,
+                released=released,
+                suppressed=suppressed,
+                policy=self.policy.hash,
+                release_id=release_id,
+                **fields,
+            )
+        return release_id
+
     def _refuse(self, refusal: Refusal, viewer: Viewer, **fields: Any) -> Refusal:
         """Log a refusal (best effort is not enough: if it cannot be logged, say so)."""
         try:
@@ -457,43 +504,24 @@ class Workspace:
                 sizes=protected,
                 hidden=decision.hidden,
             )
-        release_id = uuid.uuid4().hex
-        try:
-            with self._ledger.transaction() as db:
-                self._ledger.add_release(
-                    db,
-                    release_id=release_id,
-                    time=_now().isoformat(),
-                    viewer_role=viewer.role,
-                    viewer=self._actor(viewer),
-                    metric=query.metric.name,
-                    fingerprint=query.fingerprint,
-                    policy=(policy.hash, _policy_json(policy)),
-                    family=family,
-                    cells=[
-                        *(
-                            (c.first_day, c.last_day, r, c.members)
-                            for c, r in zip(cells, decision.released, strict=True)
-                        ),
-                        *((lo, hi, False, members) for members in decision.hidden),
-                    ],
-                )
-                self._audit.append(
-                    "release",
-                    via=db,
-                    actor_role=viewer.role,
-                    actor=self._actor(viewer),
-                    purpose="team_report",
-                    by=list(query.by),
-                    period=query.period_label,
-                    released=sum(shown),
-                    suppressed=len(shown) - sum(shown),
-                    policy=policy.hash,
-                    release_id=release_id,
-                    **logged,
-                )
-        except LedgerUnavailableError as err:
-            return Refusal(err.code, err.message, err.hint or "")
+        release_id = self._commit(
+            viewer,
+            family=family,
+            metric=query.metric.name,
+            fingerprint=query.fingerprint,
+            cells=[
+                *(
+                    (c.first_day, c.last_day, r, c.members)
+                    for c, r in zip(cells, decision.released, strict=True)
+                ),
+                *((lo, hi, False, members) for members in decision.hidden),
+            ],
+            event="release",
+            purpose="team_report",
+            released=sum(shown),
+            suppressed=len(shown) - sum(shown),
+            fields={"by": list(query.by), "period": query.period_label, **logged},
+        )
         return self._released(
             grouped, values=values, shown=shown, query=query, release_id=release_id, viewer=viewer
         )
@@ -685,35 +713,21 @@ class Workspace:
             permutations=permutations,
             seed=seed,
         )
-        release_id = uuid.uuid4().hex
-        with self._ledger.transaction() as db:
-            self._ledger.add_release(
-                db,
-                release_id=release_id,
-                time=_now().isoformat(),
-                viewer_role=viewer.role,
-                viewer=self._actor(viewer),
-                metric=family,
-                fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
-                policy=(self.policy.hash, _policy_json(self.policy)),
-                family=family,
-                cells=[
-                    (c.first_day, c.last_day, r, c.members)
-                    for c, r in zip(cells, decision.released, strict=True)
-                ],
-            )
-            self._audit.append(
-                "fairness_audit",
-                via=db,
-                actor_role=viewer.role,
-                actor=self._actor(viewer),
-                purpose="fairness_audit",
-                released=decision.released_count,
-                suppressed=decision.suppressed_count,
-                policy=self.policy.hash,
-                release_id=release_id,
-                **logged,
-            )
+        release_id = self._commit(
+            viewer,
+            family=family,
+            metric=family,
+            fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
+            cells=[
+                (c.first_day, c.last_day, r, c.members)
+                for c, r in zip(cells, decision.released, strict=True)
+            ],
+            event="fairness_audit",
+            purpose="fairness_audit",
+            released=decision.released_count,
+            suppressed=decision.suppressed_count,
+            fields=logged,
+        )
         return FairnessAudit(
             rule=rule,
             groups=ReleasedTable(
