@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from adherence import fairness, intervals, io, metrics, privacy, rules
+from adherence import fairness, intervals, io, metrics, privacy, rules, synth
 from adherence.errors import (
     AdherenceError,
     ConfigurationError,
@@ -125,4 +125,5 @@ __all__ = [
     "metrics",
     "privacy",
     "rules",
+    "synth",
 ]

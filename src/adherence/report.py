@@ -12,14 +12,10 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> import adherence as adh
->>> from adherence.synth import write_sample
+>>> sample = adh.synth.load_sample(key="the steward's key", n_agents=30, weeks=1)
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> _ = write_sample(folder, n_agents=30, weeks=1, formats=["csv"])
->>> key = "the steward's key, kept out of the code"
 >>> ws = adh.Workspace.open(folder / "adherence.db")
->>> ws.add(adh.io.read_iws(folder / "status_log.csv", key=key),
-...        schedule=adh.io.read_schedule(folder / "schedule.csv", key=key),
-...        roster=adh.io.read_roster(folder / "roster.csv", key=key))
+>>> ws.add(sample.log, schedule=sample.schedule, roster=sample.roster)
 >>> path = render_html(ws, folder / "report.html", viewer=adh.Steward("wfm"))
 >>> "Schedule adherence" in path.read_text()
 True

@@ -14,15 +14,9 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> import adherence as adh
->>> from adherence.synth import write_sample
->>> folder = pathlib.Path(tempfile.mkdtemp())
->>> _ = write_sample(folder, n_agents=30, weeks=1, formats=["csv"])
->>> key = "the steward's key, kept out of the code"
->>> log = adh.io.read_iws(folder / "status_log.csv", key=key)
->>> schedule = adh.io.read_schedule(folder / "schedule.csv", key=key)
->>> roster = adh.io.read_roster(folder / "roster.csv", key=key)
->>> ws = adh.Workspace.open(folder / "adherence.db")
->>> ws.add(log, schedule=schedule, roster=roster)
+>>> sample = adh.synth.load_sample(key="the steward's key", n_agents=30, weeks=1)
+>>> ws = adh.Workspace.open(pathlib.Path(tempfile.mkdtemp()) / "adherence.db")
+>>> ws.add(sample.log, schedule=sample.schedule, roster=sample.roster)
 >>> table = ws.report("adherence_pct", by=["site"], viewer=adh.Steward("wfm"))
 >>> table.released_count, table.suppressed_count
 (2, 0)

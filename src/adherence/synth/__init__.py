@@ -29,7 +29,7 @@ Files
 ``write_iws_csv`` (``status_log.csv``, variants ``"iws"`` and Norwegian Excel ``"no"``),
 ``write_parquet`` (``status_log.parquet``), ``write_schedule_csv``
 (``schedule.csv``), ``write_roster_csv`` (``roster.csv``) and ``write_sample``
-(all of them). From the shell::
+(all of them); ``load_sample`` writes them to a temporary folder and ingests them. From the shell::
 
     python -m adherence.synth --out data/samples
 
@@ -46,6 +46,7 @@ True
 from __future__ import annotations
 
 from adherence.synth._generate import SyntheticData, generate
+from adherence.synth._load import Sample, load_sample
 from adherence.synth._writers import (
     write_iws_csv,
     write_parquet,
@@ -55,8 +56,10 @@ from adherence.synth._writers import (
 )
 
 __all__ = [
+    "Sample",
     "SyntheticData",
     "generate",
+    "load_sample",
     "write_iws_csv",
     "write_parquet",
     "write_roster_csv",
