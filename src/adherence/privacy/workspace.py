@@ -647,14 +647,9 @@ class Workspace:
                 Refusal(err.code, err.message, err.hint or ""), viewer, metric=family
             )
         scope = self._scope(viewer)
-        asked = dict(filters).get("team", ())
-        if scope is not None and not set(asked) <= scope:
-            refusal = Refusal(
-                "ADH-004",
-                "an audit may cover only the viewer's own teams",
-                "leave out the team filter, or ask an auditor for a wider audit",
-            )
-            return self._refuse(refusal, viewer, metric=family)
+        outside = _outside_scope(filters, scope)
+        if outside is not None:
+            return self._refuse(outside, viewer, metric=family)
         units = unit_table(tables, rule.unit)
         keep = pl.col(DAY).is_between(day_number(first), day_number(last))
         for dimension, values in filters:
@@ -1183,17 +1178,27 @@ class Workspace:
         return self._ledger.policies()
 
 
+def _outside_scope(
+    filters: Sequence[tuple[str, Sequence[str]]], scope: frozenset[str] | None
+) -> Refusal | None:
+    """Refuse (ADH-004) a team filter that reaches beyond the viewer's own teams."""
+    asked = dict(filters).get("team", ())
+    if scope is None or set(asked) <= scope:
+        return None
+    return Refusal(
+        "ADH-004",
+        "a viewer may ask only about their own teams",
+        "leave out the team filter, or ask the steward or an auditor",
+    )
+
+
 def _forbidden(
     query: Query, scope: frozenset[str] | None, sensitive: frozenset[str]
 ) -> Refusal | None:
     """Refuse a filter beyond the viewer's teams (ADH-004) or a sensitive breakdown (ADH-003)."""
-    asked_teams = dict(query.where).get("team", ())
-    if scope is not None and not set(asked_teams) <= scope:
-        return Refusal(
-            "ADH-004",
-            "a report may cover only the viewer's own teams",
-            "leave out the team filter, or ask the steward for a wider report",
-        )
+    outside = _outside_scope(query.where, scope)
+    if outside is not None:
+        return outside
     if query.metric.state in sensitive:
         return Refusal(
             "ADH-003",
