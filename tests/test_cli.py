@@ -201,3 +201,15 @@ def test_ledger_verify_exits_one_on_a_tampered_log(
     assert intact_out.strip().endswith("intact")
     assert tampered == 1
     assert "TAMPERED" in capsys.readouterr().out
+
+
+def test_demo_from_the_repository_uses_the_bundled_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+
+    code = main(["demo", "--out", str(tmp_path)])
+
+    assert code == 0
+    assert "reading status_log.csv" in capsys.readouterr().err
+    assert (tmp_path / "report.html").stat().st_size > 10_000

@@ -157,3 +157,43 @@ def test_part_time_and_full_time_and_shift_start_hours_are_groups(tmp_path: Path
 
     assert [r["contract"] for r in by_contract.groups.to_dicts()] == ["full_time", "part_time"]
     assert [r["start_hour"] for r in by_hour.to_dicts()] == ["09"]  # 08:00 UTC is 09 in Oslo
+
+
+def test_a_pause_under_a_system_reason_code_is_system_induced(tmp_path: Path) -> None:
+    # 32759 (UCCX: phone down) is set by the system, not chosen by the agent.
+    agents = [
+        Agent(f"a{i}", "Alpha", meal=timedelta(minutes=33), meal_reason="32759" if i < 3 else None)
+        for i in range(6)
+    ]
+    ws = _workspace(tmp_path, agents)
+
+    row = ws.audit_tolerance(
+        PauseLimit("MEAL", timedelta(minutes=30)), viewer=AUDITOR
+    ).groups.to_dicts()[0]
+
+    assert row["breach_pct"] == 100.0
+    assert row["system_pct"] == 50.0
+
+
+def test_a_site_can_audit_its_own_rule(tmp_path: Path) -> None:
+    import polars as pl
+
+    from adherence.rules import Rule
+
+    # "No more than 20 minutes of MEAL per shift outside the scheduled lunch" — here simply
+    # time in MEAL per shift above 35 minutes.
+    rule = Rule(
+        label="MEAL per shift ≤ {limit}",
+        unit="shift",
+        measure=pl.col("meal_ms"),
+        limit=35 * MIN,
+        curve=(30 * MIN, 40 * MIN),
+    )
+    agents = team("Alpha", 5, meal=timedelta(minutes=36)) + team("Beta", 5)
+    ws = _workspace(tmp_path, agents)
+
+    audit = ws.audit_tolerance(rule, by=["team"], viewer=AUDITOR)
+
+    assert [r["breach_pct"] for r in audit.groups.to_dicts()] == [100.0, 0.0]
+    assert audit.rule.name == "MEAL per shift ≤ 35:00"
+    assert [r["limit"] for r in audit.sensitivity.to_dicts()][:3] == ["30:00", "35:00", "40:00"]

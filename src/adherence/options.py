@@ -69,6 +69,10 @@ class MetricOptions:
         minutes (default ``"millisecond"``: no change).
     time_zone
         The zone of local dates (default ``"Europe/Oslo"``).
+    system_reason_codes
+        Reason codes the contact-centre system sets by itself; a pause under one is not the
+        agent's doing (the fairness audit's system-induced share). Default: Cisco UCCX
+        32750–32767 except 32763 (ring-no-answer, which follows the agent's own miss).
 
     Raises
     ------
@@ -87,6 +91,9 @@ class MetricOptions:
     split_at_midnight: bool = False
     quantize: Quantize = "millisecond"
     time_zone: str = "Europe/Oslo"
+    system_reason_codes: frozenset[str] = frozenset(
+        str(code) for code in range(32750, 32768) if code != 32763
+    )
 
     def __post_init__(self) -> None:
         for name in (

@@ -86,9 +86,10 @@ def _ms(limit: timedelta) -> int:
 class Rule:
     """A tolerance rule over one kind of unit.
 
-    Columns the expressions may use: for ``episode`` units ``state``, ``duration_ms`` and
-    ``late_start``; for ``shift`` and ``week`` units every additive figure of the engine
-    (``lateness_ms``, ``login_to_ready_ms``, ``meal_episode_ms``, ``scheduled_ms``, ...).
+    Columns the expressions may use: for ``episode`` units ``state``, ``duration_ms``,
+    ``late_start`` and ``system_reason``; for ``shift`` and ``week`` units every additive
+    figure of the engine (``lateness_ms``, ``login_to_ready_ms``, ``meal_episode_ms``,
+    ``scheduled_ms``, ...).
 
     Attributes
     ----------
@@ -172,7 +173,8 @@ class PauseLimit(Rule):
     """Each episode of one pause state at most ``max`` long (e.g. ``MEAL`` ≤ 30:00).
 
     A breach is system-induced when the pause started late because a contact or
-    after-contact work was still running when it was due (the call ran into the break).
+    after-contact work was still running when it was due (the call ran into the break), or
+    when a system reason code (``MetricOptions.system_reason_codes``) occurs in it.
     """
 
     def __init__(self, state: State | str, max: timedelta, *, per: Literal["episode"] = "episode"):
@@ -187,7 +189,9 @@ class PauseLimit(Rule):
             measure=pl.col("duration_ms"),
             limit=limit,
             applies=pl.col("state") == value,
-            system=pl.when(pl.col("late_start")).then(pl.col("duration_ms")).otherwise(0),
+            system=pl.when(pl.col("late_start") | pl.col("system_reason"))
+            .then(pl.col("duration_ms"))
+            .otherwise(0),
             curve=_grid(limit, 0.8, 1.35, 60_000),
         )
 

@@ -154,10 +154,11 @@ class Sweep:
 
         Consecutive intervals of one state merge (a reason change inside a break is one
         break). Columns: ``agent_id``, ``shift_id``, ``local_date``, ``state``, ``start``,
-        ``end``, ``duration_ms``, ``open`` (clipped at ``as_of``). Episodes that start
-        outside every shift's conformance window are left out.
+        ``end``, ``duration_ms``, ``open`` (clipped at ``as_of``) and ``system_reason`` (a
+        reason code of ``system_reason_codes`` occurs in it). Episodes that start outside
+        every shift's conformance window are left out.
         """
-        columns = ["state", "start", "end", "duration_ms", "open"]
+        columns = ["state", "start", "end", "duration_ms", "open", "system_reason"]
         return self._keyed(self._pause_episodes()).select(*KEYS, *columns).sort(AGENT, "start")
 
     def _pause_episodes(self) -> pl.LazyFrame:
@@ -178,6 +179,7 @@ class Sweep:
                 pl.col("_i_start").min().alias("_t"),
                 pl.col("_i_end").max().alias("_t_end"),
                 pl.col("open").any(),
+                pl.col("_system_reason").any().alias("system_reason"),
             )
             .sort(AGENT, "_t")
         )
@@ -194,6 +196,7 @@ class Sweep:
             pl.col("_t_end").cast(UTC_MS).alias("end"),
             (pl.col("_t_end") - pl.col("_t")).alias("duration_ms"),
             "open",
+            "system_reason",
         )
 
     def figures(self) -> pl.DataFrame:
@@ -322,6 +325,11 @@ def sweep(
             "state",
             "open",
             "inferred",
+            # Reasons are trimmed at ingest; one hash lookup per row.
+            pl.col("reason")
+            .is_in(sorted(options.system_reason_codes))
+            .fill_null(value=False)
+            .alias("_system_reason"),
         )
         .filter(pl.col("_i_end") > pl.col("_i_start"))
         .collect(engine="in-memory")

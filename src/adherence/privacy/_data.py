@@ -34,8 +34,8 @@ class Tables:
     figures: pl.DataFrame
     """Per agent and shift: codes, local date, calendar and roster dimensions, sums."""
     episodes: pl.DataFrame
-    """Per pause episode: codes, local date, dimensions, ``state``, ``duration_ms`` and
-    ``late_start`` (the agent was busy when the pause was due)."""
+    """Per pause episode: codes, local date, dimensions, ``state``, ``duration_ms``,
+    ``late_start`` (the agent was busy when the pause was due) and ``system_reason``."""
     exceptions: pl.DataFrame
     """Per adherence exception: agent id, shift, local date, times and lengths."""
     sensitive_states: frozenset[str]
@@ -169,7 +169,7 @@ def build_tables(
     )
     dimensions = membership.drop("local_date")
     episodes = _with_late_start(run.pause_episodes(), intervals, schedule).select(
-        "agent_id", "shift_id", "state", "duration_ms", "late_start"
+        "agent_id", "shift_id", "state", "duration_ms", "late_start", "system_reason"
     )
     episodes = episodes.join(dimensions, on=["agent_id", "shift_id"]).with_columns(
         pl.col("state").cast(pl.String)
