@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -313,6 +313,44 @@ class AuditTables:
     verdict: str
 
 
+def _group_values(
+    record: dict[str, Any], rule: Rule, *, best_pass: float, median_allowed: bool
+) -> dict[str, object]:
+    """The released figures of one group from its counts (``group_figures``)."""
+    n, b = record["units"], record["breaches"]
+    low, high = wilson(b, n)
+    pass_ratio = 100 * (1 - b / n) / best_pass if best_pass > 0 else None
+
+    def share_of_breaches(count: int) -> float:
+        return 100 * count / b if b else 0.0
+
+    margins_apply = rule.measure_unit == "ms"
+    return {
+        "units": n,
+        "breaches": b,
+        "breach_pct": 100 * b / n,
+        "ci_low_pct": low,
+        "ci_high_pct": high,
+        "system_pct": share_of_breaches(record["system"]),
+        **{
+            f"within_{m // 1000}s_pct": share_of_breaches(record[f"within_{m // 1000}s"])
+            if margins_apply
+            else None
+            for m in MARGINS_MS
+        },
+        "median_system_ms": record["median_system_ms"] if median_allowed else None,
+        "pass_ratio_pct": pass_ratio,
+        "below_four_fifths": "yes" if pass_ratio is not None and pass_ratio < 80 else "no",
+    }
+
+
+def _label_expr(by: Sequence[str]) -> pl.Expr:
+    """A group's name: its key values joined by `` / `` (``all`` without keys)."""
+    if not by:
+        return pl.lit("all")
+    return pl.concat_str([pl.col(k).cast(pl.String) for k in by], separator=" / ")
+
+
 def audit_tables(
     figures: pl.DataFrame,
     flagged: pl.DataFrame,
@@ -327,82 +365,43 @@ def audit_tables(
     permutations: int,
     seed: int,
 ) -> AuditTables:
-    """Every figure of the audit, from released groups only; suppressed groups are null."""
+    """Every figure of the audit, from released groups only; suppressed groups are null.
+
+    ``figures`` are the per-group counts (``group_figures``), in the order of ``released``
+    and ``quantile_ok`` (whether a group has enough protected agents for a median);
+    ``flagged`` are the units (``unit_flags``).
+    """
     keys = list(by) or ["group"]
-    labels = (
-        figures.select(pl.concat_str([pl.col(k).cast(pl.String) for k in by], separator=" / "))
-        .to_series()
-        .to_list()
-        if by
-        else ["all"]
+    login = isinstance(rule, LoginGrace)
+    labels = figures.select(_label_expr(by)).to_series().to_list()
+    records = list(figures.iter_rows(named=True))
+    best_pass = max(
+        (1 - r["breaches"] / r["units"] for r, ok in zip(records, released, strict=True) if ok),
+        default=math.nan,
     )
     rows: list[dict[str, object]] = []
     curve: list[dict[str, object]] = []
-    shown = [
-        dict(zip(keys, k, strict=True))
-        for k in (figures.select(by).iter_rows() if by else [("all",)])
-    ]
-    best_pass = max(
-        (
-            1 - r["breaches"] / r["units"]
-            for r, ok in zip(figures.iter_rows(named=True), released, strict=True)
-            if ok and r["units"]
-        ),
-        default=math.nan,
-    )
-    for key, record, ok, quantiles in zip(
-        shown, figures.iter_rows(named=True), released, quantile_ok, strict=True
-    ):
-        n, b = record["units"], record["breaches"]
-        values: dict[str, object] = dict.fromkeys(GROUP_UNITS)
-        if ok and n:
-            low, high = wilson(b, n)
-            pass_ratio = 100 * (1 - b / n) / best_pass if best_pass > 0 else None
-            values |= {
-                "units": n,
-                "breaches": b,
-                "breach_pct": 100 * b / n,
-                "ci_low_pct": low,
-                "ci_high_pct": high,
-                "system_pct": 100 * record["system"] / b if b else 0.0,
-                **{
-                    f"within_{m // 1000}s_pct": 100 * record[f"within_{m // 1000}s"] / b
-                    if b
-                    else 0.0
-                    for m in MARGINS_MS
-                },
-                "median_system_ms": record["median_system_ms"]
-                if quantiles and isinstance(rule, LoginGrace)
-                else None,
-                "pass_ratio_pct": pass_ratio,
-                "below_four_fifths": "yes" if pass_ratio is not None and pass_ratio < 80 else "no",
-            }
-        rows.append(
+    for record, ok, quantiles in zip(records, released, quantile_ok, strict=True):
+        key = {k: record[k] for k in by} if by else {"group": "all"}
+        status = "released" if ok else "suppressed"
+        values = (
+            _group_values(record, rule, best_pass=best_pass, median_allowed=quantiles and login)
+            if ok
+            else dict.fromkeys(GROUP_UNITS)
+        )
+        rows.append({**key, **values, "status": status, "agents": record["agents"] if ok else None})
+        curve += [
             {
                 **key,
-                **values,
-                "status": "released" if ok else "suppressed",
-                "agents": record["agents"] if ok else None,
+                "limit": rule.describe_limit(limit),
+                "breach_pct": 100 * record[f"_at_{i}"] / record["units"] if ok else None,
+                "status": status,
             }
-        )
-        for i, limit in enumerate(rule.curve):
-            rate = 100 * record[f"_at_{i}"] / n if ok and n else None
-            curve.append(
-                {
-                    **key,
-                    "limit": rule.describe_limit(limit),
-                    "breach_pct": rate,
-                    "status": "released" if ok else "suppressed",
-                }
-            )
-    open_keys = {label for label, ok in zip(labels, released, strict=True) if ok}
-    label_expr = (
-        pl.concat_str([pl.col(k).cast(pl.String) for k in by], separator=" / ")
-        if by
-        else pl.lit("all")
-    )
-    kept = flagged.with_columns(label_expr.alias("_group")).filter(
-        pl.col("_group").is_in(sorted(open_keys))
+            for i, limit in enumerate(rule.curve)
+        ]
+    open_groups = sorted(label for label, ok in zip(labels, released, strict=True) if ok)
+    kept = flagged.with_columns(_label_expr(by).alias("_group")).filter(
+        pl.col("_group").is_in(open_groups)
     )
     clusters = (
         kept.group_by(agent, "_group")
@@ -414,18 +413,27 @@ def audit_tables(
         permutations=permutations, seed=seed,
     )  # fmt: skip
     suggested, _ = suggest_limit(kept, rule, rule.curve, level=level)
-    total_n, total_b = kept.height, int(kept["_breach"].sum())
-    enough = kept[agent].n_unique() >= quantile_agents
-    median = kept["_system_ms"].median() if enough and isinstance(rule, LoginGrace) else None
+    overall = _group_values(
+        {
+            "units": max(kept.height, 1),
+            "breaches": int(kept["_breach"].sum()),
+            "system": int((kept["_breach"] & kept["_system"]).sum()),
+            **{
+                f"within_{m // 1000}s": int((kept["_breach"] & (kept["_margin"] <= m)).sum())
+                for m in MARGINS_MS
+            },
+            "median_system_ms": kept["_system_ms"].median(),
+        },
+        rule,
+        best_pass=math.nan,
+        median_allowed=login and kept[agent].n_unique() >= quantile_agents,
+    )
+    median = overall["median_system_ms"]
     text = verdict(
         rule,
-        breach_pct=100 * total_b / total_n if total_n else 0.0,
-        system_pct=100 * int((kept["_breach"] & kept["_system"]).sum()) / total_b
-        if total_b
-        else 0.0,
-        within_60s_pct=100 * int((kept["_breach"] & (kept["_margin"] <= 60_000)).sum()) / total_b
-        if total_b
-        else 0.0,
+        breach_pct=float(overall["breach_pct"]),  # type: ignore[arg-type]
+        system_pct=float(overall["system_pct"]),  # type: ignore[arg-type]
+        within_60s_pct=float(overall["within_60s_pct"] or 0.0),  # type: ignore[arg-type]
         p_value=p_value,
         flagged_groups=[
             label for label, r in zip(labels, rows, strict=True) if r["below_four_fifths"] == "yes"
@@ -433,22 +441,13 @@ def audit_tables(
         median_system_ms=float(median) if isinstance(median, int | float) else None,
         suggested=suggested,
     )
+    types = {"count": pl.Int64, "pct": pl.Float64, "ms": pl.Float64}
     group_schema = (
         dict.fromkeys(keys, pl.String)
-        | {
-            c: (
-                pl.Int64
-                if u == "count" and c != "below_four_fifths"
-                else pl.String
-                if c == "below_four_fifths"
-                else pl.Float64
-            )
-            for c, u in GROUP_UNITS.items()
-        }
-        | {"status": pl.String, "agents": pl.Int64}
+        | {c: types[u] for c, u in GROUP_UNITS.items()}
+        | {"below_four_fifths": pl.String, "status": pl.String, "agents": pl.Int64}
     )
-    curve_schema = dict.fromkeys(keys, pl.String) | {
-        "limit": pl.String,
+    curve_schema = dict.fromkeys([*keys, "limit"], pl.String) | {
         "breach_pct": pl.Float64,
         "status": pl.String,
     }
