@@ -213,3 +213,19 @@ def test_a_small_teams_total_over_the_week_cannot_be_recovered_from_the_org_tota
     suppressed = [(r["team"], r["day"]) for r in table.to_dicts() if r["status"] == "suppressed"]
     assert {t for t, _ in suppressed} > {"Gamma"}
     assert sum(t == "Gamma" for t, _ in suppressed) == 5
+
+
+def test_medians_are_not_combined_with_sums_but_trackers_on_medians_are_refused(
+    workspace: OpenWorkspace,
+) -> None:
+    agents = team("Alpha", 12) + team("Beta", 4) + [Agent("alpha-x", "Alpha", skill="billing")]
+    ws = workspace(agents)
+    steward = Steward("s")
+    ws.report("meal_ms", by=["team"], viewer=steward)  # Beta suppressed
+
+    # A median is not a sum: "site minus Alpha" recovers nothing, so it is released.
+    site = ws.report("meal_episode_median_ms", by=["site"], viewer=steward)
+    with pytest.raises(DifferencingError):  # ... but one agent fewer is a tracker
+        ws.report("meal_episode_median_ms", where={"skill": "sales"}, viewer=steward)
+
+    assert site.to_dicts()[0]["status"] == "released"

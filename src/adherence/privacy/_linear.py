@@ -25,11 +25,13 @@ Target determination
 Only exposures that the new cells create count: each test is run on the old cells alone and on
 old and new cells together, and the difference is reported.
 
-The work is split by the connected components of the bipartite graph of cells and unknowns
-(targets join the components of their members but are not rows of ``M``); only components
-holding a new cell can change, and ``M`` is block diagonal over components, so ranks and
-row-space membership can be tested per component. Inside a component, unknowns of the same
-agent that lie in exactly the same cells and the same targets are merged into one column.
+The work is split by the connected components of the bipartite graph of cells and unknowns;
+only components holding a new cell can change, and ``M`` is block diagonal over components, so
+ranks and row-space membership can be tested per component. A target spanning several
+components is determined exactly when its part in each of them is, so targets never join
+components (a small team's whole year, kept hidden, would otherwise tie every week together).
+Inside a component, unknowns of the same agent that lie in exactly the same cells and the same
+targets are merged into one column.
 Merged columns are identical columns of ``M``: dropping duplicates changes no rank, an agent's
 columns are dropped or kept as whole groups, and a target indicator is constant on every group
 (its membership is part of the grouping key), so it lies in the row space before merging exactly
@@ -210,6 +212,7 @@ class _Graph:
         self.seen_members = bytearray(n_members)
         self.seen_rows = bytearray(len(rows))
         self.seen_targets = bytearray(len(targets))
+        self.component_of: dict[int, _Component] = {}
 
     def cell(self, row: int) -> list[int]:
         """The unknowns of a cell (a member listed twice appears twice)."""
@@ -237,6 +240,7 @@ class _Graph:
         stack: list[int] = []
         rows: list[int] = []
         targets: list[int] = []
+        touched: set[int] = set()
 
         def visit(group: Iterable[int]) -> None:
             for member in group:
@@ -254,12 +258,13 @@ class _Graph:
                     rows.append(i)
                     visit(self.cell(i))
             for j in self.targets_of(member):
-                if not self.seen_targets[j]:
-                    self.seen_targets[j] = 1
+                if j not in touched:  # a target is tested per component, in parts
+                    touched.add(j)
                     targets.append(j)
-                    offsets = self.target_offsets
-                    visit(self.target_members[offsets[j] : offsets[j + 1]].tolist())
-        return _Component(sorted(rows), sorted(targets), members)
+        component = _Component(sorted(rows), sorted(targets), members)
+        for member in members:
+            self.component_of[member] = component
+        return component
 
     def system(self, component: _Component) -> _System:
         """Merge the component's duplicate columns and build its dense matrices."""
@@ -297,6 +302,27 @@ class _Graph:
         system = self.system(component)
         wanted = {a: system.agent_columns[a] for a in agents & system.agent_columns.keys()}
         return _isolated(_row_space(system.matrix), wanted)
+
+    def rest_determined(self, target: int, analysed: set[int]) -> bool:
+        """Whether the target's parts outside the ``analysed`` components are determined too.
+
+        Those parts lie in components of old cells only (tested here, with the old cells) or
+        in no cell at all (never determined).
+        """
+        offsets = self.target_offsets
+        tested: set[int] = set()
+        for member in self.target_members[offsets[target] : offsets[target + 1]].tolist():
+            if member in analysed or member in tested:
+                continue
+            if not self.cells_of(member):
+                return False
+            component = self.component_of.get(member) or self.grow([member])
+            tested.update(component.members)
+            system = self.system(component)
+            column = component.targets.index(target)
+            if not _determined(_row_space(system.matrix), system.indicators[:, [column]])[0]:
+                return False
+        return True
 
 
 def _row_space(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -384,7 +410,11 @@ def new_exposure(
 
     isolated_before: set[int] = set()
     isolated_after: set[int] = set()
-    determined: list[int] = []
+    # A target's sum is determined exactly when its part in every component is: ``M`` is
+    # block diagonal over components, so its parts are tested where they lie.
+    after_parts: dict[int, bool] = {}
+    before_parts: dict[int, bool] = {}
+    analysed: set[int] = set()
     for start in range(n_old, len(graph.seen_rows)):
         if graph.seen_rows[start] or not graph.cell(start):
             continue
@@ -392,23 +422,36 @@ def new_exposure(
         system = graph.system(component)
         after = _row_space(system.matrix)
         isolated = _isolated(after, system.agent_columns)
-        exposed = np.flatnonzero(_determined(after, system.indicators))
-        if not isolated and not len(exposed):
-            continue
-        # Adding rows only grows the row space: whatever the old rows expose, old and new rows
-        # expose too, so the old rows need testing only for what the new system exposes.
-        before = _row_space(system.matrix[: system.n_old])
+        parts_after = _determined(after, system.indicators)
+        if isolated or parts_after.any():
+            # Adding rows only grows the row space: the old rows need testing only for what
+            # old and new rows together expose.
+            before = _row_space(system.matrix[: system.n_old])
+            isolated_before |= _isolated(before, {a: system.agent_columns[a] for a in isolated})
+            parts_before = _determined(before, system.indicators) & parts_after
+        else:
+            parts_before = parts_after
         isolated_after |= isolated
-        isolated_before |= _isolated(before, {a: system.agent_columns[a] for a in isolated})
-        still = _determined(before, system.indicators[:, exposed])
-        determined.extend(component.targets[k] for k in exposed[~still].tolist())
+        for k, target in enumerate(component.targets):
+            after_parts[target] = after_parts.get(target, True) and bool(parts_after[k])
+            before_parts[target] = before_parts.get(target, True) and bool(parts_before[k])
+        analysed.update(component.members)
+
+    determined = [
+        t
+        for t, ok in after_parts.items()
+        if ok and not before_parts[t] and graph.rest_determined(t, analysed)
+    ]
 
     # An agent may also be isolated by old cells outside the components analysed above (other
     # days, say); the old cells alone then expose it already. Check only those candidates.
     candidates = isolated_after - isolated_before
+    consulted: set[int] = set(analysed)
     for member, agent in enumerate(graph.agent):
         if not candidates:
             break
-        if agent in candidates and not graph.seen_members[member] and graph.cells_of(member):
-            candidates -= graph.isolated_by_old(graph.grow([member]), candidates)
+        if agent in candidates and member not in consulted and graph.cells_of(member):
+            component = graph.component_of.get(member) or graph.grow([member])
+            consulted.update(component.members)
+            candidates -= graph.isolated_by_old(component, candidates)
     return Exposure(agents=frozenset(candidates), targets=tuple(sorted(determined)))

@@ -1,11 +1,25 @@
 """``ReleasedTable``: the only kind of object through which figures leave the library (G7).
 
-A released table holds the released cells of one report and nothing else: key columns
-(public dimensions), value columns (null where suppressed), a ``status`` column
-(``released`` or ``suppressed``; all suppressions look alike) and, for team reports, the
-number of ``agents`` in each released cell. Its data is copied through Python values when it
-is made, so it shares no memory with the frames it came from, and a pickle or a Parquet
-export cannot carry anything else. Exports are audit-logged before they happen.
+A released table holds the released cells of one report and nothing else:
+
+- key columns: public dimensions such as ``team``, ``site`` or ``iso_week`` (strings,
+  integers, dates);
+- one or more value columns: null where a cell is suppressed;
+- a ``status`` column, ``"released"`` or ``"suppressed"``. All suppressions look alike: why a
+  cell was suppressed is in the steward's log, never in the table;
+- optionally an ``agents`` column: how many people a released cell covers (null where
+  suppressed).
+
+The data is copied through plain Python values when the table is made, and rebuilt with an
+explicit schema whenever it is shown or exported, so the table shares no memory with the
+frame it came from, keeps no reference to it or to the object that made it, and a pickle or
+a Parquet file of it cannot carry anything but the released cells. Category lists
+(``Categorical`` / ``Enum`` key columns) are dropped for the same reason: the keys become
+plain strings.
+
+Every export (``to_polars``, ``to_pandas``, ``to_dicts``, ``write_csv``, ``write_parquet``)
+first calls the table's recorder, which writes the audit record; when the recorder raises,
+nothing is exported (G13). Displays (``repr``, the HTML repr) and plots are not exports.
 
 Examples
 --------
@@ -18,11 +32,14 @@ Examples
 ... )
 >>> table.released_count, table.suppressed_count
 (1, 1)
->>> print(table)  # doctest: +NORMALIZE_WHITESPACE
+>>> table  # doctest: +NORMALIZE_WHITESPACE
 Schedule adherence
-team  adherence_pct  status
-A     91.2           released
-B     suppressed     suppressed
+┌──────┬───────────────┬────────────┐
+│ team ┆ adherence_pct ┆ status     │
+╞══════╪═══════════════╪════════════╡
+│ A    ┆ 91.2          ┆ released   │
+│ B    ┆ suppressed    ┆ suppressed │
+└──────┴───────────────┴────────────┘
 suppressed: not released to protect individuals (too few people, or a cell that would
 reveal another)
 """
@@ -30,68 +47,192 @@ reveal another)
 from __future__ import annotations
 
 import html
+import importlib.util
 import math
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, final
 
 import polars as pl
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["LEGEND", "ExportRecorder", "ReleasedTable", "Unit"]
+__all__ = ["LEGEND", "STATUSES", "ExportRecorder", "ReleasedTable", "Unit", "format_value"]
 
+#: The unit of a value column: a percentage, a duration in milliseconds, or a count.
 Unit = Literal["pct", "ms", "count"]
+#: The only values of the ``status`` column.
 STATUSES = ("released", "suppressed")
+#: The one-line explanation shown wherever suppressed cells are shown.
 LEGEND = (
     "suppressed: not released to protect individuals "
-    "(too few people, or a cell that would\nreveal another)"
+    "(too few people, or a cell that would reveal another)"
 )
+
+_UNITS: tuple[Unit, ...] = ("pct", "ms", "count")
+_RESERVED = ("status", "agents")
+#: Keys that are a time axis: a plot draws lines over them.
 _TIME_KEYS = ("day", "iso_week", "month", "period")
+#: How many rows the text repr shows before it abbreviates (the HTML repr shows every row).
+_REPR_ROWS = 40
+_SUPPRESSED = "suppressed"
+_NO_VALUE = "n/a"
 
 
 class ExportRecorder(Protocol):
-    """Writes the audit record of an export; raises when it cannot (then nothing is exported)."""
+    """Writes the audit record of an export; raises when it cannot (then nothing is exported).
+
+    The workspace passes a picklable recorder that appends to the audit log and raises
+    ``LedgerUnavailableError`` when the log cannot be written.
+    """
 
     def __call__(self, release_id: str, export_format: str) -> None:
-        """Record that ``release_id`` is exported as ``export_format``."""
+        """Record that release ``release_id`` is exported as ``export_format``."""
+
+
+def _decimal(value: int | float | Decimal) -> Decimal:
+    """The exact decimal a reader means: for a float, its shortest repr (what Python prints)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def _fixed(exact: Decimal, places: int) -> str:
+    """``exact`` with ``places`` decimals, rounded half to even; never ``-0.0``."""
+    context = Context(prec=max(28, exact.adjusted() + places + 2))
+    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN, context=context)
+    if rounded.is_zero():
+        rounded = abs(rounded)
+    return f"{rounded:f}"
 
 
 def format_value(value: object, unit: Unit) -> str:
-    """A released value as a reader sees it: ``pct`` with 1 decimal, ``ms`` as h:mm:ss.
+    """A released value as a reader sees it.
 
-    Percentages round half to even on the decimal value.
+    ``pct`` has one decimal; ``ms`` is shown as ``h:mm:ss`` (rounded to the second); a
+    ``count`` is grouped by thousands with spaces (one decimal if it is not whole). A missing
+    value (null or NaN in a *released* cell, e.g. a rate over zero scheduled time) is
+    ``n/a``; text values are shown as they are.
+
+    Rounding is half to even on the decimal value, that is on the float's shortest decimal
+    representation (the digits Python prints): 12.25 becomes 12.2 and 12.35 becomes 12.4.
+    ``format(12.35, ".1f")`` would give 12.3, because it rounds the binary value
+    12.3499999... instead.
+
+    Parameters
+    ----------
+    value
+        The value of one cell.
+    unit
+        The unit of its column.
+
+    Returns
+    -------
+    str
+        The text shown in tables.
 
     Examples
     --------
-    >>> format_value(12.25, "pct"), format_value(3_723_400, "ms"), format_value(None, "ms")
-    ('12.2', '1:02:03', 'suppressed')
+    >>> format_value(12.25, "pct"), format_value(12.35, "pct"), format_value(-0.04, "pct")
+    ('12.2', '12.4', '0.0')
+    >>> format_value(3_723_400, "ms"), format_value(1_500, "ms"), format_value(2_500, "ms")
+    ('1:02:03', '0:00:02', '0:00:02')
+    >>> format_value(1_500, "count"), format_value(None, "pct")
+    ('1 500', 'n/a')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "suppressed"
-    if not isinstance(value, int | float):
+    if value is None:
+        return _NO_VALUE
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return str(value)
-    if unit == "pct":
-        if math.isinf(value):
-            return "inf"
-        return str(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN))
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NO_VALUE if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return _format_number(_decimal(value), unit)
+
+
+def _format_number(exact: Decimal, unit: Unit) -> str:
     if unit == "ms":
-        seconds = round(value / 1000)
-        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return f"{value:,}".replace(",", " ")
+        seconds = int(exact.scaleb(-3).to_integral_value(rounding=ROUND_HALF_EVEN))
+        hours, rest = divmod(abs(seconds), 3600)
+        sign = "-" if seconds < 0 else ""
+        return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    if unit == "count" and exact == exact.to_integral_value():
+        return f"{int(exact):,}".replace(",", " ")
+    return _fixed(exact, 1)
 
 
+def _key_dtype(name: str, dtype: pl.DataType) -> pl.DataType:
+    """The stored type of a key column: scalars only, category lists dropped."""
+    if isinstance(dtype, pl.Categorical | pl.Enum):
+        return pl.String()
+    if dtype.is_nested() or isinstance(dtype, pl.Object | pl.Binary):
+        raise ValueError(
+            f"key column {name!r} must hold public dimension values (text, numbers, dates), "
+            f"found {dtype}"
+        )
+    return dtype
+
+
+def _value_dtype(name: str, dtype: pl.DataType) -> pl.DataType:
+    """The stored type of a value column: numbers (or a text flag); all-null becomes Float64."""
+    if isinstance(dtype, pl.Null):
+        return pl.Float64()
+    if isinstance(dtype, pl.Categorical | pl.Enum):
+        return pl.String()
+    if isinstance(dtype, pl.String) or (dtype.is_numeric() and not isinstance(dtype, pl.Boolean)):
+        return dtype
+    raise ValueError(f"value column {name!r} must be numeric, found {dtype}")
+
+
+def _agents_dtype(dtype: pl.DataType) -> pl.DataType:
+    if isinstance(dtype, pl.Null):
+        return pl.Int64()
+    if dtype.is_integer():
+        return dtype
+    raise ValueError(f"the 'agents' column must be an integer count, found {dtype}")
+
+
+def _units(unit: Unit | Mapping[str, Unit], values: Sequence[str]) -> dict[str, Unit]:
+    units: dict[str, Unit] = (
+        dict(unit) if isinstance(unit, Mapping) else dict.fromkeys(values, unit)
+    )
+    if set(units) != set(values):
+        raise ValueError(
+            f"unit must give one unit for every value column {list(values)}, "
+            f"found units for {sorted(units)}"
+        )
+    for column, name in units.items():
+        if name not in _UNITS:
+            raise ValueError(f"the unit of {column!r} must be one of {_UNITS}, found {name!r}")
+    return {column: units[column] for column in values}
+
+
+def _label(parts: Sequence[object]) -> str:
+    return " / ".join("(none)" if p is None else str(p) for p in parts)
+
+
+def _axis_label(column: str, unit: Unit) -> str:
+    """``adherence_pct`` -> ``adherence [%]``; ``meal_ms`` -> ``meal [min]`` (drawn in minutes)."""
+    suffix = {"pct": "_pct", "ms": "_ms", "count": ""}[unit]
+    name = (column.removesuffix(suffix) if suffix else column).replace("_", " ")
+    return f"{name} [{ {'pct': '%', 'ms': 'min', 'count': 'count'}[unit] }]"
+
+
+@final
 class ReleasedTable:
     """The released cells of one report; nothing else.
 
     Parameters
     ----------
     data
-        Keys, values, ``status`` and optionally ``agents``; copied, never referenced.
-    keys, values
-        The key and value column names.
+        Exactly the ``keys``, the ``values``, ``status`` and optionally ``agents``, in any
+        order. Copied through Python values, never referenced.
+    keys
+        The key columns (public dimensions), in order; may be empty for an overall figure.
+    values
+        The value columns, in order (at least one).
     metric
         What the values are (a catalogue name, or ``self_view`` / ``share``).
     unit
@@ -99,11 +240,53 @@ class ReleasedTable:
     title
         A one-line description for displays and plots.
     release_id
-        The ledger's id of the release; exports are logged under it.
+        The ledger's id of the release; exports are recorded under it.
     recorder
-        Called before every export; the workspace passes one that writes the audit log.
+        Called before every export with the release id and the export format; the
+        workspace passes one that writes the audit log. ``None`` records nothing.
     notes
         Lines shown under the table (filters, the suppression rule in force).
+
+    Raises
+    ------
+    ValueError
+        The columns are not exactly keys + values + ``status`` (+ ``agents``); a status is
+        not ``released`` or ``suppressed``; a suppressed cell has a value or an agent count;
+        a column has a type a released table cannot hold; or the units do not match the
+        value columns. These are programming errors in the privacy layer: messages name
+        columns, never values.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> calls = []
+    >>> table = ReleasedTable(
+    ...     pl.DataFrame({"team": ["A", "B", "C"], "meal_ms": [5_400_000, None, 1_801_000],
+    ...                   "status": ["released", "suppressed", "released"],
+    ...                   "agents": [6, None, 7]}),
+    ...     keys=["team"], values=["meal_ms"], metric="meal_ms", unit="ms",
+    ...     title="Time in MEAL", release_id="r1",
+    ...     recorder=lambda release, fmt: calls.append((release, fmt)),
+    ... )
+    >>> print(table)  # doctest: +NORMALIZE_WHITESPACE
+    Time in MEAL
+    ┌──────┬────────────┬────────────┬────────────┐
+    │ team ┆ meal_ms    ┆ status     ┆ agents     │
+    ╞══════╪════════════╪════════════╪════════════╡
+    │ A    ┆ 1:30:00    ┆ released   ┆ 6          │
+    │ B    ┆ suppressed ┆ suppressed ┆ suppressed │
+    │ C    ┆ 0:30:01    ┆ released   ┆ 7          │
+    └──────┴────────────┴────────────┴────────────┘
+    suppressed: not released to protect individuals (too few people, or a cell that would
+    reveal another)
+    >>> table.to_dicts()[1]
+    {'team': 'B', 'meal_ms': None, 'status': 'suppressed', 'agents': None}
+    >>> calls
+    [('r1', 'dicts')]
+    >>> table.title = "changed"
+    Traceback (most recent call last):
+    ...
+    AttributeError: a released table cannot be changed
     """
 
     __slots__ = (
@@ -134,41 +317,75 @@ class ReleasedTable:
         recorder: ExportRecorder | None = None,
         notes: Sequence[str] = (),
     ) -> None:
-        expected = [*keys, *values, "status"]
-        extra = [c for c in data.columns if c not in expected]
-        if extra not in ([], ["agents"]) or any(c not in data.columns for c in expected):
-            raise ValueError(f"a released table has the columns {expected} (+ agents)")
-        statuses = set(data["status"].to_list())
-        if not statuses <= set(STATUSES):
-            raise ValueError(f"status must be one of {STATUSES}")
-        hidden = data.filter(pl.col("status") == "suppressed")
-        for column in [*values, *extra]:
-            if hidden[column].null_count() != hidden.height:
-                raise ValueError(f"suppressed cells of {column!r} must be null")
-        units = dict(unit) if isinstance(unit, Mapping) else dict.fromkeys(values, unit)
-        columns = [*expected, *extra]
-        ordered = data.select(columns)
+        if not isinstance(data, pl.DataFrame):
+            raise TypeError(f"data must be a polars DataFrame, found {type(data).__name__}")
+        if recorder is not None and not callable(recorder):
+            raise TypeError("recorder must be callable (release_id, export_format) or None")
+        keys, values = tuple(keys), tuple(values)
+        named = [*keys, *values]
+        if not values:
+            raise ValueError("a released table needs at least one value column")
+        if len(set(named)) != len(named) or any(c in _RESERVED for c in named):
+            raise ValueError(
+                "keys and values must be distinct column names, other than 'status' and 'agents'"
+            )
+        expected = [*named, "status"]
+        columns = [*expected, "agents"] if "agents" in data.columns else expected
+        missing = [c for c in expected if c not in data.columns]
+        extra = [c for c in data.columns if c not in columns]
+        if missing or extra:
+            raise ValueError(
+                f"a released table has exactly the columns {expected} (and optionally "
+                f"'agents'); missing {missing}, unexpected {extra}"
+            )
+        if not isinstance(data.schema["status"], pl.String | pl.Categorical | pl.Enum):
+            raise ValueError("the 'status' column must be text: 'released' or 'suppressed'")
+        status = data.get_column("status").cast(pl.String)
+        if status.null_count() or not status.is_in(STATUSES).all():
+            raise ValueError(f"every status must be one of {STATUSES}")
+        units = _units(unit, values)
+        schema = {c: _key_dtype(c, data.schema[c]) for c in keys}
+        schema |= {c: _value_dtype(c, data.schema[c]) for c in values}
+        schema["status"] = pl.String()
+        if "agents" in columns:
+            schema["agents"] = _agents_dtype(data.schema["agents"])
+        hidden = data.filter(status == _SUPPRESSED)
+        for column in [*values, *columns[len(expected) :]]:  # figures: values and agents
+            if hidden.get_column(column).null_count() != hidden.height:
+                raise ValueError(
+                    f"suppressed cells of {column!r} must be null: a suppressed cell holds no "
+                    "figure. Hint: null the values where status is 'suppressed'"
+                )
+        ordered = data.select(pl.col(c).cast(schema[c]) for c in columns)
         setter = object.__setattr__
-        setter(self, "_rows", tuple(ordered.rows()))  # plain Python values: no shared buffers
-        setter(self, "_schema", tuple((c, ordered.schema[c]) for c in columns))
-        setter(self, "_keys", tuple(keys))
-        setter(self, "_values", tuple(values))
-        setter(self, "_metric", metric)
+        # Plain Python values: nothing here shares a buffer with the caller's frame.
+        setter(self, "_rows", tuple(ordered.rows()))
+        setter(self, "_schema", tuple((c, schema[c]) for c in columns))
+        setter(self, "_keys", keys)
+        setter(self, "_values", values)
+        setter(self, "_metric", str(metric))
         setter(self, "_units", units)
-        setter(self, "_title", title)
-        setter(self, "_release_id", release_id)
+        setter(self, "_title", str(title))
+        setter(self, "_release_id", str(release_id))
         setter(self, "_recorder", recorder)
-        setter(self, "_notes", tuple(notes))
+        setter(self, "_notes", tuple(str(n) for n in notes))
 
+    # Immutability and pickling -------------------------------------------------------
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a released table cannot be changed")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a released table cannot be changed")
+
     def __getstate__(self) -> dict[str, Any]:
+        """The released rows, the schema, the metadata and the recorder; nothing else."""
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
+        if set(state) != set(self.__slots__):
+            raise TypeError("not the state of a ReleasedTable")
+        for name in self.__slots__:
+            object.__setattr__(self, name, state[name])
 
     # Read-only description -------------------------------------------------------
     @property
@@ -183,8 +400,13 @@ class ReleasedTable:
 
     @property
     def columns(self) -> list[str]:
-        """Every column, in order."""
+        """Every column, in order: keys, values, ``status`` and (if present) ``agents``."""
         return [c for c, _ in self._schema]
+
+    @property
+    def schema(self) -> dict[str, pl.DataType]:
+        """The polars type of each column."""
+        return dict(self._schema)
 
     @property
     def metric(self) -> str:
@@ -192,7 +414,13 @@ class ReleasedTable:
         return self._metric
 
     @property
-    def unit(self) -> Mapping[str, Unit]:
+    def unit(self) -> Unit | dict[str, Unit]:
+        """The unit of the values: one unit if all value columns share it, else one per column."""
+        distinct = set(self._units.values())
+        return distinct.pop() if len(distinct) == 1 else dict(self._units)
+
+    @property
+    def units(self) -> dict[str, Unit]:
         """The unit of each value column."""
         return dict(self._units)
 
@@ -213,24 +441,29 @@ class ReleasedTable:
 
     @property
     def released_count(self) -> int:
-        """How many cells were released."""
-        return sum(1 for r in self._rows if r[len(self._keys) + len(self._values)] == "released")
+        """How many cells (rows) were released."""
+        return sum(1 for released in self._released_mask() if released)
 
     @property
     def suppressed_count(self) -> int:
-        """How many cells were suppressed."""
+        """How many cells (rows) were suppressed."""
         return len(self._rows) - self.released_count
 
     @property
     def height(self) -> int:
-        """The number of rows."""
+        """The number of rows (released and suppressed)."""
         return len(self._rows)
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    # Exports (each one logged first) ------------------------------------------------
+    def _released_mask(self) -> list[bool]:
+        at = len(self._keys) + len(self._values)
+        return [row[at] == "released" for row in self._rows]
+
+    # Exports (each one recorded first) -----------------------------------------------
     def _frame(self) -> pl.DataFrame:
+        """A new frame of the released cells (for the package's own drawing; not logged)."""
         return pl.DataFrame(list(self._rows), schema=list(self._schema), orient="row")
 
     def _record(self, export_format: str) -> None:
@@ -238,108 +471,233 @@ class ReleasedTable:
             self._recorder(self._release_id, export_format)
 
     def to_polars(self) -> pl.DataFrame:
-        """The released cells as a new polars DataFrame (logged as an export)."""
+        """The released cells as a new polars DataFrame (recorded as an export first).
+
+        Returns
+        -------
+        polars.DataFrame
+            A fresh frame; changing it does not change the table.
+        """
         self._record("polars")
         return self._frame()
 
     def to_pandas(self) -> Any:
-        """The released cells as a pandas DataFrame (needs pandas; logged as an export)."""
+        """The released cells as a pandas DataFrame (recorded as an export first).
+
+        Needs pandas (the ``pandas`` extra); when it is missing, nothing is recorded.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A fresh frame.
+        """
+        if importlib.util.find_spec("pandas") is None:
+            raise ModuleNotFoundError(
+                "to_pandas needs pandas. Hint: pip install 'adherence[pandas]'", name="pandas"
+            )
         self._record("pandas")
         return self._frame().to_pandas()
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """The released cells as a list of dicts (logged as an export)."""
+        """The released cells as one dict per row (recorded as an export first).
+
+        Returns
+        -------
+        list of dict
+            Column name to value; suppressed values are ``None``.
+        """
         self._record("dicts")
-        return self._frame().to_dicts()
+        columns = self.columns
+        return [dict(zip(columns, row, strict=True)) for row in self._rows]
 
-    def write_csv(self, path: str | Path) -> None:
-        """Write the released cells as CSV (logged first)."""
+    def write_csv(self, path: str | PathLike[str]) -> None:
+        """Write the released cells as CSV (recorded as an export first).
+
+        When the recorder refuses, no file is created. Suppressed values are empty fields.
+
+        Parameters
+        ----------
+        path
+            The file to write.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, polars as pl
+        >>> table = ReleasedTable(
+        ...     pl.DataFrame({"team": ["A", "B"], "adherence_pct": [91.25, None],
+        ...                   "status": ["released", "suppressed"]}),
+        ...     keys=["team"], values=["adherence_pct"], metric="adherence_pct",
+        ...     unit="pct", title="Schedule adherence", release_id="r1",
+        ... )
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "adherence.csv"
+        >>> table.write_csv(path)
+        >>> print(path.read_text().strip())
+        team,adherence_pct,status
+        A,91.25,released
+        B,,suppressed
+        """
         self._record("csv")
-        self._frame().write_csv(path)
+        self._frame().write_csv(Path(path))
 
-    def write_parquet(self, path: str | Path) -> None:
-        """Write the released cells as Parquet (logged first)."""
+    def write_parquet(self, path: str | PathLike[str]) -> None:
+        """Write the released cells as Parquet (recorded as an export first).
+
+        When the recorder refuses, no file is created.
+
+        Parameters
+        ----------
+        path
+            The file to write.
+        """
         self._record("parquet")
-        self._frame().write_parquet(path)
+        self._frame().write_parquet(Path(path))
 
-    # Displays ---------------------------------------------------------------------
-    def _display_rows(self) -> list[list[str]]:
-        units = self._units
-        shown = []
-        status = self.columns.index("status")
-        for row in self._rows:
-            cells = []
+    # Displays (not exports) ----------------------------------------------------------
+    def _display_rows(self) -> list[list[object]]:
+        """Rows for display: keys as they are, figures formatted, hidden ones ``suppressed``."""
+        figures = {c: self._units.get(c, "count") for c in self.columns[len(self._keys) :]}
+        figures.pop("status")
+        shown: list[list[object]] = []
+        for row, released in zip(self._rows, self._released_mask(), strict=True):
+            cells: list[object] = []
             for (name, _), value in zip(self._schema, row, strict=True):
-                if name in units and value is None and row[status] == "released":
-                    cells.append("-")  # released, but there is no value (e.g. 0/0)
-                elif name in units:
-                    cells.append(format_value(value, units[name]))
-                elif value is None:
-                    cells.append("" if name == "agents" else "(none)")
+                if name not in figures:
+                    cells.append(value)
+                elif not released:
+                    cells.append(_SUPPRESSED)
                 else:
-                    cells.append(str(value))
+                    cells.append(format_value(value, figures[name]))
             shown.append(cells)
         return shown
 
     def __repr__(self) -> str:
-        header = self.columns
-        rows = self._display_rows()
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-        lines = [self._title, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-        lines += [*self._notes, LEGEND] if self.suppressed_count else list(self._notes)
-        return "\n".join(line.rstrip() for line in lines)
+        schema = {c: (dtype if c in self._keys else pl.String()) for c, dtype in self._schema}
+        shown = pl.DataFrame(self._display_rows(), schema=schema, orient="row")
+        with pl.Config(
+            tbl_rows=_REPR_ROWS,
+            tbl_cols=-1,
+            tbl_hide_column_data_types=True,
+            tbl_hide_dataframe_shape=self.height <= _REPR_ROWS,
+            fmt_str_lengths=80,
+            tbl_width_chars=max(100, 20 * len(schema)),
+        ):
+            text = repr(shown)
+        lines = [self._title, text, *self._notes]
+        if self.suppressed_count:
+            lines.append(LEGEND)
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        """An HTML table: all text escaped, suppressed cells marked, a legend; no assets."""
+        figures = set(self.columns[len(self._keys) :]) - {"status"}
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = []
-        for row in self._display_rows():
-            cells = "".join(
-                '<td class="suppressed">suppressed<sup>*</sup></td>'
-                if value == "suppressed"
-                else f"<td>{html.escape(value)}</td>"
-                for value in row
-            )
-            body.append(f"<tr>{cells}</tr>")
-        notes = [*self._notes, f"* {LEGEND}"] if self.suppressed_count else list(self._notes)
-        foot = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in notes)
+        for row, released in zip(self._display_rows(), self._released_mask(), strict=True):
+            cells = []
+            for name, value in zip(self.columns, row, strict=True):
+                if name in figures and not released:
+                    cells.append('<td class="suppressed">suppressed<sup>*</sup></td>')
+                else:
+                    text = "" if value is None else str(value)
+                    kind = ' class="figure"' if name in figures else ""
+                    cells.append(f"<td{kind}>{html.escape(text)}</td>")
+            row_class = "released" if released else "suppressed"
+            body.append(f'<tr class="{row_class}">{"".join(cells)}</tr>')
+        notes = [f'<p class="note">{html.escape(n)}</p>' for n in self._notes]
+        if self.suppressed_count:
+            notes.append(f'<p class="legend"><sup>*</sup> {html.escape(LEGEND)}</p>')
         return (
-            f"<div class='adherence-released'><p><b>{html.escape(self._title)}</b></p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-            f"{foot}</div>"
+            '<div class="adherence-released">'
+            f"<table><caption>{html.escape(self._title)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"{''.join(notes)}</div>"
         )
 
-    def plot(self, *, ax: Axes | None = None) -> Axes:
-        """Draw the released values: lines over a time key, else bars; suppressed cells are gaps.
+    def plot(self, *, value: str | None = None, ax: Axes | None = None) -> Axes:
+        """Draw the released values; suppressed cells are gaps.
 
-        Returns the matplotlib ``Axes`` drawn on (a new figure's when ``ax`` is None).
+        With a time key (``day``, ``iso_week``, ``month`` or ``period``) one line is drawn
+        per group of the other keys over it; otherwise one bar per row. Suppressed (and
+        missing) cells are NaN, so lines break and bars are absent there, and a note
+        ``gaps: suppressed cells`` says so. Durations are drawn in minutes. Neither
+        ``plt.show()`` nor matplotlib's global style is touched.
+
+        Parameters
+        ----------
+        value
+            The value column to draw; the first one when ``None``.
+        ax
+            The axes to draw on; a new figure's when ``None``.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> table = ReleasedTable(
+        ...     pl.DataFrame({"iso_week": ["2026-W11", "2026-W12", "2026-W13"],
+        ...                   "adherence_pct": [91.0, None, 95.5],
+        ...                   "status": ["released", "suppressed", "released"]}),
+        ...     keys=["iso_week"], values=["adherence_pct"], metric="adherence_pct",
+        ...     unit="pct", title="Adherence", release_id="r1",
+        ... )
+        >>> ax = table.plot()
+        >>> ax.get_ylabel(), [float(y) for y in ax.lines[0].get_ydata()]
+        ('adherence [%]', [91.0, nan, 95.5])
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
+        column = self._values[0] if value is None else value
+        if column not in self._values:
+            raise ValueError(f"value must be one of {list(self._values)}, found {column!r}")
+        dtype = self.schema[column]
+        if not dtype.is_numeric():
+            raise ValueError(f"only numeric value columns can be drawn; {column!r} is {dtype}")
+        unit = self._units[column]
+        scale = 60_000.0 if unit == "ms" else 1.0
+        at = self.columns.index(column)
+        ys = [
+            math.nan if not released or row[at] is None else float(row[at]) / scale
+            for row, released in zip(self._rows, self._released_mask(), strict=True)
+        ]
+
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
-        frame = self._frame()
-        value = self._values[0]
-        unit = self._units[value]
-        time_key = next((k for k in _TIME_KEYS if k in self._keys), None)
-        others = [k for k in self._keys if k != time_key]
-        label = pl.concat_str([pl.col(k).cast(pl.String) for k in others], separator=" / ")
-        frame = frame.with_columns(
-            (label if others else pl.lit(self._title)).alias("_series"),
-            pl.col(value).cast(pl.Float64).fill_null(float("nan")).alias("_y"),
-        )
+            _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+        time_key = next((k for k in self._keys if k in _TIME_KEYS), None)
         if time_key is not None:
-            for name, part in frame.group_by("_series", maintain_order=True):
-                ax.plot(part[time_key].cast(pl.String).to_list(), part["_y"].to_list(),
-                        marker="o", label=str(name[0]))  # fmt: skip
-            if others:
-                ax.legend(fontsize="small")
-            ax.set_xlabel(time_key)
+            self._draw_lines(ax, time_key, ys)
         else:
-            ax.bar(frame["_series"].to_list(), frame["_y"].to_list())
-        ax.set_ylabel({"pct": f"{value} [%]", "ms": f"{value} [ms]", "count": value}[unit])
+            labels = [_label(row[: len(self._keys)]) or self._title for row in self._rows]
+            positions = list(range(len(labels)))
+            ax.bar(positions, ys)
+            ax.set_xticks(positions, labels)
+        ax.set_ylabel(_axis_label(column, unit))
         ax.set_title(self._title)
         if self.suppressed_count:
-            ax.annotate("gaps: suppressed cells", xy=(1, 0), xycoords="axes fraction",
-                        ha="right", va="bottom", fontsize="small")  # fmt: skip
+            ax.text(1.0, 1.01, "gaps: suppressed cells", transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize="small")  # fmt: skip
         return ax
+
+    def _draw_lines(self, ax: Axes, time_key: str, ys: Sequence[float]) -> None:
+        """One line per group of the other keys over ``time_key``, aligned on all its values."""
+        at = self._keys.index(time_key)
+        others = [i for i, k in enumerate(self._keys) if k != time_key]
+        times = sorted({row[at] for row in self._rows if row[at] is not None})
+        series: dict[str, dict[Any, float]] = {}
+        for row, y in zip(self._rows, ys, strict=True):
+            if row[at] is not None:
+                series.setdefault(_label([row[i] for i in others]), {})[row[at]] = y
+        temporal = isinstance(self.schema[time_key], pl.Date | pl.Datetime)
+        xs: list[Any] = times if temporal else list(range(len(times)))
+        for name, points in series.items():
+            ax.plot(xs, [points.get(t, math.nan) for t in times], marker="o",
+                    label=name or None)  # fmt: skip
+        if not temporal:
+            ax.set_xticks(xs, [str(t) for t in times])
+        ax.set_xlabel(time_key.replace("_", " "))
+        if others:
+            ax.legend(fontsize="small")

@@ -54,7 +54,7 @@ from adherence.errors import (
 from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables, group_figures, unit_flags
 from adherence.ingest import Ingest
 from adherence.intervals import Intervals, from_events
-from adherence.metrics import METRICS, value_expr
+from adherence.metrics import METRICS, Metric, value_expr
 from adherence.options import MetricOptions
 from adherence.privacy._data import AGENT_CODE, DAY, Tables, agent_ids, build_tables, unit_table
 from adherence.privacy.audit import AuditLog, AuditRecord, AuditValue
@@ -455,7 +455,7 @@ class Workspace:
                 "check the period and the filters",
             )
             return self._refuse(refusal, viewer, **logged)
-        family = query.metric.family
+        family = _ledger_family(query.metric)
         lo = min(c.first_day for c in cells)
         hi = max(c.last_day for c in cells)
         stored = self._ledger.cells(family, lo, hi)
@@ -1206,6 +1206,16 @@ def _forbidden(
             "ask for pause_ms, which includes it",
         )
     return None
+
+
+def _ledger_family(metric: Metric) -> str:
+    """The ledger's system of unknowns for a metric.
+
+    Sums, means and rates of one family share one linear system. An order statistic is not a
+    linear function of the agents' figures, so each one has its own entry: only the
+    contributor-difference rule and its own earlier releases apply to it.
+    """
+    return f"{metric.family}:{metric.name}" if metric.kind == "quantile" else metric.family
 
 
 def _identities(grouped: pl.DataFrame, by: Sequence[str]) -> list[tuple[object, ...]]:
