@@ -79,6 +79,7 @@ _TIME_KEYS = ("day", "iso_week", "month", "period")
 #: How many rows the text repr shows before it abbreviates (the HTML repr shows every row).
 _REPR_ROWS = 40
 _SUPPRESSED = "suppressed"
+_AXIS_UNITS: dict[Unit, str] = {"pct": "%", "ms": "min", "count": "count"}
 _NO_VALUE = "n/a"
 
 
@@ -209,15 +210,55 @@ def _units(unit: Unit | Mapping[str, Unit], values: Sequence[str]) -> dict[str, 
     return {column: units[column] for column in values}
 
 
+def _validated_schema(
+    data: pl.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]
+) -> dict[str, pl.DataType]:
+    """The stored schema of a released table, in column order, after checking ``data``."""
+    named = [*keys, *values]
+    if not values:
+        raise ValueError("a released table needs at least one value column")
+    if len(set(named)) != len(named) or any(c in _RESERVED for c in named):
+        raise ValueError(
+            "keys and values must be distinct column names, other than 'status' and 'agents'"
+        )
+    expected = [*named, "status"]
+    missing = [c for c in expected if c not in data.columns]
+    extra = [c for c in data.columns if c not in (*expected, "agents")]
+    if missing or extra:
+        raise ValueError(
+            f"a released table has exactly the columns {expected} (and optionally "
+            f"'agents'); missing {missing}, unexpected {extra}"
+        )
+    if not isinstance(data.schema["status"], pl.String | pl.Categorical | pl.Enum):
+        raise ValueError("the 'status' column must be text: 'released' or 'suppressed'")
+    status = data.get_column("status").cast(pl.String)
+    if status.null_count() or not status.is_in(STATUSES).all():
+        raise ValueError(f"every status must be one of {STATUSES}")
+    schema = {c: _key_dtype(c, data.schema[c]) for c in keys}
+    schema |= {c: _value_dtype(c, data.schema[c]) for c in values}
+    schema["status"] = pl.String()
+    figures = list(values)
+    if "agents" in data.columns:
+        schema["agents"] = _agents_dtype(data.schema["agents"])
+        figures.append("agents")
+    hidden = data.filter(status == _SUPPRESSED)
+    for column in figures:
+        if hidden.get_column(column).null_count() != hidden.height:
+            raise ValueError(
+                f"suppressed cells of {column!r} must be null: a suppressed cell holds no "
+                "figure. Hint: null the figures where status is 'suppressed'"
+            )
+    return schema
+
+
 def _label(parts: Sequence[object]) -> str:
     return " / ".join("(none)" if p is None else str(p) for p in parts)
 
 
 def _axis_label(column: str, unit: Unit) -> str:
     """``adherence_pct`` -> ``adherence [%]``; ``meal_ms`` -> ``meal [min]`` (drawn in minutes)."""
-    suffix = {"pct": "_pct", "ms": "_ms", "count": ""}[unit]
-    name = (column.removesuffix(suffix) if suffix else column).replace("_", " ")
-    return f"{name} [{ {'pct': '%', 'ms': 'min', 'count': 'count'}[unit] }]"
+    name = column.removesuffix(f"_{unit}") if unit != "count" else column
+    return f"{name.replace('_', ' ')} [{_AXIS_UNITS[unit]}]"
 
 
 @final
@@ -322,40 +363,9 @@ class ReleasedTable:
         if recorder is not None and not callable(recorder):
             raise TypeError("recorder must be callable (release_id, export_format) or None")
         keys, values = tuple(keys), tuple(values)
-        named = [*keys, *values]
-        if not values:
-            raise ValueError("a released table needs at least one value column")
-        if len(set(named)) != len(named) or any(c in _RESERVED for c in named):
-            raise ValueError(
-                "keys and values must be distinct column names, other than 'status' and 'agents'"
-            )
-        expected = [*named, "status"]
-        columns = [*expected, "agents"] if "agents" in data.columns else expected
-        missing = [c for c in expected if c not in data.columns]
-        extra = [c for c in data.columns if c not in columns]
-        if missing or extra:
-            raise ValueError(
-                f"a released table has exactly the columns {expected} (and optionally "
-                f"'agents'); missing {missing}, unexpected {extra}"
-            )
-        if not isinstance(data.schema["status"], pl.String | pl.Categorical | pl.Enum):
-            raise ValueError("the 'status' column must be text: 'released' or 'suppressed'")
-        status = data.get_column("status").cast(pl.String)
-        if status.null_count() or not status.is_in(STATUSES).all():
-            raise ValueError(f"every status must be one of {STATUSES}")
         units = _units(unit, values)
-        schema = {c: _key_dtype(c, data.schema[c]) for c in keys}
-        schema |= {c: _value_dtype(c, data.schema[c]) for c in values}
-        schema["status"] = pl.String()
-        if "agents" in columns:
-            schema["agents"] = _agents_dtype(data.schema["agents"])
-        hidden = data.filter(status == _SUPPRESSED)
-        for column in [*values, *columns[len(expected) :]]:  # figures: values and agents
-            if hidden.get_column(column).null_count() != hidden.height:
-                raise ValueError(
-                    f"suppressed cells of {column!r} must be null: a suppressed cell holds no "
-                    "figure. Hint: null the values where status is 'suppressed'"
-                )
+        schema = _validated_schema(data, keys, values)
+        columns = list(schema)
         ordered = data.select(pl.col(c).cast(schema[c]) for c in columns)
         setter = object.__setattr__
         # Plain Python values: nothing here shares a buffer with the caller's frame.
