@@ -92,21 +92,12 @@ def plot_adherence_over_time(
             "plot_adherence_over_time draws an adherence_pct report over day, iso_week or month",
             hint="ws.report('adherence_pct', by=['team', 'iso_week'], ...)",
         )
-    ax = _axes(ax)
-    frame = _cells(table)
-    others = [k for k in table.keys if k != time_key]
-    frame = frame.with_columns(_label(frame, others).alias("_series"))
-    for (name,), part in frame.group_by("_series", maintain_order=True):
-        ax.plot(part[time_key].to_list(), _values(part, "adherence_pct"), marker="o",
-                label=str(name))  # fmt: skip
+    ax = table.plot(ax=ax)  # one line per team over time, suppressed cells as gaps
     if target is not None:
         ax.axhline(target, color="0.3", linestyle="--", linewidth=1, label=f"target {target:g} %")
-    ax.set_ylabel("adherence [%]")
-    ax.set_xlabel(time_key.replace("_", " "))
     ax.set_title("Schedule adherence over time")
     ax.legend(fontsize="small", loc="lower left")
     ax.tick_params(axis="x", labelrotation=45)
-    _note_gaps(ax, frame)
     return ax
 
 
