@@ -369,8 +369,8 @@ def sweep(
     else:
         as_of_ms = (int(check_aware(as_of, "as_of").timestamp() * 1000) // q) * q
     cut = segments(
-        states.lazy(), plan.lazy(), shifts.lazy(), as_of_ms=as_of_ms, options=options
-    ).collect(engine="in-memory")
+        states, plan, shifts, n_agents=agent_ids.len(), as_of_ms=as_of_ms, options=options
+    )
     # Shift codes follow (agent, start) and zones tile each agent's time, so the segments,
     # in (agent, time) order, are in shift order too; flagged, the group-bys run faster.
     if cut["_shift"].is_sorted():

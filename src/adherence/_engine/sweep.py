@@ -14,7 +14,15 @@ import polars as pl
 from adherence.options import MetricOptions
 from adherence.states import ACTIVITY_DTYPE, Activity, State
 
-__all__ = ["AGENT", "agent_time_key", "attribute", "instants_ms", "segments", "shift_table"]
+__all__ = [
+    "AGENT",
+    "agent_time_key",
+    "attribute",
+    "instants_ms",
+    "segments",
+    "shift_table",
+    "sort_key",
+]
 
 #: In the engine ``agent_id`` holds a dense integer code of the agent (see ``figures.sweep``).
 AGENT = "agent_id"
@@ -94,13 +102,14 @@ def _allowed(options: MetricOptions) -> pl.Expr:
 
 
 def segments(
-    intervals: pl.LazyFrame,
-    schedule: pl.LazyFrame,
-    shifts: pl.LazyFrame,
+    intervals: pl.DataFrame,
+    schedule: pl.DataFrame,
+    shifts: pl.DataFrame,
     *,
+    n_agents: int,
     as_of_ms: int,
     options: MetricOptions,
-) -> pl.LazyFrame:
+) -> pl.DataFrame:
     """Cut each agent's time into segments and classify them.
 
     Parameters
@@ -110,9 +119,11 @@ def segments(
         start, not overlapping.
     schedule
         ``agent_id``, ``shift_id``, ``_a_start``, ``_a_end`` (ms), ``activity``, ``_counts``;
-        sorted by agent and start.
+        sorted by agent and start, not overlapping.
     shifts
         From ``shift_table``.
+    n_agents
+        How many agents there are: ``agent_id`` holds codes ``0 .. n_agents - 1``.
     as_of_ms
         Where observation ends (ms since the epoch, UTC).
     options
@@ -120,7 +131,7 @@ def segments(
 
     Returns
     -------
-    pl.LazyFrame
+    pl.DataFrame
         One row per segment, sorted by agent and start: ``_t``, ``_t_end``, ``_ms``, ``state``,
         ``_i_start`` (start of the interval the state comes from), ``activity``, ``_shift``
         (the code of the shift it belongs to) and the classification flags ``_observed``,
@@ -128,67 +139,164 @@ def segments(
         ``_unobserved``, ``_in``, ``_out``, ``_not_calculated``, ``_outside_work``,
         ``_in_span``, ``_productive``. Only segments inside a shift's conformance window are
         kept: no figure uses the others.
+
+    Notes
+    -----
+    The sweep proper: the boundaries of all agents are put in one (agent, time) order, each
+    tagged with what starts there. An interval, an activity or a zone starts at a tagged
+    boundary and lasts until its own end, so the one in force at a boundary is the last one
+    started there or before: a running count of the tags gives its row, no join needed.
     """
+    points = _cut_points(
+        intervals, schedule, shifts, n_agents=n_agents, as_of_ms=as_of_ms, options=options
+    )
+    starts = intervals.select(AGENT, pl.col("_i_start").alias("_t"), _kind(_STATE))
+    # The many interval starts are already in order; the few other boundaries are sorted by
+    # one key (agent above time) and merged into them: no sort of the whole set.
+    key = sort_key(pl.concat([starts.select("_t"), points.select("_t")]), n_agents)
+    boundaries = (
+        starts.lazy()
+        .with_columns(key)
+        .set_sorted("_key")
+        .merge_sorted(points.lazy().with_columns(key).sort("_key"), key="_key")
+        .drop("_key")
+    )
+    same_agent_next = pl.col(AGENT) == pl.col(AGENT).shift(-1)
+    started = {kind: (pl.col("_kind") == kind).cum_sum() for kind in (_STATE, _ACTIVITY, _ZONE)}
+    # Repeated boundaries give empty segments, dropped here (cheaper than a unique()). The last
+    # row of a repeated boundary is kept, so every tag at that instant has been counted.
+    cuts = boundaries.with_columns(
+        pl.when(same_agent_next).then(pl.col("_t").shift(-1)).alias("_t_end"),
+        started[_STATE].alias("_n_states"),
+        started[_ACTIVITY].alias("_n_activities"),
+        started[_ZONE].alias("_n_zones"),
+    ).filter(pl.col("_t_end") > pl.col("_t"))
+    codes = pl.int_range(n_agents, dtype=pl.UInt32, eager=True)
+    # Shift codes follow (agent, start). Before agent a's k-th zone start there are
+    # (shifts before a) - (agents with shifts before a) zone starts, so the code is the
+    # running count plus the number of agents with shifts before a.
+    has_shifts = codes.is_in(shifts[AGENT].implode())
+    offset = has_shifts.cast(pl.UInt32).cum_sum() - has_shifts.cast(pl.UInt32)
+    agent = pl.col(AGENT)
+    shift_code = pl.when(pl.lit(has_shifts).gather(agent)).then(
+        (pl.col("_n_zones") + pl.lit(offset).gather(agent)).cast(pl.UInt32)
+    )
+    rows = cuts.with_columns(
+        _in_force(intervals, "_n_states", codes).alias("_state_row"),
+        _in_force(schedule, "_n_activities", codes).alias("_activity_row"),
+        shift_code.alias("_shift"),
+    ).with_columns(
+        _running("_state_row", intervals["_i_end"]),
+        _running("_activity_row", schedule["_a_end"]),
+    )
+    attributed = rows.select(
+        AGENT,
+        "_t",
+        "_t_end",
+        "_shift",
+        *_gathered(intervals, "_state_row", ["state", "_i_start", "inferred"]),
+        *_gathered(schedule, "_activity_row", ["activity", "_a_start", "_a_end", "_counts"]),
+        *_gathered(shifts, "_shift", ["_s_start", "_s_end"]),
+    ).with_columns(pl.col("inferred", "_counts").fill_null(value=False))
+    return _classify(attributed, as_of_ms=as_of_ms, options=options).collect(engine="in-memory")
+
+
+#: Boundary tags: what starts at a boundary (an interval, an activity, a shift's zone).
+_CUT, _STATE, _ACTIVITY, _ZONE = 0, 1, 2, 3
+
+
+def _kind(kind: int) -> pl.Expr:
+    return pl.lit(kind, dtype=pl.UInt8).alias("_kind")
+
+
+def _cut_points(
+    intervals: pl.DataFrame,
+    schedule: pl.DataFrame,
+    shifts: pl.DataFrame,
+    *,
+    n_agents: int,
+    as_of_ms: int,
+    options: MetricOptions,
+) -> pl.DataFrame:
+    """Every boundary but the interval starts: ``agent_id``, ``_t`` and ``_kind``."""
     tol = options.boundary_tolerance_ms
     window = options.conformance_window_ms
-    agents = pl.concat([intervals.select(AGENT), schedule.select(AGENT)]).unique()
-    # Interval starts are already in order; an end is a boundary of its own only where the
-    # agent's next interval does not start there (a gap, or the last interval): few rows.
+    # An interval's end is a boundary of its own only where the agent's next interval does
+    # not start there (a gap, or the last interval): few rows.
     continued = (pl.col(AGENT) == pl.col(AGENT).shift(-1)) & (
         pl.col("_i_start").shift(-1) == pl.col("_i_end")
     )
+    plan, zones = schedule.lazy(), shifts.lazy()
     points = [
-        intervals.filter(~continued.fill_null(value=False)).select(
-            AGENT, pl.col("_i_end").alias("_t")
+        intervals.lazy()
+        .filter(~continued.fill_null(value=False))
+        .select(AGENT, pl.col("_i_end").alias("_t"), _kind(_CUT)),
+        plan.select(AGENT, pl.col("_a_start").alias("_t"), _kind(_ACTIVITY)),
+        plan.select(AGENT, pl.col("_a_end").alias("_t"), _kind(_CUT)),
+        zones.select(AGENT, (pl.col("_s_start") - window).alias("_t"), _kind(_CUT)),
+        zones.select(AGENT, (pl.col("_s_end") + window).alias("_t"), _kind(_CUT)),
+        zones.filter(pl.col("_zone_start") > _BEFORE_ALL).select(
+            AGENT, pl.col("_zone_start").alias("_t"), _kind(_ZONE)
         ),
-        schedule.select(AGENT, pl.col("_a_start").alias("_t")),
-        schedule.select(AGENT, pl.col("_a_end").alias("_t")),
-        shifts.select(AGENT, (pl.col("_s_start") - window).alias("_t")),
-        shifts.select(AGENT, (pl.col("_s_end") + window).alias("_t")),
-        shifts.filter(pl.col("_zone_start") > _BEFORE_ALL).select(
-            AGENT, pl.col("_zone_start").alias("_t")
+        pl.LazyFrame({AGENT: pl.int_range(n_agents, dtype=pl.UInt32, eager=True)}).select(
+            AGENT, pl.lit(as_of_ms, dtype=_MS).alias("_t"), _kind(_CUT)
         ),
-        agents.with_columns(pl.lit(as_of_ms, dtype=_MS).alias("_t")),
     ]
     if tol:
         inside = pl.col("_t").is_between("_a_start", "_a_end", closed="none")
-        points += [
-            schedule.select(AGENT, "_a_start", "_a_end", (pl.col("_a_start") + tol).alias("_t"))
-            .filter(inside)
-            .select(AGENT, "_t"),
-            schedule.select(AGENT, "_a_start", "_a_end", (pl.col("_a_end") - tol).alias("_t"))
-            .filter(inside)
-            .select(AGENT, "_t"),
-        ]
+        for edge in (pl.col("_a_start") + tol, pl.col("_a_end") - tol):
+            points.append(
+                plan.select(AGENT, "_a_start", "_a_end", edge.alias("_t"))
+                .filter(inside)
+                .select(AGENT, "_t", _kind(_CUT))
+            )
     if options.split_at_midnight:
-        points.append(_midnights(shifts, window, options.time_zone))
-    # The few other boundaries are sorted by one key (agent above time) and merged into the
-    # ordered interval starts: no sort of the whole set.
-    key = agent_time_key("_t").alias("_key")
-    starts = (
-        intervals.select(AGENT, pl.col("_i_start").alias("_t")).with_columns(key).set_sorted("_key")
-    )
-    others = pl.concat(points).with_columns(key).sort("_key")
-    boundaries = starts.merge_sorted(others, key="_key").drop("_key")
-    same_agent_next = pl.col(AGENT) == pl.col(AGENT).shift(-1)
-    # Repeated boundaries give empty segments, dropped here (cheaper than a unique()).
-    cuts = boundaries.with_columns(
-        pl.when(same_agent_next).then(pl.col("_t").shift(-1)).alias("_t_end")
-    ).filter(pl.col("_t_end") > pl.col("_t"))
+        midnights = _midnights(zones, window, options.time_zone)
+        points.append(midnights.with_columns(_kind(_CUT)))
+    return pl.concat(points).collect(engine="in-memory")
 
-    with_state = _asof(cuts, intervals, "_i_start").with_columns(
-        pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("state")).alias("state"),
-        pl.when(pl.col("_t") < pl.col("_i_end")).then(pl.col("_i_start")).alias("_i_start"),
-        (pl.col("inferred") & (pl.col("_t") < pl.col("_i_end"))).fill_null(value=False),
-    )
-    activities = schedule.select(AGENT, "_a_start", "_a_end", "activity", "_counts")
-    with_activity = _asof(with_state, activities, "_a_start")
-    during = pl.col("_t") < pl.col("_a_end")
-    with_activity = with_activity.with_columns(
-        pl.when(during).then(pl.col(c)).alias(c) for c in ("activity", "_a_start", "_a_end")
-    ).with_columns((pl.col("_counts") & during).fill_null(value=False).alias("_counts"))
-    attributed = attribute(with_activity, shifts)
-    return _classify(attributed, as_of_ms=as_of_ms, options=options)
+
+def sort_key(boundaries: pl.DataFrame, n_agents: int) -> pl.Expr:
+    """One sort key, the agent's code above the instant: 64 bits when they fit, else 128.
+
+    A single-key sort runs several times faster than one by the two columns, and a 64-bit
+    key sorts and merges about twice as fast as a 128-bit one. ``boundaries`` holds every
+    ``_t`` the key will be computed for.
+    """
+    bounds = boundaries.select(pl.col("_t").min().alias("low"), pl.col("_t").max().alias("high"))
+    low, high = (int(v) if v is not None else None for v in bounds.row(0))
+    if low is None or high is None or (high - low + 1) * max(n_agents, 1) >= 1 << 63:
+        return agent_time_key("_t").alias("_key")
+    span = high - low + 1
+    return (pl.col(AGENT).cast(pl.Int64) * span + (pl.col("_t") - low)).alias("_key")
+
+
+def _in_force(table: pl.DataFrame, started: str, codes: pl.Series) -> pl.Expr:
+    """The row of ``table`` last started by ``_t``, if it is the agent's own, else null.
+
+    ``started`` counts the rows of ``table`` (sorted by agent and start) that have started
+    by ``_t``; ``codes`` are all agents' codes.
+    """
+    first_row = table[AGENT].search_sorted(codes, side="left").cast(pl.Int64)
+    started_here = pl.col(started).cast(pl.Int64) - pl.lit(first_row).gather(pl.col(AGENT))
+    return pl.when(started_here > 0).then((pl.col(started) - 1).cast(pl.UInt32))
+
+
+def _running(row: str, ends: pl.Series) -> pl.Expr:
+    """``row`` where the row it points at has not ended by ``_t``, else null."""
+    return pl.when(pl.col("_t") < _at(ends, row)).then(pl.col(row)).alias(row)
+
+
+def _gathered(table: pl.DataFrame, row: str, columns: list[str]) -> list[pl.Expr]:
+    """``columns`` of ``table`` at the positions in column ``row`` (null where it is null)."""
+    return [_at(table[c], row).alias(c) for c in columns]
+
+
+def _at(values: pl.Series, row: str) -> pl.Expr:
+    """``values`` at the positions in column ``row`` (null where it is null)."""
+    if values.is_empty():  # every position is null then; a gather from nothing would fail
+        return pl.lit(None, dtype=values.dtype)
+    return pl.lit(values).gather(pl.col(row))
 
 
 def _asof(
