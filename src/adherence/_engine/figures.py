@@ -123,19 +123,18 @@ class Sweep:
 
     def _exceptions(self) -> pl.LazyFrame:
         threshold = self.options.exception_threshold_ms
-        out = pl.col("_out") | pl.col("_outside_work")
-        marked = self._with_day(self.segments.lazy(), "_t")
+        out = self.segments.lazy().filter(pl.col("_out") | pl.col("_outside_work"))
+        # The segments are in (agent, time) order and never overlap, so an out segment that
+        # ends where the next out segment of the same shift (and day) starts is the one just
+        # before it: the two are one run.
         previous_continues = (
-            out.shift(1)
-            & (pl.col("_t_end").shift(1) == pl.col("_t"))
+            (pl.col("_t_end").shift(1) == pl.col("_t"))
             & pl.all_horizontal((pl.col(k) == pl.col(k).shift(1)) for k in self._group)
         ).fill_null(value=False)
-        # The segments are in (agent, time) order.
-        run = (out & ~previous_continues).cum_sum().set_sorted()  # a running count: sorted
-        runs = marked.with_columns(run.alias("_run"))
+        run = (~previous_continues).cum_sum().set_sorted()  # a running count: sorted
+        runs = self._with_day(out, "_t").with_columns(run.alias("_run"))
         return (
-            runs.filter(out)
-            .group_by("_run")
+            runs.group_by("_run")
             .agg(
                 *[pl.col(k).first() for k in self._group],
                 pl.col("_t").min().cast(UTC_MS).alias("start"),
@@ -162,16 +161,18 @@ class Sweep:
         return self._keyed(self._pause_episodes()).select(*KEYS, *columns).sort(AGENT, "start")
 
     def _pause_episodes(self) -> pl.LazyFrame:
-        ordered = self.intervals.lazy()  # in (agent, start) order
+        # The intervals are in (agent, start) order and never overlap, so a pause interval
+        # that ends where the next pause interval of the agent starts is the one just before
+        # it: of one state, the two are one episode.
+        paused = self.intervals.lazy().filter(pl.col("state").is_in(_PAUSES))
         same_as_previous = (
             (pl.col(AGENT) == pl.col(AGENT).shift(1))
             & (pl.col("state") == pl.col("state").shift(1))
             & (pl.col("_i_start") == pl.col("_i_end").shift(1))
         ).fill_null(value=False)
-        pause = pl.col("state").is_in(_PAUSES) & ~pl.col("inferred")
         episodes = (
-            ordered.with_columns((~same_as_previous).cum_sum().set_sorted().alias("_episode"))
-            .filter(pause)
+            paused.with_columns((~same_as_previous).cum_sum().set_sorted().alias("_episode"))
+            .filter(~pl.col("inferred"))
             .group_by("_episode")
             .agg(
                 pl.col(AGENT).first(),
