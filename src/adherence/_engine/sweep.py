@@ -142,71 +142,93 @@ def segments(
 
     Notes
     -----
-    The sweep proper: the boundaries of all agents are put in one (agent, time) order, each
-    tagged with what starts there. An interval, an activity or a zone starts at a tagged
-    boundary and lasts until its own end, so the one in force at a boundary is the last one
-    started there or before: a running count of the tags gives its row, no join needed.
+    The sweep proper: the boundaries of all agents are put in one (agent, time) order. A
+    boundary where an interval, an activity or a shift's zone starts carries its row; one
+    where an interval or activity ends with nothing after it carries ``_NONE``. Intervals of
+    one agent never overlap, nor do activities or zones, so a forward fill of those columns
+    gives at every boundary the rows in force there. No join is needed.
     """
     points = _cut_points(
         intervals, schedule, shifts, n_agents=n_agents, as_of_ms=as_of_ms, options=options
     )
-    starts = intervals.select(AGENT, pl.col("_i_start").alias("_t"), _kind(_STATE))
+    starts = _boundaries(
+        intervals.lazy(), "_i_start", state=pl.int_range(pl.len(), dtype=pl.UInt32)
+    ).collect()
+    # Every agent's first zone is in force from the first instant on: it starts at the
+    # earliest boundary of all (and an agent without shifts has none).
+    low, key = sort_key(pl.concat([starts.select("_t"), points.select("_t")]), n_agents)
+    first_zones = _first_zones(shifts, n_agents, low)
     # The many interval starts are already in order; the few other boundaries are sorted by
     # one key (agent above time) and merged into them: no sort of the whole set.
-    key = sort_key(pl.concat([starts.select("_t"), points.select("_t")]), n_agents)
+    others = pl.concat([points, first_zones]).lazy().with_columns(key).sort("_key")
     boundaries = (
         starts.lazy()
         .with_columns(key)
         .set_sorted("_key")
-        .merge_sorted(points.lazy().with_columns(key).sort("_key"), key="_key")
+        .merge_sorted(others, key="_key")
         .drop("_key")
     )
     same_agent_next = pl.col(AGENT) == pl.col(AGENT).shift(-1)
-    started = {kind: (pl.col("_kind") == kind).cum_sum() for kind in (_STATE, _ACTIVITY, _ZONE)}
     # Repeated boundaries give empty segments, dropped here (cheaper than a unique()). The last
-    # row of a repeated boundary is kept, so every tag at that instant has been counted.
+    # row of a repeated boundary is kept, so every row started or ended there has been seen.
     cuts = boundaries.with_columns(
         pl.when(same_agent_next).then(pl.col("_t").shift(-1)).alias("_t_end"),
-        started[_STATE].alias("_n_states"),
-        started[_ACTIVITY].alias("_n_activities"),
-        started[_ZONE].alias("_n_zones"),
+        pl.col("_state", "_activity", "_zone").forward_fill(),
     ).filter(pl.col("_t_end") > pl.col("_t"))
-    codes = pl.int_range(n_agents, dtype=pl.UInt32, eager=True)
-    # Shift codes follow (agent, start). Before agent a's k-th zone start there are
-    # (shifts before a) - (agents with shifts before a) zone starts, so the code is the
-    # running count plus the number of agents with shifts before a.
-    has_shifts = codes.is_in(shifts[AGENT].implode())
-    offset = has_shifts.cast(pl.UInt32).cum_sum() - has_shifts.cast(pl.UInt32)
-    agent = pl.col(AGENT)
-    shift_code = pl.when(pl.lit(has_shifts).gather(agent)).then(
-        (pl.col("_n_zones") + pl.lit(offset).gather(agent)).cast(pl.UInt32)
+    in_force = cuts.with_columns(
+        pl.when(pl.col(c) != _NONE).then(pl.col(c)).alias(c)
+        for c in ("_state", "_activity", "_zone")
     )
-    rows = cuts.with_columns(
-        _in_force(intervals, "_n_states", codes).alias("_state_row"),
-        _in_force(schedule, "_n_activities", codes).alias("_activity_row"),
-        shift_code.alias("_shift"),
-    ).with_columns(
-        _running("_state_row", intervals["_i_end"]),
-        _running("_activity_row", schedule["_a_end"]),
-    )
-    attributed = rows.select(
+    attributed = in_force.select(
         AGENT,
         "_t",
         "_t_end",
-        "_shift",
-        *_gathered(intervals, "_state_row", ["state", "_i_start", "inferred"]),
-        *_gathered(schedule, "_activity_row", ["activity", "_a_start", "_a_end", "_counts"]),
-        *_gathered(shifts, "_shift", ["_s_start", "_s_end"]),
+        pl.col("_zone").alias("_shift"),
+        *_gathered(intervals, "_state", ["state", "_i_start", "inferred"]),
+        *_gathered(schedule, "_activity", ["activity", "_a_start", "_a_end", "_counts"]),
+        *_gathered(shifts, "_zone", ["_s_start", "_s_end"]),
     ).with_columns(pl.col("inferred", "_counts").fill_null(value=False))
     return _classify(attributed, as_of_ms=as_of_ms, options=options).collect(engine="in-memory")
 
 
-#: Boundary tags: what starts at a boundary (an interval, an activity, a shift's zone).
-_CUT, _STATE, _ACTIVITY, _ZONE = 0, 1, 2, 3
+#: On a boundary: nothing is in force from here on (an interval or activity ended).
+_NONE = (1 << 32) - 1
+_ROW = pl.UInt32
 
 
-def _kind(kind: int) -> pl.Expr:
-    return pl.lit(kind, dtype=pl.UInt8).alias("_kind")
+def _boundaries(
+    rows: pl.LazyFrame,
+    time: str | pl.Expr,
+    *,
+    state: pl.Expr | int | None = None,
+    activity: pl.Expr | int | None = None,
+    zone: pl.Expr | int | None = None,
+) -> pl.LazyFrame:
+    """Boundaries at ``time`` of ``rows``: ``agent_id``, ``_t`` and the rows they start.
+
+    ``state``, ``activity`` and ``zone`` are the rows started there (``_NONE`` for an end,
+    null for no change).
+    """
+    at = pl.col(time) if isinstance(time, str) else time
+    return rows.select(
+        AGENT,
+        at.alias("_t"),
+        *[
+            (pl.lit(value, dtype=_ROW) if not isinstance(value, pl.Expr) else value)
+            .cast(_ROW)
+            .alias(name)
+            for name, value in (("_state", state), ("_activity", activity), ("_zone", zone))
+        ],
+    )
+
+
+def _first_zones(shifts: pl.DataFrame, n_agents: int, low: int) -> pl.DataFrame:
+    """For every agent a boundary at ``low`` starting their first shift's zone (or none)."""
+    agents = pl.LazyFrame({AGENT: pl.int_range(n_agents, dtype=pl.UInt32, eager=True)})
+    first = shifts.lazy().group_by(AGENT).agg(pl.col("_shift").min())
+    zone = pl.col("_shift").fill_null(_NONE)
+    with_first = agents.join(first, on=AGENT, how="left")
+    return _boundaries(with_first, pl.lit(low, dtype=_MS), zone=zone).collect()
 
 
 def _cut_points(
@@ -218,73 +240,58 @@ def _cut_points(
     as_of_ms: int,
     options: MetricOptions,
 ) -> pl.DataFrame:
-    """Every boundary but the interval starts: ``agent_id``, ``_t`` and ``_kind``."""
+    """Every boundary but the interval starts and the first zones (see ``_boundaries``)."""
     tol = options.boundary_tolerance_ms
     window = options.conformance_window_ms
-    # An interval's end is a boundary of its own only where the agent's next interval does
-    # not start there (a gap, or the last interval): few rows.
-    continued = (pl.col(AGENT) == pl.col(AGENT).shift(-1)) & (
-        pl.col("_i_start").shift(-1) == pl.col("_i_end")
-    )
-    plan, zones = schedule.lazy(), shifts.lazy()
+    plan = schedule.lazy().with_columns(pl.int_range(pl.len(), dtype=_ROW).alias("_row"))
+    zones = shifts.lazy()
+    agents = pl.LazyFrame({AGENT: pl.int_range(n_agents, dtype=pl.UInt32, eager=True)})
     points = [
-        intervals.lazy()
-        .filter(~continued.fill_null(value=False))
-        .select(AGENT, pl.col("_i_end").alias("_t"), _kind(_CUT)),
-        plan.select(AGENT, pl.col("_a_start").alias("_t"), _kind(_ACTIVITY)),
-        plan.select(AGENT, pl.col("_a_end").alias("_t"), _kind(_CUT)),
-        zones.select(AGENT, (pl.col("_s_start") - window).alias("_t"), _kind(_CUT)),
-        zones.select(AGENT, (pl.col("_s_end") + window).alias("_t"), _kind(_CUT)),
-        zones.filter(pl.col("_zone_start") > _BEFORE_ALL).select(
-            AGENT, pl.col("_zone_start").alias("_t"), _kind(_ZONE)
+        _boundaries(_ends(intervals.lazy(), "_i_start", "_i_end"), "_i_end", state=_NONE),
+        _boundaries(plan, "_a_start", activity=pl.col("_row")),
+        _boundaries(_ends(plan, "_a_start", "_a_end"), "_a_end", activity=_NONE),
+        _boundaries(zones, pl.col("_s_start") - window),
+        _boundaries(zones, pl.col("_s_end") + window),
+        _boundaries(
+            zones.filter(pl.col("_zone_start") > _BEFORE_ALL), "_zone_start", zone=pl.col("_shift")
         ),
-        pl.LazyFrame({AGENT: pl.int_range(n_agents, dtype=pl.UInt32, eager=True)}).select(
-            AGENT, pl.lit(as_of_ms, dtype=_MS).alias("_t"), _kind(_CUT)
-        ),
+        _boundaries(agents, pl.lit(as_of_ms, dtype=_MS)),
     ]
     if tol:
         inside = pl.col("_t").is_between("_a_start", "_a_end", closed="none")
         for edge in (pl.col("_a_start") + tol, pl.col("_a_end") - tol):
-            points.append(
-                plan.select(AGENT, "_a_start", "_a_end", edge.alias("_t"))
-                .filter(inside)
-                .select(AGENT, "_t", _kind(_CUT))
-            )
+            edges = plan.with_columns(edge.alias("_t")).filter(inside)
+            points.append(_boundaries(edges, "_t"))
     if options.split_at_midnight:
-        midnights = _midnights(zones, window, options.time_zone)
-        points.append(midnights.with_columns(_kind(_CUT)))
+        points.append(_boundaries(_midnights(zones, window, options.time_zone), "_t"))
     return pl.concat(points).collect(engine="in-memory")
 
 
-def sort_key(boundaries: pl.DataFrame, n_agents: int) -> pl.Expr:
-    """One sort key, the agent's code above the instant: 64 bits when they fit, else 128.
+def _ends(rows: pl.LazyFrame, start: str, end: str) -> pl.LazyFrame:
+    """The rows of ``rows`` (sorted by agent and start) whose end is a boundary of its own.
 
-    A single-key sort runs several times faster than one by the two columns, and a 64-bit
-    key sorts and merges about twice as fast as a 128-bit one. ``boundaries`` holds every
-    ``_t`` the key will be computed for.
+    An end where the agent's next row starts is that row's start; the others (a gap, or the
+    agent's last row) are kept.
+    """
+    continued = (pl.col(AGENT) == pl.col(AGENT).shift(-1)) & (
+        pl.col(start).shift(-1) == pl.col(end)
+    )
+    return rows.filter(~continued.fill_null(value=False))
+
+
+def sort_key(boundaries: pl.DataFrame, n_agents: int) -> tuple[int, pl.Expr]:
+    """The earliest instant, and one sort key: the agent's code above the instant.
+
+    The key has 64 bits when they fit, else 128. A single-key sort runs several times faster
+    than one by the two columns, and a 64-bit key sorts and merges about twice as fast as a
+    128-bit one. ``boundaries`` holds every ``_t`` the key will be computed for.
     """
     bounds = boundaries.select(pl.col("_t").min().alias("low"), pl.col("_t").max().alias("high"))
-    low, high = (int(v) if v is not None else None for v in bounds.row(0))
-    if low is None or high is None or (high - low + 1) * max(n_agents, 1) >= 1 << 63:
-        return agent_time_key("_t").alias("_key")
+    low, high = (int(v) if v is not None else 0 for v in bounds.row(0))
+    if (high - low + 1) * max(n_agents, 1) >= 1 << 63:
+        return low, agent_time_key("_t").alias("_key")
     span = high - low + 1
-    return (pl.col(AGENT).cast(pl.Int64) * span + (pl.col("_t") - low)).alias("_key")
-
-
-def _in_force(table: pl.DataFrame, started: str, codes: pl.Series) -> pl.Expr:
-    """The row of ``table`` last started by ``_t``, if it is the agent's own, else null.
-
-    ``started`` counts the rows of ``table`` (sorted by agent and start) that have started
-    by ``_t``; ``codes`` are all agents' codes.
-    """
-    first_row = table[AGENT].search_sorted(codes, side="left").cast(pl.Int64)
-    started_here = pl.col(started).cast(pl.Int64) - pl.lit(first_row).gather(pl.col(AGENT))
-    return pl.when(started_here > 0).then((pl.col(started) - 1).cast(pl.UInt32))
-
-
-def _running(row: str, ends: pl.Series) -> pl.Expr:
-    """``row`` where the row it points at has not ended by ``_t``, else null."""
-    return pl.when(pl.col("_t") < _at(ends, row)).then(pl.col(row)).alias(row)
+    return low, (pl.col(AGENT).cast(pl.Int64) * span + (pl.col("_t") - low)).alias("_key")
 
 
 def _gathered(table: pl.DataFrame, row: str, columns: list[str]) -> list[pl.Expr]:
