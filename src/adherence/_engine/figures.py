@@ -18,6 +18,7 @@ from adherence._engine.sweep import (
     AGENT,
     agent_time_key,
     attribute,
+    column_at,
     instants_ms,
     segments,
     shift_table,
@@ -278,10 +279,14 @@ class Sweep:
             .agg(
                 (logged_in & pl.col("_in_span")).any().alias("_logged_in"),
                 first_productive.alias("_first_productive"),
-                pl.col("_i_start").filter(logged_in).min().alias("_first_login"),
+                # Intervals are in start order: the first row is the earliest start.
+                pl.col("_interval").filter(logged_in).min().alias("_first_interval"),
             )
             .filter(pl.col("_logged_in") & pl.col("_first_productive").is_not_null())
             .join(shifts, on="_shift")
+            .with_columns(
+                column_at(self.intervals["_i_start"], "_first_interval").alias("_first_login")
+            )
             .with_columns(
                 # A login before the window counts from the window's start.
                 pl.max_horizontal("_first_login", pl.col("_s_start") - window),

@@ -18,6 +18,7 @@ __all__ = [
     "AGENT",
     "agent_time_key",
     "attribute",
+    "column_at",
     "instants_ms",
     "segments",
     "shift_table",
@@ -133,7 +134,8 @@ def segments(
     -------
     pl.DataFrame
         One row per segment, sorted by agent and start: ``_t``, ``_t_end``, ``_ms``, ``state``,
-        ``_i_start`` (start of the interval the state comes from), ``activity``, ``_shift``
+        ``_interval`` (the row of ``intervals`` the state comes from, if any), ``activity``,
+        ``_shift``
         (the code of the shift it belongs to) and the classification flags ``_observed``,
         ``_counted``,
         ``_unobserved``, ``_in``, ``_out``, ``_not_calculated``, ``_outside_work``,
@@ -144,15 +146,22 @@ def segments(
     -----
     The sweep proper: the boundaries of all agents are put in one (agent, time) order. A
     boundary where an interval, an activity or a shift's zone starts carries its row; one
-    where an interval or activity ends with nothing after it carries ``_NONE``. Intervals of
-    one agent never overlap, nor do activities or zones, so a forward fill of those columns
-    gives at every boundary the rows in force there. No join is needed.
+    where an interval or activity ends with nothing after it carries one past the last row.
+    Intervals of one agent never overlap, nor do activities or zones, so a forward fill of
+    those columns gives at every boundary the rows in force there. No join is needed.
     """
+    ended = {"_interval": intervals.height, "_activity": schedule.height}
     points = _cut_points(
-        intervals, schedule, shifts, n_agents=n_agents, as_of_ms=as_of_ms, options=options
+        intervals,
+        schedule,
+        shifts,
+        n_agents=n_agents,
+        as_of_ms=as_of_ms,
+        ended=ended,
+        options=options,
     )
     starts = _boundaries(
-        intervals.lazy(), "_i_start", state=pl.int_range(pl.len(), dtype=pl.UInt32)
+        intervals.lazy(), "_i_start", interval=pl.int_range(pl.len(), dtype=_ROW)
     ).collect()
     # Every agent's first zone is in force from the first instant on: it starts at the
     # earliest boundary of all (and an agent without shifts has none).
@@ -173,41 +182,70 @@ def segments(
     # row of a repeated boundary is kept, so every row started or ended there has been seen.
     cuts = boundaries.with_columns(
         pl.when(same_agent_next).then(pl.col("_t").shift(-1)).alias("_t_end"),
-        pl.col("_state", "_activity", "_zone").forward_fill(),
+        pl.col("_interval", "_activity", "_zone").forward_fill(),
     ).filter(pl.col("_t_end") > pl.col("_t"))
-    in_force = cuts.with_columns(
-        pl.when(pl.col(c) != _NONE).then(pl.col(c)).alias(c)
-        for c in ("_state", "_activity", "_zone")
-    )
-    attributed = in_force.select(
+    tolerance_columns = ["_a_start", "_a_end"] if options.boundary_tolerance_ms else []
+    coded = cuts.select(
         AGENT,
         "_t",
         "_t_end",
-        pl.col("_zone").alias("_shift"),
-        *_gathered(intervals, "_state", ["state", "_i_start", "inferred"]),
-        *_gathered(schedule, "_activity", ["activity", "_a_start", "_a_end", "_counts"]),
-        *_gathered(shifts, "_zone", ["_s_start", "_s_end"]),
-    ).with_columns(pl.col("inferred", "_counts").fill_null(value=False))
+        "_interval",
+        pl.when(pl.col("_zone") < shifts.height).then(pl.col("_zone")).alias("_shift"),
+        _code_at(intervals, "state", "inferred", at="_interval"),
+        _code_at(schedule, "activity", "_counts", at="_activity"),
+        *[column_at(schedule[c], "_activity").alias(c) for c in tolerance_columns],
+    )
+    attributed = coded.with_columns(
+        *_decoded(intervals, "state", "inferred"),
+        *_decoded(schedule, "activity", "_counts"),
+        *[column_at(shifts[c], "_shift").alias(c) for c in ("_s_start", "_s_end")],
+    )
     return _classify(attributed, as_of_ms=as_of_ms, options=options).collect(engine="in-memory")
 
 
-#: On a boundary: nothing is in force from here on (an interval or activity ended).
-_NONE = (1 << 32) - 1
 _ROW = pl.UInt32
+
+
+def column_at(values: pl.Series, row: str) -> pl.Expr:
+    """``values`` at the positions in column ``row``; null at null or one past the end."""
+    return pl.lit(values.extend_constant(None, 1)).gather(pl.col(row))
+
+
+def _code_at(table: pl.DataFrame, enum: str, flag: str, *, at: str) -> pl.Expr:
+    """Columns ``enum`` and ``flag`` of ``table`` at the positions in column ``at``, as one code.
+
+    The code is one byte, the enum's index twice plus the flag, so that a single gather of
+    the long column carries both (see ``_decoded``).
+    """
+    both = pl.col(enum).to_physical().cast(pl.UInt8) * 2 + pl.col(flag).cast(pl.UInt8)
+    return column_at(table.select(both).to_series(), at).alias(f"_{enum}_code")
+
+
+def _decoded(table: pl.DataFrame, enum: str, flag: str) -> list[pl.Expr]:
+    """``enum`` and ``flag`` from the code of ``_code_at``: null and ``False`` for none."""
+    dtype = table.schema[enum]
+    assert isinstance(dtype, pl.Enum)
+    code = pl.col(f"_{enum}_code")
+    values = pl.Series(values=dtype.categories, dtype=dtype)
+    return [
+        pl.lit(values).gather(code // 2).alias(enum),
+        (code % 2 == 1).fill_null(value=False).alias(flag),
+    ]
 
 
 def _boundaries(
     rows: pl.LazyFrame,
     time: str | pl.Expr,
     *,
-    state: pl.Expr | int | None = None,
+    interval: pl.Expr | int | None = None,
     activity: pl.Expr | int | None = None,
     zone: pl.Expr | int | None = None,
 ) -> pl.LazyFrame:
     """Boundaries at ``time`` of ``rows``: ``agent_id``, ``_t`` and the rows they start.
 
-    ``state``, ``activity`` and ``zone`` are the rows started there (``_NONE`` for an end,
-    null for no change).
+    ``interval``, ``activity`` and ``zone`` are the rows (of ``intervals``, ``schedule`` and
+    ``shifts``) that start there; the table's length where one ends with nothing after it,
+    null where nothing changes.
     """
     at = pl.col(time) if isinstance(time, str) else time
     return rows.select(
@@ -217,7 +255,7 @@ def _boundaries(
             (pl.lit(value, dtype=_ROW) if not isinstance(value, pl.Expr) else value)
             .cast(_ROW)
             .alias(name)
-            for name, value in (("_state", state), ("_activity", activity), ("_zone", zone))
+            for name, value in (("_interval", interval), ("_activity", activity), ("_zone", zone))
         ],
     )
 
@@ -226,7 +264,7 @@ def _first_zones(shifts: pl.DataFrame, n_agents: int, low: int) -> pl.DataFrame:
     """For every agent a boundary at ``low`` starting their first shift's zone (or none)."""
     agents = pl.LazyFrame({AGENT: pl.int_range(n_agents, dtype=pl.UInt32, eager=True)})
     first = shifts.lazy().group_by(AGENT).agg(pl.col("_shift").min())
-    zone = pl.col("_shift").fill_null(_NONE)
+    zone = pl.col("_shift").fill_null(shifts.height)
     with_first = agents.join(first, on=AGENT, how="left")
     return _boundaries(with_first, pl.lit(low, dtype=_MS), zone=zone).collect()
 
@@ -238,6 +276,7 @@ def _cut_points(
     *,
     n_agents: int,
     as_of_ms: int,
+    ended: dict[str, int],
     options: MetricOptions,
 ) -> pl.DataFrame:
     """Every boundary but the interval starts and the first zones (see ``_boundaries``)."""
@@ -247,9 +286,11 @@ def _cut_points(
     zones = shifts.lazy()
     agents = pl.LazyFrame({AGENT: pl.int_range(n_agents, dtype=pl.UInt32, eager=True)})
     points = [
-        _boundaries(_ends(intervals.lazy(), "_i_start", "_i_end"), "_i_end", state=_NONE),
+        _boundaries(
+            _ends(intervals.lazy(), "_i_start", "_i_end"), "_i_end", interval=ended["_interval"]
+        ),
         _boundaries(plan, "_a_start", activity=pl.col("_row")),
-        _boundaries(_ends(plan, "_a_start", "_a_end"), "_a_end", activity=_NONE),
+        _boundaries(_ends(plan, "_a_start", "_a_end"), "_a_end", activity=ended["_activity"]),
         _boundaries(zones, pl.col("_s_start") - window),
         _boundaries(zones, pl.col("_s_end") + window),
         _boundaries(
@@ -292,18 +333,6 @@ def sort_key(boundaries: pl.DataFrame, n_agents: int) -> tuple[int, pl.Expr]:
         return low, agent_time_key("_t").alias("_key")
     span = high - low + 1
     return low, (pl.col(AGENT).cast(pl.Int64) * span + (pl.col("_t") - low)).alias("_key")
-
-
-def _gathered(table: pl.DataFrame, row: str, columns: list[str]) -> list[pl.Expr]:
-    """``columns`` of ``table`` at the positions in column ``row`` (null where it is null)."""
-    return [_at(table[c], row).alias(c) for c in columns]
-
-
-def _at(values: pl.Series, row: str) -> pl.Expr:
-    """``values`` at the positions in column ``row`` (null where it is null)."""
-    if values.is_empty():  # every position is null then; a gather from nothing would fail
-        return pl.lit(None, dtype=values.dtype)
-    return pl.lit(values).gather(pl.col(row))
 
 
 def _asof(
@@ -388,7 +417,7 @@ def _classify(frame: pl.LazyFrame, *, as_of_ms: int, options: MetricOptions) -> 
         "_t_end",
         (pl.col("_t_end") - pl.col("_t")).alias("_ms"),
         "state",
-        "_i_start",
+        pl.when(state.is_not_null()).then(pl.col("_interval")).alias("_interval"),
         pl.col("activity").cast(ACTIVITY_DTYPE),
         observed.alias("_observed"),
         counted.alias("_counted"),
