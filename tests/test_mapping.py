@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adherence import MappingError, State, StatusMapping
+from adherence.mapping import tidy_status_expr
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,31 @@ def test_polars_expression_agrees_with_python_lookup() -> None:
     frame = pl.DataFrame({"s": statuses, "r": reasons})
     got = frame.select(m.state_expr(pl.col("s"), pl.col("r"))).to_series().to_list()
     assert got == ["BREAK", "MEAL", "READY", "UNMAPPED", None]
+
+
+_TEXTS = st.one_of(
+    st.none(),
+    st.sampled_from(["Ready", "Not Ready – Break", " Not  Ready ", "Lunch", "", "  ", "Log Off"]),
+    st.text(alphabet="ab -–_\t", max_size=6),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_TEXTS, _TEXTS), max_size=12))
+def test_annotate_in_memory_and_lazy_agree_row_by_row(
+    rows: list[tuple[str | None, str | None]],
+) -> None:
+    m = StatusMapping.default()
+    frame = pl.DataFrame(
+        {"row": range(len(rows)), "status": [s for s, _ in rows], "reason": [r for _, r in rows]},
+        schema={"row": pl.Int64, "status": pl.String, "reason": pl.String},
+    )
+    eager = m.annotate(frame).collect()
+    lazy = m.annotate(frame.lazy()).collect()
+    assert eager.equals(lazy)
+    assert eager["row"].to_list() == list(range(len(rows)))  # row order is kept
+    one_by_one = frame.with_columns(
+        tidy_status_expr(pl.col("status")),
+        pl.col("reason").str.strip_chars().replace("", None),
+    ).with_columns(m.state_expr(pl.col("status"), pl.col("reason")).alias("state"))
+    assert eager.equals(one_by_one)

@@ -164,7 +164,7 @@ class LazyIngest:
     kind: Kind
     model: type[CanonicalModel]
     _parsed: pl.LazyFrame
-    _classify: Callable[[pl.LazyFrame], pl.LazyFrame]
+    _classify: Callable[[pl.LazyFrame | pl.DataFrame], pl.LazyFrame]
     _rows_in: pl.LazyFrame
     _valid_columns: Sequence[pl.Expr]
     _sort_by: Sequence[str | pl.Expr]
@@ -233,7 +233,7 @@ class LazyIngest:
         """
         try:
             parsed, rows_in = pl.collect_all([self._parsed, self._rows_in], engine="in-memory")
-            classified = self._classify(parsed.lazy()).collect(engine="in-memory")
+            classified = self._classify(parsed).collect(engine="in-memory")
             del parsed  # the classified frame holds what is still needed
         except pl.exceptions.PolarsError as err:
             raise ParseError(
@@ -318,12 +318,13 @@ def split_rows(
     repairs: Mapping[RepairKind, pl.Expr] | None = None,
     unmapped: pl.Expr | None = None,
     finish: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
-    prepare: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
+    prepare: Callable[[pl.LazyFrame | pl.DataFrame], pl.LazyFrame] | None = None,
 ) -> LazyIngest:
     """Classify every row of ``frame`` by ``checks`` and build the lazy result.
 
-    ``prepare`` runs on the parsed frame before the checks (at ``collect``,
-    on the materialised parse); ``repairs`` are boolean expressions over the valid rows,
+    ``prepare`` runs on the parsed frame before the checks (at ``collect`` on the
+    materialised parse, a ``DataFrame``; for the lazy ``valid`` and ``quarantine`` on the
+    plan); ``repairs`` are boolean expressions over the valid rows,
     counted; ``unmapped`` marks valid rows whose raw ``status`` the mapping did not know;
     ``finish`` completes the sorted valid table (e.g. naming shifts).
     """
@@ -331,8 +332,8 @@ def split_rows(
     for check in reversed(checks):
         reason = pl.when(check.failed).then(pl.lit(check.reason.value)).otherwise(reason)
 
-    def classify(parsed: pl.LazyFrame) -> pl.LazyFrame:
-        return (parsed if prepare is None else prepare(parsed)).with_columns(
+    def classify(parsed: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+        return (parsed.lazy() if prepare is None else prepare(parsed)).with_columns(
             reason.alias("_reason")
         )
 
@@ -394,11 +395,13 @@ def ingest_events(
     for check in base_checks:
         usable = usable & ~check.failed
 
-    def prepare(parsed: pl.LazyFrame) -> pl.LazyFrame:
+    def prepare(parsed: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
         settled = resolve_ambiguous(
-            parsed, agent="agent_id", order="row", prefix="_ts", usable=usable
-        )
-        return mapping.annotate(settled.drop("_ts_early", "_ts_late"))
+            parsed.lazy(), agent="agent_id", order="row", prefix="_ts", usable=usable
+        ).drop("_ts_early", "_ts_late")
+        # Data in memory stays in memory: the mapping's fast path (see ``annotate``).
+        in_memory = isinstance(parsed, pl.DataFrame)
+        return mapping.annotate(settled.collect(engine="in-memory") if in_memory else settled)
 
     checks = [
         *base_checks,

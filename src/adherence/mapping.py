@@ -111,6 +111,10 @@ def normalise_expr(expr: pl.Expr) -> pl.Expr:
     )
 
 
+#: The text columns ``annotate`` tidies.
+_TEXT = ["status", "reason"]
+
+
 def tidy_status_expr(expr: pl.Expr) -> pl.Expr:
     """Raw status text with every dash an ASCII ``-`` and runs of blanks one space.
 
@@ -193,37 +197,81 @@ class StatusMapping:
                 return combined
         return self.states.get(normalise_status(status), State.UNMAPPED)
 
-    def annotate(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+    def annotate(self, frame: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
         """Tidy ``status`` (see ``tidy_status_expr``) and ``reason``, and add ``state``.
 
-        ``reason`` is trimmed, an empty one becomes null.
+        ``reason`` is trimmed, an empty one becomes null. Row order is kept.
 
-        The text work and the lookup are done once per distinct (status, reason) pair, then
-        joined back onto the rows: the cost of the mapping does not grow with the rows. Row
-        order is not kept.
+        The text work and the lookup are done once per distinct (status, reason) pair, so the
+        cost of the mapping hardly grows with the rows. A ``LazyFrame`` stays lazy: the pairs
+        are joined back. A ``DataFrame`` (data in memory) is faster: its distinct pairs are
+        worked out first and looked up by one integer per row, and clean text is not copied.
 
         Examples
         --------
-        >>> frame = pl.LazyFrame({"status": ["Not Ready – Break", "Not Ready"],
+        >>> frame = pl.DataFrame({"status": ["Not Ready – Break", "Not Ready"],
         ...                       "reason": [" ", " Lunch"]})
-        >>> StatusMapping.default().annotate(frame).collect().sort("status").rows()
-        [('Not Ready', 'Lunch', 'MEAL'), ('Not Ready - Break', None, 'BREAK')]
+        >>> StatusMapping.default().annotate(frame).collect().rows()
+        [('Not Ready - Break', None, 'BREAK'), ('Not Ready', 'Lunch', 'MEAL')]
         """
-        # Categorical keys: the distinct pairs and the join work on integer codes.
-        keys = ["_status", "_reason"]
-        coded = frame.with_columns(
-            pl.col(name).cast(pl.String).cast(pl.Categorical).alias(f"_{name}")
-            for name in ("status", "reason")
-        ).drop("status", "reason")
-        status = tidy_status_expr(pl.col("_status").cast(pl.String))
-        reason = pl.col("_reason").cast(pl.String).str.strip_chars().replace("", None)
-        pairs = (
-            coded.select(keys)
-            .unique()
-            .with_columns(status.alias("status"), reason.alias("reason"))
+        # Categorical codes are 32-bit (and far below 2^32 - 1): one 64-bit integer names the
+        # (status, reason) pair, each part its code + 1, or 0 for none.
+        codes = {
+            name: (pl.col(f"_{name}").to_physical().cast(pl.UInt64) + 1).fill_null(0)
+            for name in _TEXT
+        }
+        pair = codes["status"] * (1 << 32) + codes["reason"]
+        coded = (
+            frame.lazy()
+            .with_columns(
+                pl.col(name).cast(pl.String).cast(pl.Categorical).alias(f"_{name}")
+                for name in _TEXT
+            )
+            .with_columns(pair.alias("_pair"))
+        )
+        internal = ["_status", "_reason", "_pair"]
+        if isinstance(frame, pl.LazyFrame):
+            return (
+                coded.drop(_TEXT)
+                .join(
+                    self._pairs(coded).drop("_status", "_reason"),
+                    on="_pair",
+                    how="left",
+                    maintain_order="left",
+                )
+                .drop(internal)
+            )
+        data = coded.collect(engine="in-memory")
+        pairs = self._pairs(data.lazy()).collect(engine="in-memory")
+
+        def looked_up(column: str, dtype: pl.DataType) -> pl.Expr:
+            if pairs.is_empty():  # no rows: a lookup in nothing would keep the key's dtype
+                return pl.lit(None, dtype=dtype).alias(column)
+            looked = pl.col("_pair").replace_strict(
+                pairs["_pair"], pairs[column], return_dtype=dtype
+            )
+            return looked.alias(column)
+
+        # Clean text (the usual case) stays as it is; only otherwise is it looked up.
+        tidied = [
+            pl.col(name).cast(pl.String)
+            if pairs[f"_{name}"].eq_missing(pairs[name]).all()
+            else looked_up(name, pl.String())
+            for name in _TEXT
+        ]
+        return data.lazy().with_columns(*tidied, looked_up("state", STATE_DTYPE)).drop(internal)
+
+    def _pairs(self, coded: pl.LazyFrame) -> pl.LazyFrame:
+        """The distinct pairs of ``coded`` (see ``annotate``): raw, tidy text and state."""
+        return (
+            coded.select("_pair", *[pl.col(f"_{name}").cast(pl.String) for name in _TEXT])
+            .unique(subset="_pair")
+            .with_columns(
+                tidy_status_expr(pl.col("_status")).alias("status"),
+                pl.col("_reason").str.strip_chars().replace("", None).alias("reason"),
+            )
             .with_columns(self.state_expr(pl.col("status"), pl.col("reason")).alias("state"))
         )
-        return coded.join(pairs, on=keys, how="left", nulls_equal=True).drop(keys)
 
     def state_expr(self, status: pl.Expr, reason: pl.Expr) -> pl.Expr:
         """Return a polars expression giving the state of each row.

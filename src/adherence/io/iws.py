@@ -209,7 +209,6 @@ def scan_iws_state_detail(
     frame, time_checks = interval_instants(
         frame, raw, time_zone=zone, duration=(text_column("duration"), pl.col("_duration_ms"))
     )
-    frame = mapping.annotate(frame)
     checks = [
         *time_checks,
         Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
@@ -235,6 +234,7 @@ def scan_iws_state_detail(
         sort_by=[agent_time_order("start"), "seq"],
         repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_s_resolved")},
         unmapped=pl.col("state") == State.UNMAPPED.value,
+        prepare=mapping.annotate,
     )
 
 
