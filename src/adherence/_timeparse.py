@@ -94,7 +94,12 @@ def _parse_any(text: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
 
 
 def parse_instants(
-    frame: pl.LazyFrame, column: str, *, time_zone: str, dtype: pl.DataType, prefix: str
+    frame: pl.LazyFrame | pl.DataFrame,
+    column: str,
+    *,
+    time_zone: str,
+    dtype: pl.DataType,
+    prefix: str,
 ) -> pl.LazyFrame:
     """Add ``{prefix}_early``, ``{prefix}_late`` (UTC) and ``{prefix}_kind`` for ``column``.
 
@@ -102,28 +107,31 @@ def parse_instants(
 
     Text is parsed in two passes: the plain format that fits most of the first 1,000 values
     (read from the head of the source) is applied to every row, and only the rows it does not
-    fit go through every accepted format. Row order is not kept.
+    fit go through every accepted format. For a ``DataFrame`` where it fits every row (the
+    usual export) the second pass is skipped. Row order is not kept.
     """
-    fast = _sniff_format(frame, column) if dtype == pl.String() else None
+    fast = _sniff_format(frame.lazy(), column) if dtype == pl.String() else None
     if fast is None:
-        return _parse_instants(frame, column, time_zone=time_zone, dtype=dtype, prefix=prefix)
+        return _parse_instants(
+            frame.lazy(), column, time_zone=time_zone, dtype=dtype, prefix=prefix
+        )
     fmt, has_offset = fast
     parsed = pl.col(column).str.to_datetime(fmt, time_unit="ms", strict=False)
-    first_pass = frame.with_columns(parsed.alias("_fast"))
-    fitted = first_pass.filter(pl.col("_fast").is_not_null())
+    first_pass = frame.lazy().with_columns(parsed.alias("_fast"))
+    misfit = pl.col("_fast").is_null() & pl.col(column).is_not_null()
+    fast_dtype = pl.Datetime("ms", "UTC" if has_offset else None)
+    if isinstance(frame, pl.DataFrame):
+        first_pass = first_pass.collect(engine="in-memory").lazy()
+        if not first_pass.select(misfit.any()).collect().item():
+            # A null time is unparseable either way.
+            return _parse_instants(
+                first_pass, "_fast", time_zone=time_zone, dtype=fast_dtype, prefix=prefix
+            ).drop("_fast")
     fitted = _parse_instants(
-        fitted,
-        "_fast",
-        time_zone=time_zone,
-        dtype=pl.Datetime("ms", "UTC" if has_offset else None),
-        prefix=prefix,
+        first_pass.filter(~misfit), "_fast", time_zone=time_zone, dtype=fast_dtype, prefix=prefix
     )
     rest = _parse_instants(
-        first_pass.filter(pl.col("_fast").is_null()),
-        column,
-        time_zone=time_zone,
-        dtype=dtype,
-        prefix=prefix,
+        first_pass.filter(misfit), column, time_zone=time_zone, dtype=dtype, prefix=prefix
     )
     return pl.concat([fitted, rest]).drop("_fast")
 

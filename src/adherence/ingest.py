@@ -386,21 +386,24 @@ def ingest_events(
     if "reason" not in raw.dtypes:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
     frame = frame.with_columns(pseudonymiser.expr("agent_id"))
-    frame = parse_instants(
-        frame, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
-    )
     no_status = Check("status", QuarantineReason.MISSING_VALUE, text_column("status").is_null())
     base_checks = [*time_checks("timestamp", "_ts"), _missing("agent_id"), no_status]
     usable = pl.lit(value=True)
     for check in base_checks:
         usable = usable & ~check.failed
 
-    def prepare(parsed: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    def prepare(read: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+        # Data in memory stays in memory: the fast paths of the time parser and the mapping.
+        # (resolve_ambiguous reads its input twice: collected, the parse runs once.)
+        in_memory = isinstance(read, pl.DataFrame)
+        parsed = parse_instants(
+            read, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
+        )
+        if in_memory:
+            parsed = parsed.collect(engine="in-memory").lazy()
         settled = resolve_ambiguous(
-            parsed.lazy(), agent="agent_id", order="row", prefix="_ts", usable=usable
+            parsed, agent="agent_id", order="row", prefix="_ts", usable=usable
         ).drop("_ts_early", "_ts_late")
-        # Data in memory stays in memory: the mapping's fast path (see ``annotate``).
-        in_memory = isinstance(parsed, pl.DataFrame)
         return mapping.annotate(settled.collect(engine="in-memory") if in_memory else settled)
 
     checks = [
