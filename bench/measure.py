@@ -7,10 +7,11 @@ Usage::
 The command runs as this process's only child. ``wall_s`` is the time from starting it to
 its exit (interpreter start and imports included); ``peak_rss_kib`` is
 ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` after it exits: on Linux, the largest resident set
-of the child, in KiB. ``RUSAGE_CHILDREN`` is the maximum over every child a process has
+of the child, in KiB; ``cpu_s`` is the child's user plus system CPU time (on a shared
+machine, time stolen by other guests shows in ``wall_s`` but not here). ``RUSAGE_CHILDREN`` is the maximum over every child a process has
 waited for, which is why each measurement runs in its own fresh ``measure.py``.
 
-Output: ``{"wall_s", "peak_rss_kib", "returncode", "result", "stderr"}``: ``result`` is the
+Output: ``{"wall_s", "cpu_s", "peak_rss_kib", "returncode", "result", "stderr"}``: ``result`` is the
 command's stdout parsed as JSON (``null`` if it is not JSON), ``stderr`` its last 4,000
 characters.
 """
@@ -29,14 +30,15 @@ def measure(command: list[str]) -> dict[str, object]:
     started = time.perf_counter()
     child = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         result = json.loads(child.stdout)
     except json.JSONDecodeError:
         result = None
     return {
         "wall_s": wall,
-        "peak_rss_kib": peak,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_kib": usage.ru_maxrss,
         "returncode": child.returncode,
         "result": result,
         "stderr": child.stderr[-4000:],

@@ -386,7 +386,8 @@ def ingest_events(
     if "reason" not in raw.dtypes:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
     frame = frame.with_columns(pseudonymiser.expr("agent_id"))
-    no_status = Check("status", QuarantineReason.MISSING_VALUE, text_column("status").is_null())
+    # The checks run after ``prepare``, which tidies ``status``: a blank one is null by then.
+    no_status = Check("status", QuarantineReason.MISSING_VALUE, pl.col("status").is_null())
     base_checks = [*time_checks("timestamp", "_ts"), _missing("agent_id"), no_status]
     usable = pl.lit(value=True)
     for check in base_checks:
@@ -394,17 +395,17 @@ def ingest_events(
 
     def prepare(read: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
         # Data in memory stays in memory: the fast paths of the time parser and the mapping.
-        # (resolve_ambiguous reads its input twice: collected, the parse runs once.)
-        in_memory = isinstance(read, pl.DataFrame)
+        # (resolve_ambiguous reads its input twice: collected, the work before runs once.)
+        def settled(frame: pl.LazyFrame) -> pl.LazyFrame | pl.DataFrame:
+            return frame.collect(engine="in-memory") if isinstance(read, pl.DataFrame) else frame
+
         parsed = parse_instants(
             read, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
         )
-        if in_memory:
-            parsed = parsed.collect(engine="in-memory").lazy()
-        settled = resolve_ambiguous(
-            parsed, agent="agent_id", order="row", prefix="_ts", usable=usable
+        mapped = settled(mapping.annotate(settled(parsed)))
+        return resolve_ambiguous(
+            mapped.lazy(), agent="agent_id", order="row", prefix="_ts", usable=usable
         ).drop("_ts_early", "_ts_late")
-        return mapping.annotate(settled.collect(engine="in-memory") if in_memory else settled)
 
     checks = [
         *base_checks,
