@@ -46,16 +46,17 @@ def _report(runs: dict[str, list[dict[str, object]]]) -> str:
     wall = {e: statistics.median(float(r["wall_s"]) for r in rs) for e, rs in runs.items()}
     peak = {e: max(int(r["peak_rss_kib"]) for r in rs) / 1024 for e, rs in runs.items()}
     rows = [
-        "| engine | runs | median wall s | min–max s | peak RSS MiB "
+        "| engine | runs | median wall s | min–max s | median CPU s | peak RSS MiB "
         "| peer / adherence (median wall) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for engine, rs in runs.items():
         walls = [float(r["wall_s"]) for r in rs]
         ratio = "" if engine == "adherence" else f"{wall[engine] / wall['adherence']:.1f}×"
         rows.append(
             f"| {engine} | {len(rs)} | {_fmt_s(wall[engine])} | {_fmt_s(min(walls))}–"
-            f"{_fmt_s(max(walls))} | {peak[engine]:,.0f} | {ratio} |"
+            f"{_fmt_s(max(walls))} | {_fmt_s(statistics.median(float(r['cpu_s']) for r in rs))} "
+            f"| {peak[engine]:,.0f} | {ratio} |"
         )
     first = runs["adherence"][0]["result"]
     summary = (

@@ -5,15 +5,16 @@ Usage::
     python bench/measure.py CMD [ARG ...]
 
 The command runs as this process's only child. ``wall_s`` is the time from starting it to
-its exit (interpreter start and imports included); ``peak_rss_kib`` is
+its exit (interpreter start and imports included). ``peak_rss_kib`` is
 ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` after it exits: on Linux, the largest resident set
-of the child, in KiB; ``cpu_s`` is the child's user plus system CPU time (on a shared
-machine, time stolen by other guests shows in ``wall_s`` but not here). ``RUSAGE_CHILDREN`` is the maximum over every child a process has
-waited for, which is why each measurement runs in its own fresh ``measure.py``.
+of the child, in KiB. ``cpu_s`` is the child's user plus system CPU time: on a shared
+machine, time stolen by other guests shows in ``wall_s`` but not here. ``RUSAGE_CHILDREN``
+covers every child a process has waited for, which is why each measurement runs in its own
+fresh ``measure.py``.
 
-Output: ``{"wall_s", "cpu_s", "peak_rss_kib", "returncode", "result", "stderr"}``: ``result`` is the
-command's stdout parsed as JSON (``null`` if it is not JSON), ``stderr`` its last 4,000
-characters.
+Output: ``{"wall_s", "cpu_s", "peak_rss_kib", "returncode", "result", "stderr"}``:
+``result`` is the command's stdout parsed as JSON (``null`` if it is not JSON), ``stderr``
+its last 4,000 characters.
 """
 
 from __future__ import annotations

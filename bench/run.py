@@ -116,8 +116,8 @@ def _fmt_s(seconds: float) -> str:
 def _table(results: dict[str, dict[str, list[dict[str, object]]]]) -> str:
     rows = [
         "| source | engine | valid events | intervals | median wall s | min–max s "
-        "| peak RSS MiB | adherence / duckdb (median wall) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| median CPU s | peak RSS MiB | adherence / duckdb (median wall) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, by_engine in results.items():
         walls = {e: [float(r["wall_s"]) for r in runs] for e, runs in by_engine.items()}
@@ -125,11 +125,13 @@ def _table(results: dict[str, dict[str, list[dict[str, object]]]]) -> str:
         for engine, runs in by_engine.items():
             summary = runs[0]["result"]
             peak = max(int(r["peak_rss_kib"]) for r in runs) / 1024
+            cpu = statistics.median(float(r["cpu_s"]) for r in runs)
+            shown = f"{ratio:.2f}" if engine == "adherence" else ""
             rows.append(
                 f"| {kind} | {engine} | {summary['rows_valid']:,} | {summary['intervals']:,} "
                 f"| {_fmt_s(statistics.median(walls[engine]))} "
                 f"| {_fmt_s(min(walls[engine]))}–{_fmt_s(max(walls[engine]))} "
-                f"| {peak:,.0f} | {f'{ratio:.2f}' if engine == 'adherence' else ''} |"
+                f"| {_fmt_s(cpu)} | {peak:,.0f} | {shown} |"
             )
     return "\n".join(rows)
 
