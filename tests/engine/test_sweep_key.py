@@ -26,7 +26,8 @@ def test_the_key_orders_by_agent_then_time(
     times: list[int], n_agents: int, dtype: pl.DataType
 ) -> None:
     points = _points(times, [2, 0, 1])
-    key = sort_key(points, n_agents)
+    low, key = sort_key(points, n_agents)
+    assert low == min(times)
     keyed = points.with_columns(key)
     assert keyed.schema["_key"] == dtype
     assert keyed.sort("_key").select("agent_id", "_t").equals(points.sort("agent_id", "_t"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from adherence.options import MetricOptions
-from adherence.states import ACTIVITY_DTYPE, Activity, State
+from adherence.states import ACTIVITY_DTYPE, STATE_DTYPE, Activity, State
 
 __all__ = [
     "AGENT",
@@ -150,15 +150,8 @@ def segments(
     Intervals of one agent never overlap, nor do activities or zones, so a forward fill of
     those columns gives at every boundary the rows in force there. No join is needed.
     """
-    ended = {"_interval": intervals.height, "_activity": schedule.height}
     points = _cut_points(
-        intervals,
-        schedule,
-        shifts,
-        n_agents=n_agents,
-        as_of_ms=as_of_ms,
-        ended=ended,
-        options=options,
+        intervals, schedule, shifts, n_agents=n_agents, as_of_ms=as_of_ms, options=options
     )
     starts = _boundaries(
         intervals.lazy(), "_i_start", interval=pl.int_range(pl.len(), dtype=_ROW)
@@ -196,8 +189,8 @@ def segments(
         *[column_at(schedule[c], "_activity").alias(c) for c in tolerance_columns],
     )
     attributed = coded.with_columns(
-        *_decoded(intervals, "state", "inferred"),
-        *_decoded(schedule, "activity", "_counts"),
+        *_decoded(STATE_DTYPE, "state", "inferred"),
+        *_decoded(ACTIVITY_DTYPE, "activity", "_counts"),
         *[column_at(shifts[c], "_shift").alias(c) for c in ("_s_start", "_s_end")],
     )
     return _classify(attributed, as_of_ms=as_of_ms, options=options).collect(engine="in-memory")
@@ -221,10 +214,11 @@ def _code_at(table: pl.DataFrame, enum: str, flag: str, *, at: str) -> pl.Expr:
     return column_at(table.select(both).to_series(), at).alias(f"_{enum}_code")
 
 
-def _decoded(table: pl.DataFrame, enum: str, flag: str) -> list[pl.Expr]:
-    """``enum`` and ``flag`` from the code of ``_code_at``: null and ``False`` for none."""
-    dtype = table.schema[enum]
-    assert isinstance(dtype, pl.Enum)
+def _decoded(dtype: pl.Enum, enum: str, flag: str) -> list[pl.Expr]:
+    """``enum`` (of type ``dtype``) and ``flag`` from the code of ``_code_at``.
+
+    Where the code is null (nothing in force) they are null and ``False``.
+    """
     code = pl.col(f"_{enum}_code")
     values = pl.Series(values=dtype.categories, dtype=dtype)
     return [
@@ -276,7 +270,6 @@ def _cut_points(
     *,
     n_agents: int,
     as_of_ms: int,
-    ended: dict[str, int],
     options: MetricOptions,
 ) -> pl.DataFrame:
     """Every boundary but the interval starts and the first zones (see ``_boundaries``)."""
@@ -287,10 +280,10 @@ def _cut_points(
     agents = pl.LazyFrame({AGENT: pl.int_range(n_agents, dtype=pl.UInt32, eager=True)})
     points = [
         _boundaries(
-            _ends(intervals.lazy(), "_i_start", "_i_end"), "_i_end", interval=ended["_interval"]
+            _ends(intervals.lazy(), "_i_start", "_i_end"), "_i_end", interval=intervals.height
         ),
         _boundaries(plan, "_a_start", activity=pl.col("_row")),
-        _boundaries(_ends(plan, "_a_start", "_a_end"), "_a_end", activity=ended["_activity"]),
+        _boundaries(_ends(plan, "_a_start", "_a_end"), "_a_end", activity=schedule.height),
         _boundaries(zones, pl.col("_s_start") - window),
         _boundaries(zones, pl.col("_s_end") + window),
         _boundaries(
