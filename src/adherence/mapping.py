@@ -223,10 +223,7 @@ class StatusMapping:
         pair = codes["status"] * (1 << 32) + codes["reason"]
         coded = (
             frame.lazy()
-            .with_columns(
-                pl.col(name).cast(pl.String).cast(pl.Categorical).alias(f"_{name}")
-                for name in _TEXT
-            )
+            .with_columns(pl.col(name).cast(pl.Categorical).alias(f"_{name}") for name in _TEXT)
             .with_columns(pair.alias("_pair"))
         )
         internal = ["_status", "_reason", "_pair"]
