@@ -396,13 +396,13 @@ def ingest_events(
     def prepare(read: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
         # Data in memory stays in memory: the fast paths of the time parser and the mapping.
         # (resolve_ambiguous reads its input twice: collected, the work before runs once.)
-        def settled(frame: pl.LazyFrame) -> pl.LazyFrame | pl.DataFrame:
+        def materialised(frame: pl.LazyFrame) -> pl.LazyFrame | pl.DataFrame:
             return frame.collect(engine="in-memory") if isinstance(read, pl.DataFrame) else frame
 
         parsed = parse_instants(
             read, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
         )
-        mapped = settled(mapping.annotate(settled(parsed)))
+        mapped = materialised(mapping.annotate(materialised(parsed)))
         return resolve_ambiguous(
             mapped.lazy(), agent="agent_id", order="row", prefix="_ts", usable=usable
         ).drop("_ts_early", "_ts_late")
