@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from adherence import Pseudonymiser, PseudonymKeyError
 
@@ -30,17 +28,3 @@ def test_series_maps_blank_to_null_and_hides_raw_ids() -> None:
 
 def test_repr_hides_the_key() -> None:
     assert "k" * 32 not in repr(Pseudonymiser(b"k" * 32))
-
-
-@settings(max_examples=50, deadline=None)
-@given(
-    st.lists(
-        st.one_of(st.none(), st.sampled_from(["ag1", " ag1 ", "", "  ", "Ø7"]), st.text(max_size=4))
-    )
-)
-def test_categorical_ids_get_the_pseudonyms_of_their_text(ids: list[str | None]) -> None:
-    p = Pseudonymiser("k" * 32)
-    text = pl.Series("agent_id", ids, dtype=pl.String)
-    by_code = p.series(text.cast(pl.Categorical))
-    assert by_code.equals(p.series(text))
-    assert by_code.to_list() == [p.pseudonym(i) if i and i.strip() else None for i in ids]

@@ -128,28 +128,19 @@ class Pseudonymiser:
 
     def series(self, raw_ids: pl.Series) -> pl.Series:
         """Return ``raw_ids`` pseudonymised; null or blank ids become null."""
-        # Categorical ids are looked up by their integer codes, other ids by their text.
-        values = raw_ids if raw_ids.dtype == pl.Categorical else raw_ids.cast(pl.String)
-        distinct = values.drop_nulls().unique()
-        texts = distinct.cast(pl.String).to_list()
+        text = raw_ids.cast(pl.String)
+        # Blanks are trimmed per distinct id, not per row.
+        distinct = [raw for raw in text.drop_nulls().unique().to_list() if raw.strip()]
         # Index into one fresh column of pseudonyms: the result is compact, and gathering
         # it (sorting, filtering) later is several times faster than a column of replaced text.
-        # Blanks are trimmed per distinct id, not per row.
         pseudonyms = pl.Series(
-            raw_ids.name,
-            [self.pseudonym(raw) if raw.strip() else None for raw in texts],
-            dtype=pl.String,
+            raw_ids.name, [self.pseudonym(raw) for raw in distinct], dtype=pl.String
         )
-        index = _key(values).replace_strict(
-            _key(distinct), range(len(texts)), default=None, return_dtype=pl.UInt32
+        index = text.replace_strict(
+            distinct, range(len(distinct)), default=None, return_dtype=pl.UInt32
         )
         return pseudonyms.gather(index)
 
     def expr(self, column: str) -> pl.Expr:
         """Return an expression that replaces ``column`` by its pseudonyms, keeping its name."""
         return pl.col(column).map_batches(self.series, return_dtype=pl.String, is_elementwise=True)
-
-
-def _key(values: pl.Series) -> pl.Series:
-    """What to look ``values`` up by: the integer codes of a categorical, else the text."""
-    return values.to_physical() if values.dtype == pl.Categorical else values

@@ -192,3 +192,16 @@ def test_garbage_rows_never_raise_untyped_errors_and_counts_reconcile(
     assert log.report.rows_in == log.valid.height + log.quarantine.height
     assert log.quarantine["row"].is_unique().all()
     assert not set(log.valid["seq"]) & set(log.quarantine["row"])
+
+
+def test_bad_utf8_past_the_sniffed_head_is_read_with_replacement_characters(tmp_path) -> None:
+    # The first MiB decides the encoding; a broken byte sequence after it (and one cut off at
+    # the very end) must not stop the read: the rows come through with U+FFFD in place.
+    good = b"2026-03-02 08:00:00,ag1,Ready\n" * 40_000
+    bad = b"2026-03-02 09:00:00,ag\xff2,Ready\n2026-03-02 09:01:00,ag3,Not Ready \xe2\x80"
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"timestamp,agent_id,status\n" + good + bad)
+    log = read_iws(path, key=KEY)
+    assert log.report.rows_in == log.report.rows_valid == 40_002
+    assert log.valid["agent_id"].n_unique() == 3
+    assert log.valid.filter(pl.col("status").str.contains("\ufffd")).height == 1

@@ -71,7 +71,6 @@ def open_table(
     required: Sequence[str],
     separator: str | None = None,
     encoding: Encoding | None = None,
-    categorical: Sequence[str] = (),
 ) -> RawTable:
     """Open ``source`` (CSV or Parquet) lazily with canonical column names.
 
@@ -86,10 +85,6 @@ def open_table(
         Canonical names that must be present.
     separator, encoding
         Override the detected delimiter or text encoding.
-    categorical
-        Canonical names of text columns with few distinct values (ids, statuses): a CSV
-        reader builds them as ``Categorical`` at no extra cost, and later steps work on
-        their integer codes instead of hashing every row's text again.
 
     Raises
     ------
@@ -108,13 +103,7 @@ def open_table(
         if path.suffix.lower() in _PARQUET_SUFFIXES:
             return _open_parquet(path, aliases=aliases, required=required)
     return _open_text(
-        source,
-        name,
-        aliases=aliases,
-        required=required,
-        separator=separator,
-        encoding=encoding,
-        categorical=categorical,
+        source, name, aliases=aliases, required=required, separator=separator, encoding=encoding
     )
 
 
@@ -168,7 +157,6 @@ def _open_text(
     required: Sequence[str],
     separator: str | None,
     encoding: Encoding | None,
-    categorical: Sequence[str],
 ) -> RawTable:
     head = source[:_SNIFF_BYTES] if isinstance(source, bytes) else _read_head(Path(source))
     encoding = encoding or _sniff_encoding(head)
@@ -201,11 +189,9 @@ def _open_text(
         row_index_offset=1,
         quote_char='"',
         missing_columns="insert",
-        schema_overrides={c: pl.Categorical() for c in categorical if c in found},
     )
     selected = frame.select(pl.col("row").cast(pl.Int64), *[pl.col(c) for c in found])
-    dtypes = {c: pl.Categorical() if c in categorical else pl.String() for c in found}
-    return RawTable(selected, name, dtypes)
+    return RawTable(selected, name, dict.fromkeys(found, pl.String()))
 
 
 def _read_head(path: Path) -> bytes:

@@ -98,10 +98,6 @@ STATE_DETAIL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Columns with few distinct values, read from text as categorical codes.
-_FEW_VALUES = ("agent_id", "status", "reason")
-
-
 def scan_iws(
     source: Source,
     *,
@@ -137,7 +133,6 @@ def scan_iws(
         required=("timestamp", "agent_id", "status"),
         separator=separator,
         encoding=encoding,
-        categorical=_FEW_VALUES,
     )
     return ingest_events(raw, key=key, time_zone=check_zone(time_zone), mapping=mapping)
 
@@ -202,7 +197,6 @@ def scan_iws_state_detail(
         required=("start", "agent_id", "status"),
         separator=separator,
         encoding=encoding,
-        categorical=_FEW_VALUES,
     )
     frame = raw.frame
     for optional in ("end", "duration", "reason"):
