@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from tests.privacy.org import Agent, tables, team
 
-from adherence.errors import SmallGroupError
+from adherence.errors import ForbiddenQueryError, SmallGroupError
 from adherence.fairness import permutation_p, wilson
-from adherence.privacy import Auditor, Workspace
+from adherence.privacy import Auditor, Steward, Workspace
 from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, clock
 
 AUDITOR = Auditor("union-rep")
@@ -192,8 +192,12 @@ def test_a_site_can_audit_its_own_rule(tmp_path: Path) -> None:
     agents = team("Alpha", 5, meal=timedelta(minutes=36)) + team("Beta", 5)
     ws = _workspace(tmp_path, agents)
 
-    audit = ws.audit_tolerance(rule, by=["team"], viewer=AUDITOR)
+    with pytest.raises(ForbiddenQueryError) as refused:
+        ws.audit_tolerance(rule, by=["team"], viewer=AUDITOR)
+    audit = ws.audit_tolerance(rule, by=["team"], viewer=Steward("wfm"))
 
+    # A custom rule computes over private rows: the steward's alone (not an auditor's).
+    assert refused.value.code == "ADH-003"
     assert [r["breach_pct"] for r in audit.groups.to_dicts()] == [100.0, 0.0]
     assert audit.rule.name == "MEAL per shift ≤ 35:00"
     assert [r["limit"] for r in audit.sensitivity.to_dicts()][:3] == ["30:00", "35:00", "40:00"]

@@ -148,8 +148,8 @@ def _catalogue() -> dict[str, Metric]:
             "ms",
             "sum",
             "pause",
-            tuple(f"{s.value.lower()}_ms" for s in _PAUSES),
-            "time in all non-productive states together",
+            (*(f"{s.value.lower()}_ms" for s in _PAUSES), "other_ms"),
+            "time in all non-productive states together (sensitive codes included)",
         ),
         Metric(
             "lateness_mean_ms",

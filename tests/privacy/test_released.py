@@ -175,7 +175,7 @@ def test_nothing_but_the_released_cells_reaches_a_pickle_or_a_parquet_file(
 
 def test_a_hidden_float_value_reaches_neither_pickle_nor_parquet(tmp_path: Path) -> None:
     raw = pl.DataFrame(
-        {"team": ["A", "B"], "raw_pct": [91.25, HIDDEN_PCT], "released": [True, False]}
+        {"team": ["A", "B"], "raw_pct": [91.5, HIDDEN_PCT], "released": [True, False]}
     )
     data = raw.select(
         "team",
@@ -192,7 +192,7 @@ def test_a_hidden_float_value_reaches_neither_pickle_nor_parquet(tmp_path: Path)
     table.write_parquet(tmp_path / "t.parquet")
     blob = pickle.dumps(table)
 
-    assert struct.pack(">d", 91.25) in blob  # control: pickle stores floats big-endian
+    assert struct.pack(">d", 91.5) in blob  # control: pickle stores floats big-endian
     assert struct.pack(">d", HIDDEN_PCT) not in blob
     assert struct.pack("<d", HIDDEN_PCT) not in (tmp_path / "t.parquet").read_bytes()
     assert "42.4" not in repr(table)
@@ -609,9 +609,9 @@ def test_lines_over_time_with_gaps_for_suppressed_cells() -> None:
 
     assert [line.get_label() for line in ax.lines] == ["A", "B"]
     first, second = ([float(y) for y in line.get_ydata()] for line in ax.lines)
-    assert [first[0], first[2]] == [91.25, 95.5]
+    assert [first[0], first[2]] == [91.2, 95.5]  # released to 0.1 point (G17)
     assert math.isnan(first[1])
-    assert second[:2] == [88.35, 90.0]
+    assert second[:2] == [88.4, 90.0]
     assert math.isnan(second[2])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-W11", "2026-W12", "2026-W13"]
     assert ax.get_ylabel() == "adherence [%]"

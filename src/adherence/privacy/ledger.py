@@ -24,13 +24,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from adherence.errors import LedgerUnavailableError
+from adherence.privacy._space import Vector
 
-__all__ = ["Ledger", "StoredCell", "day_number"]
+__all__ = ["Ledger", "Space", "VectorKind", "day_number"]
 
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -40,15 +41,11 @@ CREATE TABLE IF NOT EXISTS agents (code INTEGER PRIMARY KEY, agent_id TEXT UNIQU
 CREATE TABLE IF NOT EXISTS releases (
     id TEXT PRIMARY KEY, time TEXT NOT NULL, viewer_role TEXT NOT NULL, viewer TEXT NOT NULL,
     metric TEXT NOT NULL, fingerprint TEXT NOT NULL, policy TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cells (
-    id INTEGER PRIMARY KEY, release_id TEXT NOT NULL, family TEXT NOT NULL,
-    first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, released INTEGER NOT NULL,
-    members BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS cells_by_period ON cells (family, first_day, last_day);
-CREATE TABLE IF NOT EXISTS knowledge (
-    viewer TEXT NOT NULL, agent INTEGER NOT NULL, family TEXT NOT NULL,
-    first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, share_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS knowledge_by_family ON knowledge (family, first_day, last_day);
+CREATE TABLE IF NOT EXISTS vectors (
+    id INTEGER PRIMARY KEY, release_id TEXT NOT NULL, kind TEXT NOT NULL, viewer TEXT,
+    atoms TEXT NOT NULL, first_day INTEGER NOT NULL, last_day INTEGER NOT NULL,
+    support BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS vectors_by_days ON vectors (first_day, last_day);
 CREATE TABLE IF NOT EXISTS shares (
     id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, recipient TEXT NOT NULL,
     purpose TEXT NOT NULL, metrics TEXT NOT NULL, periods TEXT NOT NULL,
@@ -79,30 +76,29 @@ def day_number(day: date) -> int:
     return day.toordinal() - _EPOCH
 
 
+#: What a stored vector is: released to someone, known through a share, or to stay hidden.
+VectorKind = Literal["released", "known", "hidden"]
+
+
+def _pack(vector: Vector) -> tuple[str, int, int, bytes]:
+    days = vector.support[:, 1]
+    first, last = (int(days.min()), int(days.max())) if len(days) else (0, -1)
+    atoms = json.dumps(vector.atoms, separators=(",", ":"))
+    return atoms, first, last, vector.support.astype(np.int32).tobytes()
+
+
+def _unpack(atoms: str, blob: bytes) -> Vector:
+    pairs = np.frombuffer(blob, dtype=np.int32).reshape(-1, 2).astype(np.int64)
+    return Vector(tuple((str(a), int(c)) for a, c in json.loads(atoms)), pairs)
+
+
 @dataclass(frozen=True)
-class StoredCell:
-    """One cell in the ledger: a released sum, or a suppressed one that must stay hidden."""
+class Space:
+    """The stored vectors connected to a request: released, known and hidden ones."""
 
-    first_day: int
-    last_day: int
-    released: bool
-    members: frozenset[tuple[int, int]]
-
-    @property
-    def agents(self) -> frozenset[int]:
-        """The contributing agents' codes."""
-        return frozenset(a for a, _ in self.members)
-
-
-def pack(members: Iterable[tuple[int, int]]) -> bytes:
-    """(agent, day) pairs as compact bytes."""
-    return np.asarray(sorted(members), dtype=np.int32).reshape(-1).tobytes()
-
-
-def unpack(blob: bytes) -> frozenset[tuple[int, int]]:
-    """The (agent, day) pairs of ``pack``."""
-    pairs = np.frombuffer(blob, dtype=np.int32).reshape(-1, 2)
-    return frozenset(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
+    released: list[Vector]
+    known: list[Vector]
+    hidden: list[Vector]
 
 
 class Ledger:
@@ -123,8 +119,10 @@ class Ledger:
             if read_only:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
                 self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                self._db.row_factory = sqlite3.Row
             else:
                 self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self._db.row_factory = sqlite3.Row
                 self._db.executescript(_SCHEMA)
                 self._db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('subject_salt', ?)",
@@ -185,33 +183,76 @@ class Ledger:
             raise _unavailable()
         return codes
 
-    # Cells ----------------------------------------------------------------------------
-    def cells(self, family: str, first_day: int, last_day: int) -> list[StoredCell]:
-        """Every stored cell of ``family`` connected to the days ``first_day..last_day``.
+    # Vectors ------------------------------------------------------------------------
+    def space(self, db: sqlite3.Connection, vectors: Sequence[Vector]) -> Space:
+        """Every stored vector connected to ``vectors`` through shared days and atoms.
 
-        A cell whose period overlaps widens the span looked at, until no further cell
-        overlaps: that is the whole system of unknowns a new release can combine with.
+        Starting from the days and atoms of ``vectors``, a stored vector whose days overlap
+        and which shares an atom joins, widening the days and atoms looked at, until nothing
+        more joins: that is the whole part of the space a release can combine with. Repeats
+        are dropped.
         """
-        found: dict[int, StoredCell] = {}
-        lo, hi = first_day, last_day
+        atoms = {a for v in vectors for a, _ in v.atoms}
+        spans = [
+            (int(v.support[:, 1].min()), int(v.support[:, 1].max())) for v in vectors if len(v)
+        ]
+        if not spans:
+            return Space([], [], [])
+        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+        found: dict[int, tuple[str, Vector]] = {}
+        seen: set[int] = set()
         while True:
-            rows = self._read(
-                "SELECT id, first_day, last_day, released, members FROM cells "
-                "WHERE family = ? AND first_day <= ? AND last_day >= ?",
-                (family, hi, lo),
-            )
-            new = [r for r in rows if r[0] not in found]
-            for cid, first, last, released, members in new:
-                found[int(cid)] = StoredCell(
-                    int(first),
-                    int(last),
-                    bool(released),
-                    unpack(members),
-                )
-            if not new:
-                return list(found.values())
-            lo = min(lo, *(c.first_day for c in found.values()))
-            hi = max(hi, *(c.last_day for c in found.values()))
+            rows = db.execute(
+                "SELECT id, kind, atoms, first_day, last_day, support FROM vectors "
+                "WHERE first_day <= ? AND last_day >= ?",
+                (hi, lo),
+            ).fetchall()
+            grew = False
+            for row in rows:
+                if row["id"] in seen:
+                    continue
+                names = {a for a, _ in json.loads(row["atoms"])}
+                if not names & atoms:
+                    continue
+                seen.add(row["id"])
+                found[row["id"]] = (row["kind"], _unpack(row["atoms"], row["support"]))
+                atoms |= names
+                lo, hi = min(lo, row["first_day"]), max(hi, row["last_day"])
+                grew = True
+            if not grew:
+                break
+        unique: dict[tuple[str, object], Vector] = {}
+        for kind, vector in found.values():
+            unique.setdefault((kind, vector.key), vector)
+        by_kind: dict[str, list[Vector]] = {"released": [], "known": [], "hidden": []}
+        for (kind, _), vector in unique.items():
+            by_kind[kind].append(vector)
+        return Space(by_kind["released"], by_kind["known"], by_kind["hidden"])
+
+    def add_vectors(
+        self,
+        db: sqlite3.Connection,
+        release_id: str,
+        kind: VectorKind,
+        vectors: Iterable[Vector],
+        *,
+        viewer: str | None = None,
+    ) -> None:
+        """Record vectors of a release (inside ``transaction()``); ``viewer`` for known ones."""
+        db.executemany(
+            "INSERT INTO vectors (release_id, kind, viewer, atoms, first_day, last_day, support) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(release_id, kind, viewer, *_pack(v)) for v in vectors if len(v)],
+        )
+
+    def known_agents(self, viewer: str) -> frozenset[int]:
+        """Agents whose figures ``viewer`` holds through an opened share."""
+        rows = self._read(
+            "SELECT support FROM vectors WHERE kind = 'known' AND viewer = ?", (viewer,)
+        )
+        return frozenset(
+            int(a) for row in rows for a in np.frombuffer(row[0], dtype=np.int32)[::2].tolist()
+        )
 
     def add_release(
         self,
@@ -224,60 +265,23 @@ class Ledger:
         metric: str,
         fingerprint: str,
         policy: tuple[str, str],
-        family: str,
-        cells: Iterable[tuple[int, int, bool, Iterable[tuple[int, int]]]],
     ) -> None:
-        """Record a release and its cells (inside ``transaction()``)."""
+        """Record a release (inside ``transaction()``)."""
         db.execute(
             "INSERT INTO releases VALUES (?, ?, ?, ?, ?, ?, ?)",
             (release_id, time, viewer_role, viewer, metric, fingerprint, policy[0]),
         )
         db.execute("INSERT OR IGNORE INTO policies VALUES (?, ?, ?)", (*policy, time))
-        db.executemany(
-            "INSERT INTO cells (release_id, family, first_day, last_day, released, members) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (release_id, family, first, last, int(released), pack(members))
-                for first, last, released, members in cells
-            ],
-        )
 
     def releases_concerning(self, code: int) -> set[str]:
-        """Ids of the releases with a cell that counts agent ``code``."""
-        rows = self._read("SELECT release_id, members FROM cells")
+        """Ids of the releases with a released vector that counts agent ``code``."""
+        rows = self._read("SELECT release_id, support FROM vectors WHERE kind = 'released'")
         return {str(rid) for rid, blob in rows if code in np.frombuffer(blob, dtype=np.int32)[::2]}
 
     def policies(self) -> list[tuple[str, dict[str, object], str]]:
         """Every policy used for a release: (hash, settings, first used)."""
         rows = self._read("SELECT hash, policy, first_used FROM policies ORDER BY first_used")
         return [(str(h), json.loads(str(p)), str(t)) for h, p, t in rows]
-
-    # Knowledge ------------------------------------------------------------------------
-    def add_knowledge(
-        self,
-        db: sqlite3.Connection,
-        rows: Iterable[tuple[str, int, str, int, int, str]],
-    ) -> None:
-        """Note (inside ``transaction()``) that viewers know agents' figures (G9)."""
-        db.executemany("INSERT INTO knowledge VALUES (?, ?, ?, ?, ?, ?)", list(rows))
-
-    def knowledge(
-        self, family: str, first_day: int, last_day: int, *, viewer: str | None = None
-    ) -> list[tuple[int, int, int]]:
-        """(agent, first day, last day) known for ``family`` overlapping the span.
-
-        With ``viewer``, only what that viewer knows; without, what anybody knows (the
-        differencing test assumes viewers talk).
-        """
-        sql = (
-            "SELECT agent, first_day, last_day FROM knowledge "
-            "WHERE family = ? AND first_day <= ? AND last_day >= ?"
-        )
-        params: list[object] = [family, last_day, first_day]
-        if viewer is not None:
-            sql += " AND viewer = ?"
-            params.append(viewer)
-        return [(int(a), int(f), int(t)) for a, f, t in self._read(sql, params)]
 
     # Shares ---------------------------------------------------------------------------
     def add_share(self, db: sqlite3.Connection, row: tuple[object, ...]) -> None:

@@ -28,7 +28,28 @@ from datetime import timedelta
 from adherence.errors import ConfigurationError
 from adherence.mapping import normalise_status
 
-__all__ = ["MAX_SHARE_EXPIRY", "PrivacyPolicy"]
+__all__ = ["DEFAULT_SENSITIVE_REASONS", "MAX_SHARE_EXPIRY", "PrivacyPolicy"]
+
+#: Reason codes folded into ``other`` by default (G12), matched after normalisation:
+#: union-representative duty and health-related codes, in Norwegian and English.
+DEFAULT_SENSITIVE_REASONS: frozenset[str] = frozenset(
+    {
+        "Tillitsvalgt",
+        "Tillitsvalgtarbeid",
+        "Verneombud",
+        "Union duty",
+        "Union representative",
+        "Union",
+        "Helse",
+        "Sykdom",
+        "Lege",
+        "Bedriftshelsetjeneste",
+        "Health",
+        "Sick",
+        "Medical",
+        "Occupational health",
+    }
+)
 
 #: No share may be valid for longer than this (privacy.md, G8).
 MAX_SHARE_EXPIRY = timedelta(days=90)
@@ -53,9 +74,12 @@ class PrivacyPolicy:
     dominance_agents
         How many of the largest contributors the dominance rule adds up (default 2).
     sensitive_reasons
-        Raw reason codes (e.g. union-representative duty, health) that are never broken out,
-        only included in totals (G12). Matched as statuses are: case, blanks and dashes
-        do not matter.
+        Raw reason codes (e.g. union-representative duty, health) whose time is folded into
+        an ``other`` atom before anything is released, so it only ever counts inside
+        ``pause_ms`` (G12). Matched as statuses are: case, blanks and dashes do not matter.
+        Default ``DEFAULT_SENSITIVE_REASONS``; the list given replaces it.
+    sensitive_states
+        Pause states never broken out nor audited at all (default none).
     share_expiry
         How long a share is valid when its creator does not say (default 14 days, at most 90).
     """
@@ -65,6 +89,7 @@ class PrivacyPolicy:
     dominance_share: float = 0.9
     dominance_agents: int = 2
     sensitive_reasons: frozenset[str] = frozenset()
+    sensitive_states: frozenset[str] = frozenset()
     share_expiry: timedelta = timedelta(days=14)
 
     def __init__(
@@ -74,7 +99,8 @@ class PrivacyPolicy:
         min_quantile_agents: int = 10,
         dominance_share: float = 0.9,
         dominance_agents: int = 2,
-        sensitive_reasons: Iterable[str] = (),
+        sensitive_reasons: Iterable[str] = DEFAULT_SENSITIVE_REASONS,
+        sensitive_states: Iterable[str] = (),
         share_expiry: timedelta = timedelta(days=14),
     ) -> None:
         if min_group_size < _MIN_K:
@@ -111,6 +137,7 @@ class PrivacyPolicy:
             ("dominance_share", dominance_share),
             ("dominance_agents", dominance_agents),
             ("sensitive_reasons", reasons),
+            ("sensitive_states", frozenset(str(v).upper() for v in sensitive_states)),
             ("share_expiry", share_expiry),
         ):
             object.__setattr__(self, name, value)
@@ -123,6 +150,7 @@ class PrivacyPolicy:
             "dominance_share": self.dominance_share,
             "dominance_agents": self.dominance_agents,
             "sensitive_reasons": sorted(self.sensitive_reasons),
+            "sensitive_states": sorted(self.sensitive_states),
             "share_expiry_s": int(self.share_expiry.total_seconds()),
         }
 

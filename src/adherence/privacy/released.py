@@ -261,6 +261,19 @@ def _axis_label(column: str, unit: Unit) -> str:
     return f"{name.replace('_', ' ')} [{_AXIS_UNITS[unit]}]"
 
 
+#: Released precision (G17): percentages to 0.1 point, durations to whole seconds [ms].
+PRECISION: dict[str, float] = {"pct": 0.1, "ms": 1000.0}
+
+
+def _rounded(column: pl.Expr, unit: str | None) -> pl.Expr:
+    """A value column rounded to its released precision (counts stay exact)."""
+    if unit == "pct":
+        return column.cast(pl.Float64).round(1)
+    if unit == "ms":
+        return (column.cast(pl.Float64) / 1000).round(0) * 1000
+    return column
+
+
 @final
 class ReleasedTable:
     """The released cells of one report; nothing else.
@@ -366,7 +379,10 @@ class ReleasedTable:
         units = _units(unit, values)
         schema = _validated_schema(data, keys, values)
         columns = list(schema)
-        ordered = data.select(pl.col(c).cast(schema[c]) for c in columns)
+        ordered = data.select(
+            _rounded(pl.col(c), units.get(c)).cast(schema[c]) if c in values else pl.col(c)
+            for c in columns
+        )
         setter = object.__setattr__
         # Plain Python values: nothing here shares a buffer with the caller's frame.
         setter(self, "_rows", tuple(ordered.rows()))

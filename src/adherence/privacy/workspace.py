@@ -35,9 +35,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
 
-from adherence._engine import ADDITIVE, rates
+from adherence._engine import rates
 from adherence.errors import (
     ConfigurationError,
     ConsentError,
@@ -51,32 +52,30 @@ from adherence.errors import (
     ScopeError,
     SmallGroupError,
 )
-from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables, group_figures, unit_flags
+from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables
 from adherence.ingest import Ingest
 from adherence.intervals import Intervals, from_events
-from adherence.metrics import METRICS, Metric, value_expr
+from adherence.metrics import METRICS, value_expr
 from adherence.options import MetricOptions
-from adherence.privacy._data import AGENT_CODE, DAY, Tables, agent_ids, build_tables, unit_table
-from adherence.privacy.audit import AuditLog, AuditRecord, AuditValue
-from adherence.privacy.cells import (
+from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
+from adherence.privacy._decide import Refusal
+from adherence.privacy._fairness import BUILT_IN, audit_plan
+from adherence.privacy._plans import (
     cell_values,
-    covered_rows,
+    cells_for,
+    covered,
     dominated,
-    group_cells,
-    known_pairs,
+    few_contributors,
+    grouped,
+    metric_atoms,
 )
+from adherence.privacy._release import Plan, Releaser, ValueRule
+from adherence.privacy._space import Vector
+from adherence.privacy.audit import AuditLog, AuditRecord
 from adherence.privacy.consents import read_register
-from adherence.privacy.decide import PlannedCell, Refusal, complete, decide
-from adherence.privacy.ledger import Ledger, day_number
+from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
-from adherence.privacy.query import (
-    CALENDAR,
-    Period,
-    Query,
-    check_by,
-    check_where,
-    parse_period,
-)
+from adherence.privacy.query import Period, Query, parse_period
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
@@ -176,6 +175,7 @@ class Workspace:
     ) -> None:
         self._ledger = ledger
         self._audit = audit_log
+        self._releaser = Releaser(ledger, audit_log, policy)
         self.policy = policy
         self.options = options
         self._tables: Tables | None = None
@@ -334,67 +334,18 @@ class Workspace:
             raise _error(outcome) from None
         return outcome
 
-    def _commit(
-        self,
-        viewer: Viewer,
-        *,
-        family: str,
-        metric: str,
-        fingerprint: str,
-        cells: Sequence[tuple[int, int, bool, frozenset[tuple[int, int]]]],
-        event: str,
-        purpose: str,
-        released: int,
-        suppressed: int,
-        fields: Mapping[str, AuditValue],
-    ) -> str:
-        """Record a release in the ledger and the audit log, in one transaction; its id.
-
-        Raises ``LedgerUnavailableError`` when either cannot be written: then nothing is
-        recorded and nothing may be released (G13).
-        """
-        release_id = uuid.uuid4().hex
-        with self._ledger.transaction() as db:
-            self._ledger.add_release(
-                db,
-                release_id=release_id,
-                time=_now().isoformat(),
-                viewer_role=viewer.role,
-                viewer=self._actor(viewer),
-                metric=metric,
-                fingerprint=fingerprint,
-                policy=(self.policy.hash, _policy_json(self.policy)),
-                family=family,
-                cells=cells,
-            )
-            self._audit.append(
-                event,
-                via=db,
-                actor_role=viewer.role,
-                actor=self._actor(viewer),
-                purpose=purpose,
-                released=released,
-                suppressed=suppressed,
-                policy=self.policy.hash,
-                release_id=release_id,
-                **fields,
-            )
-        return release_id
-
     def _refuse(self, refusal: Refusal, viewer: Viewer, **fields: Any) -> Refusal:
         """Log a refusal (best effort is not enough: if it cannot be logged, say so)."""
-        try:
-            self._audit.append(
-                "refusal",
-                actor_role=viewer.role,
-                actor=self._actor(viewer),
-                code=refusal.code,
-                policy=self.policy.hash,
-                **fields,
-            )
-        except LedgerUnavailableError as err:
-            return Refusal(err.code, err.message, err.hint or "")
-        return refusal
+        return self._releaser.refuse(
+            refusal, role=viewer.role, actor=self._actor(viewer), fields=fields
+        )
+
+    def _unprotected(self, viewer: Viewer) -> frozenset[int]:
+        """The viewer's own code (an employee) and the agents they know through shares."""
+        known = self._ledger.known_agents(viewer_key(viewer))
+        if isinstance(viewer, Employee) and viewer.agent_id in self._codes:
+            return known | {self._codes[viewer.agent_id]}
+        return known
 
     def _actor(self, viewer: Viewer) -> str:
         """How the audit log names a viewer; an employee by a salted hash, never their id."""
@@ -415,7 +366,7 @@ class Workspace:
         if isinstance(viewer, TeamLead):
             return viewer.teams
         if isinstance(viewer, Employee):
-            own = self._data().figures.filter(pl.col("agent_id") == viewer.agent_id)
+            own = self._data().days.filter(pl.col("agent_id") == viewer.agent_id)
             return frozenset(own["team"].drop_nulls().unique().to_list())
         return None
 
@@ -435,19 +386,19 @@ class Workspace:
         except ForbiddenQueryError as err:
             forbidden = Refusal(err.code, err.message, err.hint or "")
             return self._refuse(forbidden, viewer, metric=str(metric))
-        logged = {"query": query.fingerprint, "metric": query.metric.name}
+        logged: dict[str, Any] = {
+            "query": query.fingerprint,
+            "metric": query.metric.name,
+            "by": list(query.by),
+            "period": query.period_label,
+        }
         scope = self._scope(viewer)
-        refusal = _forbidden(query, scope, tables.sensitive_states)
+        refusal = _forbidden(query, scope, self.policy.sensitive_states)
         if refusal is not None:
             return self._refuse(refusal, viewer, **logged)
-        rows = covered_rows(tables.figures, query, scope)
-        grouped = group_cells(rows, query, ADDITIVE)
-        cells = [
-            PlannedCell(first, last, frozenset(zip(agents, days, strict=True)))
-            for first, last, agents, days in grouped.select(
-                "_first", "_last", "_agents", "_days"
-            ).iter_rows()
-        ]
+        rows = covered(tables.days, query, scope)
+        frame = grouped(rows, query.by, margins=query.margins, sums=ATOMS)
+        cells = cells_for(frame, query.by, metric_atoms(query.metric), sensitive_atoms=_OTHER_ATOMS)
         if not cells:
             refusal = Refusal(
                 "ADH-001",
@@ -455,69 +406,38 @@ class Workspace:
                 "check the period and the filters",
             )
             return self._refuse(refusal, viewer, **logged)
-        family = _ledger_family(query.metric)
-        lo = min(c.first_day for c in cells)
-        hi = max(c.last_day for c in cells)
-        stored = self._ledger.cells(family, lo, hi)
-        span_lo = min([lo, *(c.first_day for c in stored)])
-        span_hi = max([hi, *(c.last_day for c in stored)])
-        known = known_pairs(
-            self._ledger.knowledge(family, span_lo, span_hi),
-            [c.members for c in cells] + [c.members for c in stored],
-        )
-        own = self._codes.get(viewer.agent_id) if isinstance(viewer, Employee) else None
-        quantile = query.metric.kind == "quantile"
+        m = query.metric
+        quantile = m.kind == "quantile"
+        values = cell_values(tables.episodes, rows, frame, query)
         policy = self.policy
-        decision = decide(
-            cells,
-            min_agents=policy.min_quantile_agents if quantile else policy.min_group_size,
-            k=policy.min_group_size,
-            viewer_agent=own,
-            viewer_knowledge=self._ledger.knowledge(family, lo, hi, viewer=viewer_key(viewer)),
-            known=known,
-            ledger=stored,
-            identities=_identities(grouped, query.by),
+        hide = dominated(
+            rows, frame, query, agents=policy.dominance_agents, share=policy.dominance_share
         )
-        if isinstance(decision, Refusal):
-            return self._refuse(decision, viewer, **logged)
-        values = cell_values(tables.episodes, rows, grouped, query)
-        shown = dominated(
-            rows, grouped, query, decision.released,
-            agents=policy.dominance_agents, share=policy.dominance_share,
-        )  # fmt: skip
-        if shown != list(decision.released):
-            protected = [len(c.agents) for c in cells]
-            old = [c.members for c in stored if c.released]
-            targets = [c.members for c in stored if not c.released]
-            shown, _ = complete(
-                cells,
-                shown,
-                old_rows=old,
-                old_targets=targets,
-                known=known,
-                sizes=protected,
-                hidden=decision.hidden,
-            )
-        release_id = self._commit(
-            viewer,
-            family=family,
-            metric=query.metric.name,
-            fingerprint=query.fingerprint,
-            cells=[
-                *(
-                    (c.first_day, c.last_day, r, c.members)
-                    for c, r in zip(cells, decision.released, strict=True)
-                ),
-                *((lo, hi, False, members) for members in decision.hidden),
-            ],
+        if quantile:
+            few = few_contributors(tables.episodes, rows, frame, query, policy.min_quantile_agents)
+            hide = [h or f for h, f in zip(hide, few, strict=True)]
+        rules = [ValueRule(lambda _: hide, keep_hidden=not quantile)]
+        plan = Plan(
+            cells=cells,
+            min_agents=self.policy.min_quantile_agents if quantile else self.policy.min_group_size,
+            unprotected=self._unprotected(viewer),
             event="release",
             purpose="team_report",
-            released=sum(shown),
-            suppressed=len(shown) - sum(shown),
-            fields={"by": list(query.by), "period": query.period_label, **logged},
+            metric=m.name,
+            fingerprint=query.fingerprint,
+            fields=logged,
+            value_rules=rules,
         )
+        outcome = self._releaser.release(plan, role=viewer.role, actor=self._actor(viewer))
+        if isinstance(outcome, Refusal):
+            return outcome
         return self._released(
-            grouped, values=values, shown=shown, query=query, release_id=release_id, viewer=viewer
+            frame,
+            values=values,
+            shown=outcome.decision.released,
+            query=query,
+            release_id=outcome.release_id,
+            viewer=viewer,
         )
 
     def _released(
@@ -623,7 +543,7 @@ class Workspace:
             raise _error(outcome) from None
         return outcome
 
-    def _audit_tolerance(
+    def _audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         self,
         rule: Rule,
         *,
@@ -637,112 +557,108 @@ class Workspace:
         seed: int,
     ) -> FairnessAudit | Refusal:
         tables = self._data()
-        family = f"fairness:{rule.label}"
         try:
-            groups = check_by(by)
-            filters = check_where(where)
-            first, last = parse_period(period)
+            query = Query.parse("exception_count", by=by, period=period, where=where)
         except ForbiddenQueryError as err:
-            return self._refuse(
-                Refusal(err.code, err.message, err.hint or ""), viewer, metric=family
-            )
-        scope = self._scope(viewer)
-        outside = _outside_scope(filters, scope)
-        if outside is not None:
-            return self._refuse(outside, viewer, metric=family)
-        units = unit_table(tables, rule.unit)
-        keep = pl.col(DAY).is_between(day_number(first), day_number(last))
-        for dimension, values in filters:
-            keep &= pl.col(dimension).is_in(list(values))
-        if scope is not None:
-            keep &= pl.col("team").is_in(sorted(scope))
-        margin = measurement.total_seconds() * 1000 if rule.measure_unit == "ms" else 0.0
-        flagged = unit_flags(units.filter(keep), rule, limits=rule.curve, measurement=margin)
-        keys: list[str | pl.Expr] = [*groups] if groups else [pl.lit("all").alias("_all")]
-        members = (
-            flagged.group_by(keys)
-            .agg(pl.col(AGENT_CODE).alias("_agents"), pl.col(DAY).alias("_days"))
-            .sort(list(groups) or "_all")
-        )
-        cells = [
-            PlannedCell(day_number(first), day_number(last), frozenset(zip(a, d, strict=True)))
-            for a, d in members.select("_agents", "_days").iter_rows()
-        ]
-        logged: dict[str, AuditValue] = {
-            "metric": family,
-            "by": list(groups),
-            "period": f"{first}/{last}",
+            refusal = Refusal(err.code, err.message, err.hint or "")
+            return self._refuse(refusal, viewer, metric="fairness")
+        logged: dict[str, Any] = {
+            "metric": f"fairness:{rule.name}",
+            "by": list(query.by),
+            "period": query.period_label,
         }
-        if not cells:
+        if not isinstance(viewer, Steward) and type(rule) not in BUILT_IN:
+            refusal = Refusal(
+                "ADH-003",
+                "a custom rule computes over private rows and is the steward's alone",
+                "audit one of the built-in rules (PauseLimit, PauseBudget, LoginGrace, "
+                "AdherenceTarget), or ask the steward",
+            )
+            return self._refuse(refusal, viewer, **logged)
+        step = 1.0 if rule.measure_unit == "pct" else float(_LIMIT_GRID_MS)
+        if float(rule.limit) % step:
+            refusal = Refusal(
+                "ADH-003",
+                "a rule's limit lies on the public grid (whole 30 s for durations, whole "
+                "percentage points for targets)",
+                "round the limit, e.g. 30:00 or 2:30",
+            )
+            return self._refuse(refusal, viewer, **logged)
+        scope = self._scope(viewer)
+        outside = _outside_scope(query.where, scope)
+        if outside is not None:
+            return self._refuse(outside, viewer, **logged)
+        if any(state.lower() in rule.label.lower() for state in self.policy.sensitive_states):
+            refusal = Refusal(
+                "ADH-003",
+                "this rule judges a pause state the policy marks sensitive",
+                "audit pause_ms-wide rules instead; sensitive states are never broken out",
+            )
+            return self._refuse(refusal, viewer, **logged)
+        rows = covered(tables.days, query, scope)
+        margin = measurement.total_seconds() * 1000 if rule.measure_unit == "ms" else 0.0
+        plan = audit_plan(tables, rows, rule, query.by, measurement=margin)
+        if not plan.cells:
             refusal = Refusal("ADH-001", "no unit matches this audit", "check period and filters")
             return self._refuse(refusal, viewer, **logged)
-        stored = self._ledger.cells(family, day_number(first), day_number(last))
-        decision = decide(
-            cells,
-            min_agents=self.policy.min_group_size,
-            k=self.policy.min_group_size,
-            viewer_agent=self._codes.get(viewer.agent_id) if isinstance(viewer, Employee) else None,
-            viewer_knowledge=[],
-            known=[],
-            ledger=stored,
+        groups = list(query.by)
+        outcome = self._releaser.release(
+            Plan(
+                cells=plan.cells,
+                min_agents=self.policy.min_group_size,
+                unprotected=self._unprotected(viewer),
+                event="fairness_audit",
+                purpose="fairness_audit",
+                metric=f"fairness:{rule.name}",
+                fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
+                fields=logged,
+            ),
+            role=viewer.role,
+            actor=self._actor(viewer),
         )
-        if isinstance(decision, Refusal):
-            return self._refuse(decision, viewer, **logged)
-        figures = group_figures(flagged, groups, agent=AGENT_CODE, limits=rule.curve)
+        if isinstance(outcome, Refusal):
+            return outcome
+        released = outcome.decision.released
+        figures = _audit_figures(plan.frame, plan.flagged, groups, rule)
+        counted = figures.select(pl.col("units") > 0).to_series().to_list()
         audit = audit_tables(
             figures,
-            flagged,
+            plan.flagged,
             rule,
             by=groups,
             agent=AGENT_CODE,
-            released=decision.released,
-            quantile_ok=[len(c.agents) >= self.policy.min_quantile_agents for c in cells],
+            released=[r and c for r, c in zip(released, counted, strict=True)],
+            quantile_ok=[len(c.agents) >= self.policy.min_quantile_agents for c in plan.cells],
             quantile_agents=self.policy.min_quantile_agents,
             level=level,
             permutations=permutations,
             seed=seed,
         )
-        release_id = self._commit(
-            viewer,
-            family=family,
-            metric=family,
-            fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
-            cells=[
-                (c.first_day, c.last_day, r, c.members)
-                for c, r in zip(cells, decision.released, strict=True)
-            ],
-            event="fairness_audit",
-            purpose="fairness_audit",
-            released=decision.released_count,
-            suppressed=decision.suppressed_count,
-            fields=logged,
-        )
+        notes = [f"groups with fewer than {self.policy.min_group_size} people are suppressed"]
         return FairnessAudit(
             rule=rule,
             groups=ReleasedTable(
                 audit.groups,
-                keys=list(groups) or ["group"],
+                keys=groups or ["group"],
                 values=list(GROUP_UNITS),
-                metric=family,
+                metric="fairness",
                 unit=GROUP_UNITS,
                 title=f"Breaches of '{rule.name}' by {', '.join(groups) or 'all'}",
-                release_id=release_id,
+                release_id=outcome.release_id,
                 recorder=self._exports(viewer),
-                notes=[
-                    f"groups with fewer than {self.policy.min_group_size} people are suppressed"
-                ],
+                notes=notes,
             ),
             sensitivity=ReleasedTable(
                 audit.sensitivity,
-                keys=[*(list(groups) or ["group"]), "limit"],
+                keys=[*(groups or ["group"]), "limit"],
                 values=["breach_pct"],
-                metric=family,
+                metric="fairness",
                 unit="pct",
                 title=f"Breach rate of '{rule.label.format(limit='…')}' at other limits",
-                release_id=release_id,
+                release_id=outcome.release_id,
                 recorder=self._exports(viewer),
             ),
-            p_value=audit.p_value,
+            p_value=round(audit.p_value, 2),
             suggested_limit=audit.suggested,
             verdict=audit.verdict,
         )
@@ -770,10 +686,10 @@ class Workspace:
                 "ask the employee to share the figures with you (Workspace.share)",
             )
             return self._refuse(refusal, viewer, purpose="self_view")
-        own = tables.figures.filter(pl.col("agent_id") == agent).sort("local_date", "shift_id")
+        own = tables.shifts.filter(pl.col("agent_id") == agent).sort("local_date", "shift_id")
         metrics = [METRICS[name] for name in SELF_VIEW_METRICS]
         figures = rates(own).select(
-            pl.col("day"),
+            pl.col("local_date").dt.strftime("%Y-%m-%d").alias("day"),
             pl.col("shift_id"),
             *[value_expr(m).cast(pl.Float64 if m.unit == "pct" else pl.Int64) for m in metrics],
         )
@@ -1088,14 +1004,22 @@ class Workspace:
                 "ask the employee for a share with the purpose you need",
             )
             return self._refuse(refusal, viewer, **logged)
-        own = tables.figures.filter(pl.col("agent_id") == share.agent_id)
+        own = tables.days.filter(pl.col("agent_id") == share.agent_id)
         metrics = [METRICS[name] for name in share.metrics]
         per_period = []
+        knowledge: list[Vector] = []
         for p in share.periods:
             first, last = parse_period(p)
-            summed = own.filter(pl.col("local_date").is_between(first, last)).select(
-                pl.col(ADDITIVE).sum()
+            days = own.filter(pl.col("local_date").is_between(first, last))
+            support = np.column_stack(
+                [days[AGENT_CODE].cast(pl.Int64).to_numpy(), days[DAY].cast(pl.Int64).to_numpy()]
             )
+            knowledge += [
+                Vector(tuple(sorted(combo.items())), support)
+                for m in metrics
+                for combo in metric_atoms(m)
+            ]
+            summed = days.select(pl.col(ATOMS).sum())
             per_period.append(
                 rates(summed).select(
                     pl.lit(p).alias("period"),
@@ -1106,33 +1030,24 @@ class Workspace:
                 )
             )
         figures = pl.concat(per_period).with_columns(pl.lit("released").alias("status"))
-        code = self._codes.get(share.agent_id)
-        release_id = uuid.uuid4().hex
-        knowledge = [
-            (viewer_key(viewer), code, family, day_number(first), day_number(last), share.id)
-            for family in sorted({m.family for m in metrics})
-            for first, last in map(parse_period, share.periods)
-            if code is not None
-        ]
-        try:
-            with self._ledger.transaction() as db:
-                self._ledger.add_knowledge(db, knowledge)
-                self._audit.append(
-                    "share_opened",
-                    via=db,
-                    actor_role=viewer.role,
-                    actor=self._actor(viewer),
-                    purpose=share.purpose,
-                    share_id=share.id,
-                    metrics=list(share.metrics),
-                    periods=list(share.periods),
-                    released=figures.height,
-                    policy=self.policy.hash,
-                    release_id=release_id,
-                    subjects=[self._subject(share.agent_id)],
-                )
-        except LedgerUnavailableError as err:
-            return Refusal(err.code, err.message, err.hint or "")
+        outcome = self._releaser.learn(
+            knowledge,
+            viewer=viewer_key(viewer),
+            role=viewer.role,
+            actor=self._actor(viewer),
+            event="share_opened",
+            fields={
+                "purpose": share.purpose,
+                "share_id": share.id,
+                "metrics": list(share.metrics),
+                "periods": list(share.periods),
+                "subjects": [self._subject(share.agent_id)],
+            },
+            released=figures.height,
+        )
+        if isinstance(outcome, Refusal):
+            return outcome
+        release_id = outcome
         return ReleasedTable(
             figures,
             keys=["period"],
@@ -1178,6 +1093,31 @@ class Workspace:
         return self._ledger.policies()
 
 
+#: Rule limits on durations are whole multiples of this [ms] (the public grid).
+_LIMIT_GRID_MS = 30_000
+#: Atoms of folded sensitive time: only ever inside totals (G12).
+_OTHER_ATOMS = frozenset({"other_ms", "other_episodes", "other_episode_ms"})
+
+
+def _audit_figures(
+    frame: pl.DataFrame, flagged: pl.DataFrame, by: Sequence[str], rule: Rule
+) -> pl.DataFrame:
+    """Per group (in the frame's order): the counts ``audit_tables`` reads."""
+    medians = (
+        flagged.group_by([*by] if by else pl.lit("all").alias("_all"))
+        .agg(pl.col("_system_ms").median().alias("median_system_ms"))
+        .with_columns(pl.col(d).cast(pl.String) for d in by)
+    )
+    base = frame.with_columns(pl.col("_agents").list.n_unique().cast(pl.Int64).alias("agents"))
+    if by:
+        base = base.join(medians, on=list(by), how="left", maintain_order="left")
+    else:
+        base = base.with_columns(
+            pl.lit(medians["median_system_ms"].first()).alias("median_system_ms")
+        )
+    return base
+
+
 def _outside_scope(
     filters: Sequence[tuple[str, Sequence[str]]], scope: frozenset[str] | None
 ) -> Refusal | None:
@@ -1208,26 +1148,6 @@ def _forbidden(
     return None
 
 
-def _ledger_family(metric: Metric) -> str:
-    """The ledger's system of unknowns for a metric.
-
-    Sums, means and rates of one family share one linear system. An order statistic is not a
-    linear function of the agents' figures, so each one has its own entry: only the
-    contributor-difference rule and its own earlier releases apply to it.
-    """
-    return f"{metric.family}:{metric.name}" if metric.kind == "quantile" else metric.family
-
-
-def _identities(grouped: pl.DataFrame, by: Sequence[str]) -> list[tuple[object, ...]]:
-    """Each cell's group apart from the calendar (one group when ``by`` is all calendar)."""
-    org = [d for d in by if d not in CALENDAR]
-    return grouped.select(org).rows() if org else [()] * grouped.height
-
-
 def _texts(value: object) -> list[str]:
     """An audit field as a list of texts (empty when it is not one)."""
     return [str(v) for v in value] if isinstance(value, list | tuple) else []
-
-
-def _policy_json(policy: PrivacyPolicy) -> str:
-    return json.dumps(policy.to_dict(), sort_keys=True)

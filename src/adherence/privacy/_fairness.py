@@ -1,0 +1,144 @@
+"""The fairness audit's plan: its groups, units and breaches as atoms over public supports.
+
+Groups come from the ``days`` table (scheduled agent-days, roster attributes), so whether a
+group's row exists never depends on a value. Each unit a rule judges (an episode, a shift, an
+agent's week) adds to atoms of the agent-day it belongs to: one unit, a breach at each limit
+of the rule's curve, a breach explained by the system or the measurement at each limit, and
+so on. The atoms are named by what the rule measures, not by its label, so a relabelled copy
+of a rule and a report's episode counts meet the audit in the same space.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import polars as pl
+
+from adherence.fairness import MARGINS_MS, unit_flags
+from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables
+from adherence.privacy._plans import Cell, cells_for, grouped
+from adherence.privacy.query import DIMENSIONS
+from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, Rule
+
+__all__ = ["BUILT_IN", "AuditPlan", "audit_plan", "limit_name", "rule_key"]
+
+#: Rules any viewer may audit; any other ``Rule`` is the steward's alone.
+BUILT_IN = (PauseLimit, PauseBudget, LoginGrace, AdherenceTarget)
+
+
+def rule_key(rule: Rule) -> str:
+    """What a rule measures, whatever its label: its unit, measure, filter and direction."""
+    text = f"{rule.unit}|{rule.measure}|{rule.applies}|{rule.direction}|{rule.system}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def limit_name(limit: float) -> str:
+    """A limit as part of an atom name."""
+    return f"{limit:g}"
+
+
+def _units_atom(rule: Rule, key: str) -> str:
+    if isinstance(rule, PauseLimit):
+        state = rule.label.split(" ", 1)[0]
+        return f"{state.lower()}_episodes"
+    if isinstance(rule, LoginGrace):
+        return "lateness_shifts"
+    if isinstance(rule, PauseBudget) and rule.unit == "shift":
+        return "shifts"
+    return f"rule:{key}:units"
+
+
+class AuditPlan:
+    """The audit's frame of groups, its cells and the judged units."""
+
+    def __init__(
+        self, frame: pl.DataFrame, cells: list[Cell], flagged: pl.DataFrame, columns: dict[str, str]
+    ) -> None:
+        self.frame = frame
+        self.cells = cells
+        self.flagged = flagged
+        self.columns = columns
+        """Audit count column → atom name."""
+
+
+def _units(tables: Tables, rows: pl.DataFrame, unit: str) -> pl.DataFrame:
+    """The units a rule judges, on the covered agent-days, keyed by agent code and day."""
+    keys = rows.select("agent_id", "local_date", AGENT_CODE, DAY, *DIMENSIONS)
+    if unit == "episode":
+        episode = ["state", "duration_ms", "late_start", "system_reason"]
+        return tables.episodes.select("agent_id", "local_date", *episode).join(
+            keys, on=["agent_id", "local_date"]
+        )
+    shifts = tables.shifts.join(keys, on=["agent_id", "local_date"])
+    if unit == "shift":
+        return shifts
+    week = pl.col("local_date").dt.strftime("%G-W%V")
+    additive = [c for c in ATOMS if c in shifts.columns]
+    return (
+        shifts.with_columns(week.alias("_week"))
+        .sort("local_date")
+        .group_by("agent_id", "_week")
+        .agg(
+            pl.col("local_date").first(),
+            pl.col(AGENT_CODE).first(),
+            pl.col(DAY).first(),
+            *[pl.col(d).first() for d in DIMENSIONS],
+            pl.col(additive).sum(),
+        )
+    )
+
+
+def audit_plan(
+    tables: Tables, rows: pl.DataFrame, rule: Rule, by: Sequence[str], *, measurement: float
+) -> AuditPlan:
+    """Groups of the covered agent-days ``rows``, with the rule's atoms summed per group."""
+    key = rule_key(rule)
+    units = _units(tables, rows, rule.unit)
+    flagged = unit_flags(units, rule, limits=rule.curve, measurement=measurement)
+    at_limit = rule.curve.index(float(rule.limit))
+    columns: dict[str, str] = {"units": _units_atom(rule, key)}
+    exprs = [pl.len().cast(pl.Int64).alias("units")]
+    named = {
+        "breaches": (f"rule:{key}:breach@{limit_name(rule.limit)}", pl.col("_breach")),
+        "system": (
+            f"rule:{key}:system@{limit_name(rule.limit)}",
+            pl.col("_breach") & pl.col("_system"),
+        ),
+        **{
+            f"within_{m // 1000}s": (
+                f"rule:{key}:within{m}@{limit_name(rule.limit)}",
+                pl.col("_breach") & (pl.col("_margin") <= m),
+            )
+            for m in MARGINS_MS
+        },
+        **{
+            f"_at_{i}": (f"rule:{key}:breach@{limit_name(limit)}", pl.col(f"_at_{i}"))
+            for i, limit in enumerate(rule.curve)
+            if i != at_limit
+        },
+        **{
+            f"_sys_at_{i}": (
+                f"rule:{key}:explained{measurement:g}@{limit_name(limit)}",
+                pl.col(f"_sys_at_{i}"),
+            )
+            for i, limit in enumerate(rule.curve)
+        },
+    }
+    for column, (atom, flag) in named.items():
+        columns[column] = atom
+        exprs.append(flag.cast(pl.Int64).sum().alias(column))
+    per_day = flagged.group_by(AGENT_CODE, DAY).agg(exprs)
+    counts = list(columns)
+    with_counts = rows.join(per_day, on=[AGENT_CODE, DAY], how="left").with_columns(
+        pl.col(counts).fill_null(0)
+    )
+    frame = grouped(with_counts, by, margins=False, sums=counts).with_columns(
+        pl.col("breaches").alias(f"_at_{at_limit}")
+    )
+    atoms = {columns[c]: 1 for c in counts}
+    combos = [{atom: 1} for atom in atoms]
+    if isinstance(rule, LoginGrace):
+        combos.append({f"quantile:rule:{key}:system": 1})
+    cells = cells_for(frame, by, combos)
+    return AuditPlan(frame, cells, flagged, columns)

@@ -1,0 +1,237 @@
+"""Plans: what a door wants to release, as cells of atom combinations over supports.
+
+A plan is built from the ``days`` table (one row per agent and local day with a scheduled
+shift) and the request. Each cell knows its support — the (agent, day) pairs it covers,
+from the roster and the schedule — the vectors releasing it would reveal
+(:class:`~adherence.privacy._space.Vector`), how many protected agents it has, and the sums
+its value is computed from. Values are computed only for the cells the decision releases.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from adherence._engine import rates
+from adherence.metrics import Metric, value_expr
+from adherence.privacy._atoms import AGENT_CODE, DAY
+from adherence.privacy._space import Vector
+from adherence.privacy.query import Query
+
+__all__ = [
+    "ALL",
+    "Cell",
+    "cell_values",
+    "cells_for",
+    "covered",
+    "dominated",
+    "few_contributors",
+    "grouped",
+    "groupings",
+    "metric_atoms",
+    "support_of",
+]
+
+#: The key of a margin row: every value of the dimension.
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One planned cell: its key, its vectors and who it protects."""
+
+    key: tuple[str, ...]
+    vectors: tuple[Vector, ...]
+    agents: frozenset[int]
+    targets: tuple[Vector, ...] = ()
+    """Sums that must stay hidden whenever this cell is released (sensitive time)."""
+
+
+def metric_atoms(m: Metric) -> list[dict[str, int]]:
+    """The atom combinations releasing metric ``m`` reveals, one per vector.
+
+    A sum reveals its numerator; a mean its numerator and its denominator; a rate every
+    figure it is computed from, each on its own (the ratio of two sums reveals neither
+    exactly, but the test assumes it reveals both). An order statistic is its own entry.
+    """
+    if m.kind == "quantile":
+        return [{f"quantile:{m.name}": 1}]
+    if m.kind == "rate":
+        return [{column: 1} for column in m.numerator]
+    vectors = [dict.fromkeys(m.numerator, 1)]
+    if m.denominator:
+        vectors.append(dict.fromkeys(m.denominator, 1))
+    return vectors
+
+
+def support_of(agents: Sequence[int], days: Sequence[int]) -> np.ndarray:
+    """The sorted distinct (agent, day) pairs of two parallel lists."""
+    pairs = np.column_stack([np.asarray(agents, np.int64), np.asarray(days, np.int64)])
+    return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+
+
+def groupings(by: Sequence[str], *, margins: bool) -> list[tuple[str, ...]]:
+    """The groupings of a request: its ``by``, then each margin (largest first)."""
+    found = [tuple(by)]
+    if margins:
+        found += [
+            tuple(d for d in by if d in subset)
+            for size in range(len(by) - 1, -1, -1)
+            for subset in itertools.combinations(by, size)
+        ]
+    return found
+
+
+def grouped(
+    rows: pl.DataFrame, by: Sequence[str], *, margins: bool, sums: Sequence[str]
+) -> pl.DataFrame:
+    """One row per cell (and margin): keys as text, support lists and the sums."""
+    parts = []
+    for keys in groupings(by, margins=margins):
+        aggregated = rows.group_by(list(keys) or pl.lit(0).alias("_one")).agg(
+            pl.col(AGENT_CODE).alias("_agents"),
+            pl.col(DAY).alias("_days"),
+            *[pl.col(c).sum() for c in sums],
+        )
+        parts.append(
+            aggregated.with_columns([pl.lit(ALL).alias(d) for d in by if d not in keys]).select(
+                *[pl.col(d).cast(pl.String) for d in by], "_agents", "_days", *sums
+            )
+        )
+    cells = pl.concat(parts, how="vertical_relaxed")
+    return cells.sort(list(by), nulls_last=True) if by else cells
+
+
+def cells_for(
+    frame: pl.DataFrame,
+    by: Sequence[str],
+    combinations: Sequence[dict[str, int]],
+    *,
+    sensitive_atoms: frozenset[str] = frozenset(),
+) -> list[Cell]:
+    """The cells of a grouped frame, each revealing ``combinations`` over its support.
+
+    A combination that includes a sensitive atom (``other_ms``) adds a target: that atom
+    alone over the cell's support must never be determined (G12).
+    """
+    cells = []
+    for row in frame.select(*by, "_agents", "_days").iter_rows():
+        key = tuple(str(v) for v in row[: len(by)])
+        support = support_of(row[-2], row[-1])
+        vectors = tuple(Vector(tuple(sorted(c.items())), support) for c in combinations)
+        hidden = sorted({a for c in combinations for a in c if a in sensitive_atoms})
+        targets = tuple(Vector(((atom, 1),), support) for atom in hidden)
+        agents = frozenset(np.unique(support[:, 0]).tolist())
+        cells.append(Cell(key, vectors, agents, targets))
+    return cells
+
+
+def covered(frame: pl.DataFrame, query: Query, scope: frozenset[str] | None) -> pl.DataFrame:
+    """The (agent, day) rows a query covers: its period, its filters and the viewer's teams."""
+    keep = pl.col("local_date").is_between(query.first_day, query.last_day)
+    for dimension, values in query.where:
+        keep &= pl.col(dimension).is_in(list(values))
+    if scope is not None:
+        keep &= pl.col("team").is_in(sorted(scope))
+    return frame.filter(keep)
+
+
+def _keyed(frame: pl.DataFrame, by: Sequence[str], keys: Sequence[str]) -> pl.DataFrame:
+    """A per-grouping result with the other dimensions set to ``all`` and keys as text."""
+    return frame.with_columns([pl.lit(ALL).alias(d) for d in by if d not in keys]).with_columns(
+        pl.col(d).cast(pl.String) for d in by
+    )
+
+
+def _per_cell(
+    found: list[pl.DataFrame], frame: pl.DataFrame, by: Sequence[str], name: str
+) -> pl.Series:
+    """Per cell of ``frame`` (in its order), the column ``name`` of the per-grouping results."""
+    joined = pl.concat(found, how="vertical_relaxed")
+    if not by:
+        return joined[name].head(1) if joined.height else pl.Series(name, [None])
+    return frame.select(*by).join(joined, on=list(by), how="left", nulls_equal=True)[name]
+
+
+def cell_values(
+    episodes: pl.DataFrame, rows: pl.DataFrame, frame: pl.DataFrame, query: Query
+) -> pl.Series:
+    """The metric's value for every cell of ``frame`` (suppressed ones are dropped later)."""
+    m = query.metric
+    if m.kind != "quantile":
+        return rates(frame).select(value_expr(m)).to_series()
+    own = _covered_episodes(episodes, rows, m.state)
+    found = [
+        _keyed(
+            own.group_by(list(keys) or pl.lit(0).alias("_one")).agg(
+                pl.col("duration_ms").quantile(m.quantile or 0.5, "linear").alias("_v")
+            ),
+            query.by,
+            keys,
+        ).select(*query.by, "_v")
+        for keys in groupings(query.by, margins=query.margins)
+    ]
+    return _per_cell(found, frame, query.by, "_v")
+
+
+def _covered_episodes(
+    episodes: pl.DataFrame, rows: pl.DataFrame, state: str | None
+) -> pl.DataFrame:
+    covered_days = rows.select("agent_id", "local_date")
+    return episodes.join(covered_days, on=["agent_id", "local_date"]).filter(
+        pl.col("state") == state
+    )
+
+
+def few_contributors(
+    episodes: pl.DataFrame, rows: pl.DataFrame, frame: pl.DataFrame, query: Query, minimum: int
+) -> list[bool]:
+    """Cells of an order statistic with fewer than ``minimum`` agents who have a value."""
+    own = _covered_episodes(episodes, rows, query.metric.state)
+    found = [
+        _keyed(
+            own.group_by(list(keys) or pl.lit(0).alias("_one")).agg(
+                pl.col(AGENT_CODE).n_unique().alias("_n")
+            ),
+            query.by,
+            keys,
+        ).select(*query.by, "_n")
+        for keys in groupings(query.by, margins=query.margins)
+    ]
+    counts = _per_cell(found, frame, query.by, "_n").fill_null(0)
+    return [int(n) < minimum for n in counts.to_list()]
+
+
+def dominated(
+    rows: pl.DataFrame, frame: pl.DataFrame, query: Query, *, agents: int, share: float
+) -> list[bool]:
+    """G5: cells of a duration sum that one or two agents dominate."""
+    m = query.metric
+    if not m.is_duration_sum:
+        return [False] * frame.height
+    contribution = pl.sum_horizontal(*m.numerator)
+    found = [
+        _keyed(
+            rows.group_by([*keys, AGENT_CODE])
+            .agg(contribution.sum().alias("_c"))
+            .group_by(list(keys) or pl.lit(0).alias("_one"))
+            .agg(
+                pl.col("_c").top_k(agents).sum().alias("_top"),
+                pl.col("_c").sum().alias("_total"),
+            )
+            .with_columns(
+                ((pl.col("_total") > 0) & (pl.col("_top") >= share * pl.col("_total"))).alias(
+                    "_dominated"
+                )
+            ),
+            query.by,
+            keys,
+        ).select(*query.by, "_dominated")
+        for keys in groupings(query.by, margins=query.margins)
+    ]
+    flags = _per_cell(found, frame, query.by, "_dominated").fill_null(value=False)
+    return [bool(f) for f in flags.to_list()]

@@ -1,0 +1,244 @@
+"""The one release path: decide and record in one write transaction.
+
+Every door (report, fairness audit, self view, opened share) hands a plan to
+:meth:`Releaser.release`. Inside one ``BEGIN IMMEDIATE`` transaction it reads the part of
+the ledger the plan connects to, decides (G1–G6, G9, G12), applies the value-dependent
+rules, records the released vectors, the sums that must stay hidden and the audit record,
+and commits them together (G13, G14): concurrent processes get the outcomes of some
+sequential order. A refusal is logged in the same way and returned, never raised from a
+frame that holds data.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from adherence.errors import LedgerUnavailableError
+from adherence.privacy._decide import Decision, Refusal, decide, suppress_more
+from adherence.privacy._plans import Cell
+from adherence.privacy._space import Vector
+from adherence.privacy.audit import AuditLog, AuditValue
+from adherence.privacy.ledger import Ledger
+from adherence.privacy.policy import PrivacyPolicy
+
+__all__ = ["Plan", "Released", "Releaser", "ValueRule"]
+
+
+@dataclass(frozen=True)
+class ValueRule:
+    """A value-dependent rule applied after the public decision (it only suppresses more).
+
+    ``hide`` gives, for the released decision, which cells to hide; ``keep_hidden`` says
+    whether the hidden sums must stay hidden later (dominance: yes).
+    """
+
+    hide: Callable[[Decision], Sequence[bool]]
+    keep_hidden: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a door asks to release, and how the release is logged."""
+
+    cells: Sequence[Cell]
+    min_agents: int
+    unprotected: frozenset[int]
+    event: str
+    purpose: str
+    metric: str
+    fingerprint: str
+    fields: Mapping[str, AuditValue] = field(default_factory=dict)
+    value_rules: Sequence[ValueRule] = ()
+    extra: Sequence[Vector] = ()
+    """Further vectors released with any cell (a verdict over the released groups)."""
+
+
+@dataclass(frozen=True)
+class Released:
+    """A decision that was recorded, and the id of its release."""
+
+    decision: Decision
+    release_id: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Releaser:
+    """Decides and records releases on one store."""
+
+    def __init__(self, ledger: Ledger, audit_log: AuditLog, policy: PrivacyPolicy) -> None:
+        self._ledger = ledger
+        self._audit = audit_log
+        self._policy = policy
+
+    def _policy_row(self) -> tuple[str, str]:
+        return self._policy.hash, json.dumps(self._policy.to_dict(), sort_keys=True)
+
+    def refuse(
+        self, refusal: Refusal, *, role: str, actor: str, fields: Mapping[str, AuditValue]
+    ) -> Refusal:
+        """Log a refusal; when it cannot be logged, that is the refusal."""
+        try:
+            self._audit.append(
+                "refusal",
+                via=None,
+                actor_role=role,
+                actor=actor,
+                code=refusal.code,
+                policy=self._policy.hash,
+                **fields,
+            )
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return refusal
+
+    def release(self, plan: Plan, *, role: str, actor: str) -> Released | Refusal:
+        """Decide the plan and record it, in one transaction (see the module docstring)."""
+        k = self._policy.min_group_size
+        vectors = [v for c in plan.cells for v in (*c.vectors, *c.targets)]
+        try:
+            with self._ledger.transaction() as db:
+                space = self._ledger.space(db, vectors)
+                decision = decide(
+                    plan.cells,
+                    min_agents=plan.min_agents,
+                    k=k,
+                    unprotected=plan.unprotected,
+                    old=space.released,
+                    knowledge=space.known,
+                    targets=space.hidden,
+                )
+                if isinstance(decision, Refusal):
+                    self._audit.append(
+                        "refusal",
+                        via=db,
+                        actor_role=role,
+                        actor=actor,
+                        code=decision.code,
+                        policy=self._policy.hash,
+                        **plan.fields,
+                    )
+                    return decision
+                hidden: list[Vector] = []
+                for rule in plan.value_rules:
+                    decision, more = suppress_more(
+                        plan.cells,
+                        decision,
+                        rule.hide(decision),
+                        keep_hidden=rule.keep_hidden,
+                        k=k,
+                        old=space.released,
+                        knowledge=space.known,
+                        targets=[*space.hidden, *hidden],
+                    )
+                    hidden += more
+                shown = [c for c, r in zip(plan.cells, decision.released, strict=True) if r]
+                release_id = uuid.uuid4().hex
+                self._ledger.add_release(
+                    db,
+                    release_id=release_id,
+                    time=_now(),
+                    viewer_role=role,
+                    viewer=actor,
+                    metric=plan.metric,
+                    fingerprint=plan.fingerprint,
+                    policy=self._policy_row(),
+                )
+                released = [v for c in shown for v in c.vectors]
+                if shown:
+                    released += plan.extra
+                self._ledger.add_vectors(db, release_id, "released", released)
+                self._ledger.add_vectors(
+                    db, release_id, "hidden", [*hidden, *(t for c in shown for t in c.targets)]
+                )
+                self._audit.append(
+                    plan.event,
+                    via=db,
+                    actor_role=role,
+                    actor=actor,
+                    purpose=plan.purpose,
+                    released=decision.released_count,
+                    suppressed=decision.suppressed_count,
+                    policy=self._policy.hash,
+                    release_id=release_id,
+                    **plan.fields,
+                )
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return Released(decision, release_id)
+
+    def learn(
+        self,
+        knowledge: Sequence[Vector],
+        *,
+        viewer: str,
+        role: str,
+        actor: str,
+        event: str,
+        fields: Mapping[str, AuditValue],
+        released: int,
+    ) -> str | Refusal:
+        """Record what an opened share reveals to ``viewer`` — unless it reveals others (G9).
+
+        The share's vectors join the knowledge; if, with everything released before, they
+        would let anyone work out a colleague who did not share, opening is refused.
+        """
+        from adherence.privacy._space import knowledge_exposes
+
+        try:
+            with self._ledger.transaction() as db:
+                space = self._ledger.space(db, knowledge)
+                if knowledge_exposes(
+                    space.released,
+                    space.known,
+                    knowledge,
+                    k=self._policy.min_group_size,
+                    targets=space.hidden,
+                ):
+                    refusal = Refusal(
+                        "ADH-002",
+                        "opening this share now, together with figures released earlier, "
+                        "could reveal a colleague who did not share",
+                        "the share stays valid; ask the steward which reports overlap it",
+                    )
+                    self._audit.append(
+                        "refusal",
+                        via=db,
+                        actor_role=role,
+                        actor=actor,
+                        code=refusal.code,
+                        policy=self._policy.hash,
+                        **fields,
+                    )
+                    return refusal
+                release_id = uuid.uuid4().hex
+                self._ledger.add_release(
+                    db,
+                    release_id=release_id,
+                    time=_now(),
+                    viewer_role=role,
+                    viewer=actor,
+                    metric="share",
+                    fingerprint=str(fields.get("share_id", "")),
+                    policy=self._policy_row(),
+                )
+                self._ledger.add_vectors(db, release_id, "known", knowledge, viewer=viewer)
+                self._audit.append(
+                    event,
+                    via=db,
+                    actor_role=role,
+                    actor=actor,
+                    released=released,
+                    policy=self._policy.hash,
+                    release_id=release_id,
+                    **fields,
+                )
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return release_id
