@@ -318,6 +318,8 @@ def _group_values(
 ) -> dict[str, object]:
     """The released figures of one group from its counts (``group_figures``)."""
     n, b = record["units"], record["breaches"]
+    if n == 0:  # a scheduled group in which no unit occurred: nothing to rate
+        return {**dict.fromkeys(GROUP_UNITS), "units": 0, "breaches": 0, "below_four_fifths": "no"}
     low, high = wilson(b, n)
     pass_ratio = 100 * (1 - b / n) / best_pass if best_pass > 0 else None
 
@@ -376,7 +378,11 @@ def audit_tables(
     labels = figures.select(_label_expr(by)).to_series().to_list()
     records = list(figures.iter_rows(named=True))
     best_pass = max(
-        (1 - r["breaches"] / r["units"] for r, ok in zip(records, released, strict=True) if ok),
+        (
+            1 - r["breaches"] / r["units"]
+            for r, ok in zip(records, released, strict=True)
+            if ok and r["units"]
+        ),
         default=math.nan,
     )
     rows: list[dict[str, object]] = []
@@ -394,7 +400,9 @@ def audit_tables(
             {
                 **key,
                 "limit": rule.describe_limit(limit),
-                "breach_pct": 100 * record[f"_at_{i}"] / record["units"] if ok else None,
+                "breach_pct": 100 * record[f"_at_{i}"] / record["units"]
+                if ok and record["units"]
+                else None,
                 "status": status,
             }
             for i, limit in enumerate(rule.curve)

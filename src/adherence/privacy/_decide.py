@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from adherence.privacy._plans import Cell
 from adherence.privacy._space import Vector, exposures
 
+#: Atoms of folded sensitive time (G12): never released alone, perhaps known to be zero.
+SENSITIVE_ATOMS = frozenset({"other_ms", "other_episodes", "other_episode_ms"})
+
 __all__ = ["DIFFERENCING", "SMALL", "Decision", "Refusal", "decide", "suppress_more"]
 
 
@@ -90,7 +93,9 @@ def _complete(
                 new += cell.vectors
                 owner += [i] * len(cell.vectors)
                 hidden += cell.targets
-        bad = exposures(old, new, k=k, knowledge=knowledge, targets=hidden)
+        bad = exposures(
+            old, new, k=k, knowledge=knowledge, targets=hidden, constants=SENSITIVE_ATOMS
+        )
         if not bad:
             break
         culprits = {owner[j] for j in bad}

@@ -236,20 +236,53 @@ def exposures(
     k: int,
     knowledge: Sequence[Vector] = (),
     targets: Sequence[Vector] = (),
+    constants: frozenset[str] = frozenset(),
 ) -> list[int]:
     """Positions in ``new`` of vectors lying in a component that the release makes unsafe.
 
     ``old`` are the vectors released before (assumed safe), ``knowledge`` what viewers
-    know, ``targets`` sums that must stay hidden (suppressed cells). An empty list means the
-    new vectors may be released.
+    know, ``targets`` sums that must stay hidden (suppressed cells). ``constants`` are atoms
+    an attacker may know from outside (the folded sensitive time, known to be zero where
+    nobody holds a union role): the test is run with and without them as known numbers.
+    An empty list means the new vectors may be released.
     """
-    layout = _layout(old, knowledge, new, targets, k=k)
+    found = set(_exposed(old, knowledge, new, targets, k=k))
+    if any(a in constants for v in [*old, *new] for a, _ in v.atoms):
+        # Someone may know the constant atoms from outside (that nobody in a team holds a
+        # union role, say): test again with them as known numbers.
+        def strip(vectors: Sequence[Vector]) -> list[Vector]:
+            return [
+                Vector(tuple((a, c) for a, c in v.atoms if a not in constants), v.support)
+                for v in vectors
+            ]
+
+        kept = [t for t in targets if not any(a in constants for a, _ in t.atoms)]
+        stripped_new = strip(new)
+        found |= {
+            i
+            for i in _exposed(strip(old), knowledge, stripped_new, kept, k=k)
+            if stripped_new[i].atoms
+        }
+    return sorted(found)
+
+
+def _exposed(
+    old: Sequence[Vector],
+    knowledge: Sequence[Vector],
+    new: Sequence[Vector],
+    targets: Sequence[Vector],
+    *,
+    k: int,
+) -> list[int]:
+    old = [v for v in old if v.atoms]
+    keep = [i for i, v in enumerate(new) if v.atoms]
+    layout = _layout(old, knowledge, [new[i] for i in keep], targets, k=k)
     if layout is None:
         return []
     first_new = layout.n_old + layout.n_known
     own = layout.component[first_new : first_new + layout.n_new]
     unsafe = [c for c in sorted(set(own.tolist())) if layout.unsafe(c)]
-    return np.flatnonzero(np.isin(own, unsafe)).tolist()
+    return [keep[i] for i in np.flatnonzero(np.isin(own, unsafe)).tolist()]
 
 
 def knowledge_exposes(

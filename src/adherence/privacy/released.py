@@ -559,7 +559,7 @@ class ReleasedTable:
         >>> table.write_csv(path)
         >>> print(path.read_text().strip())
         team,adherence_pct,status
-        A,91.25,released
+        A,91.2,released
         B,,suppressed
         """
         self._record("csv")

@@ -620,14 +620,13 @@ class Workspace:
             return outcome
         released = outcome.decision.released
         figures = _audit_figures(plan.frame, plan.flagged, groups, rule)
-        counted = figures.select(pl.col("units") > 0).to_series().to_list()
         audit = audit_tables(
             figures,
             plan.flagged,
             rule,
             by=groups,
             agent=AGENT_CODE,
-            released=[r and c for r, c in zip(released, counted, strict=True)],
+            released=list(released),
             quantile_ok=[len(c.agents) >= self.policy.min_quantile_agents for c in plan.cells],
             quantile_agents=self.policy.min_quantile_agents,
             level=level,
