@@ -45,6 +45,7 @@ __all__ = [
     "LazyIngest",
     "ingest_events",
     "interval_instants",
+    "resolved_times",
     "split_rows",
     "text_column",
     "time_checks",
@@ -450,20 +451,21 @@ def interval_instants(
 
     ``duration`` is the raw duration text and its value in milliseconds (null: unreadable).
 
-    A fall-back ``start`` is settled by the agent's own row order (see
-    ``resolve_ambiguous``); a fall-back ``end`` is the earlier reading
-    unless only the later one follows the start. Returns the frame and the checks that
-    quarantine bad rows, in order. ``frame`` must already hold pseudonymous ``agent_id``s.
+    Fall-back (ambiguous) starts *and* ends are settled together by the agent's own order:
+    each row contributes its start and then its end to one sequence per agent, in file order,
+    and ``resolve_ambiguous`` keeps that sequence non-decreasing (an end after its start and
+    not after the next row's start). A time no order settles stays unsettled and its row is
+    quarantined (``ambiguous_local_time``). Adds ``_s_resolved`` and ``_e_resolved``. Returns
+    the frame and the checks that quarantine bad rows, in order. ``frame`` must already hold
+    pseudonymous ``agent_id``s.
     """
     end_dtype = raw.dtypes.get("end", pl.String())
     frame = parse_instants(
         frame, "start", time_zone=time_zone, dtype=raw.dtypes["start"], prefix="_s"
     )
     frame = parse_instants(frame, "end", time_zone=time_zone, dtype=end_dtype, prefix="_e")
-    usable = pl.col("agent_id").is_not_null() & pl.col("_s_kind").is_in([EXACT, AMBIGUOUS])
-    frame = resolve_ambiguous(frame, agent="agent_id", order="row", prefix="_s", usable=usable)
-    start, early_end, late_end = pl.col("_s"), pl.col("_e_early"), pl.col("_e_late")
-    end = pl.when(early_end > start).then(early_end).otherwise(late_end)
+    frame = _resolve_start_and_end(frame)
+    start, end = pl.col("_s"), pl.col("_e")
     if duration is not None:
         end = pl.coalesce(end, start + pl.duration(milliseconds=duration[1]))
     frame = frame.with_columns(start.alias("_start"), end.cast(UTC_MS).alias("_end"))
@@ -502,9 +504,57 @@ def interval_instants(
             pl.col("end").is_not_null() & (pl.col("_e_kind") == NONEXISTENT),
             raw_end,
         ),
+        Check(
+            "end",
+            QuarantineReason.AMBIGUOUS_LOCAL_TIME,
+            pl.col("end").is_not_null() & (pl.col("_e_kind") == AMBIGUOUS) & pl.col("_e").is_null(),
+            raw_end,
+        ),
         Check("end", QuarantineReason.INVALID_INTERVAL, pl.col("_end") < pl.col("_start"), raw_end),
     ]
     return frame, checks
+
+
+def _resolve_start_and_end(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``_s``/``_e`` (UTC, null where unsettled) and ``_s_resolved``/``_e_resolved``.
+
+    Starts and ends go into one sequence per agent (row ``r`` gives positions ``2r`` and
+    ``2r + 1``) and are settled together by ``resolve_ambiguous``; the two halves are joined
+    back by row.
+    """
+    usable = pl.col("agent_id").is_not_null() & pl.col("_t_kind").is_in([EXACT, AMBIGUOUS])
+    times = pl.concat(
+        [
+            frame.select(
+                "row",
+                "agent_id",
+                (pl.col("row") * 2 + offset).alias("_seq_pos"),
+                *[pl.col(f"_{side}_{part}").alias(f"_t_{part}") for part in _PARTS],
+            )
+            for offset, side in ((0, "s"), (1, "e"))
+        ]
+    )
+    settled = resolve_ambiguous(
+        times, agent="agent_id", order="_seq_pos", prefix="_t", usable=usable
+    )
+    halves = [
+        settled.filter((pl.col("_seq_pos") % 2) == side).select(
+            "row", pl.col("_t").alias(f"_{name}"), pl.col("_t_resolved").alias(f"_{name}_resolved")
+        )
+        for side, name in ((0, "s"), (1, "e"))
+    ]
+    return frame.join(halves[0], on="row", how="left").join(halves[1], on="row", how="left")
+
+
+_PARTS = ("early", "late", "kind")
+
+
+def resolved_times() -> pl.Expr:
+    """How many fall-back times of an interval row (start, end) its order settled: 0 to 2."""
+    return pl.sum_horizontal(
+        pl.col("_s_resolved").fill_null(value=False).cast(pl.Int64),
+        pl.col("_e_resolved").fill_null(value=False).cast(pl.Int64),
+    )
 
 
 def text_column(column: str) -> pl.Expr:

@@ -94,3 +94,53 @@ def test_pseudonyms_join_across_events_schedule_and_roster() -> None:
     assert "ag7" not in ids
     other = read_iws(b"time,login,status\n2026-04-01 08:00,ag7,Ready\n", key=KEY + "!")
     assert other.valid["agent_id"].item() not in ids
+
+
+def test_fall_back_ends_are_settled_by_the_agents_order() -> None:
+    # 2026-10-25, Oslo: 02:00–02:59 local happens twice (CEST = UTC+2, then CET = UTC+1).
+    # OPEN 01:30–02:40, BREAK 02:40–02:10, OPEN 02:10–06:00. The break goes from 02:40 to
+    # 02:10: only "02:40 before the repeat, 02:10 after it" keeps the times in order, so
+    # 01:30 CEST = 23:30Z, 02:40 CEST = 00:40Z, 02:10 CET = 01:10Z, 06:00 CET = 05:00Z.
+    # Four fall-back times settled: 02:40 as an end and a start, 02:10 as an end and a start.
+    csv = (
+        b"agent_id,start,end,activity\n"
+        b"ag9,2026-10-25T01:30,2026-10-25T02:40,OPEN\n"
+        b"ag9,2026-10-25T02:40,2026-10-25T02:10,BREAK\n"
+        b"ag9,2026-10-25T02:10,2026-10-25T06:00,OPEN\n"
+    )
+    plan = read_schedule(csv, key=KEY)
+    z = lambda d, h, m: datetime(2026, 10, d, h, m, tzinfo=UTC)  # noqa: E731
+    assert plan.valid.select("start", "end", "activity").rows() == [
+        (z(24, 23, 30), z(25, 0, 40), "OPEN"),
+        (z(25, 0, 40), z(25, 1, 10), "BREAK"),
+        (z(25, 1, 10), z(25, 5, 0), "OPEN"),
+    ]
+    assert plan.report.repairs == {"ambiguous_time_resolved": 4}
+
+
+def test_a_fall_back_end_no_order_settles_is_quarantined_not_read_as_the_earlier_instant() -> None:
+    # 01:00–02:00 on 2026-10-25: 02:00 is 00:00Z or 01:00Z, both after the start (23:00Z),
+    # and nothing follows: the activity lasts 1 h or 2 h. Quarantined, not guessed.
+    csv = b"agent_id,start,end,activity\nag9,2026-10-25T01:00,2026-10-25T02:00,OPEN\n"
+    plan = read_schedule(csv, key=KEY)
+    assert plan.valid.height == 0
+    assert plan.quarantine.select("row", "column", "reason", "value").rows() == [
+        (1, "end", "ambiguous_local_time", "2026-10-25T02:00")
+    ]
+
+
+def test_an_end_in_the_spring_forward_gap_is_quarantined() -> None:
+    # 2026-03-29, Oslo: 02:00–02:59 local does not exist. 00:00–02:30 is quarantined;
+    # 00:00–03:00 is 23:00Z -> 01:00Z, 2 h.
+    csv = (
+        b"agent_id,start,end,activity\n"
+        b"ag9,2026-03-29T00:00,2026-03-29T02:30,OPEN\n"
+        b"ag8,2026-03-29T00:00,2026-03-29T03:00,OPEN\n"
+    )
+    plan = read_schedule(csv, key=KEY)
+    assert plan.quarantine.select("row", "column", "reason", "value").rows() == [
+        (1, "end", "nonexistent_local_time", "2026-03-29T02:30")
+    ]
+    assert plan.valid.select("start", "end").rows() == [
+        (datetime(2026, 3, 28, 23, tzinfo=UTC), datetime(2026, 3, 29, 1, tzinfo=UTC))
+    ]

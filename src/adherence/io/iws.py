@@ -60,6 +60,7 @@ from adherence.ingest import (
     LazyIngest,
     ingest_events,
     interval_instants,
+    resolved_times,
     split_rows,
     text_column,
 )
@@ -232,7 +233,7 @@ def scan_iws_state_detail(
         model=SourceInterval,
         valid_columns=valid_columns,
         sort_by=[agent_time_order("start"), "seq"],
-        repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_s_resolved")},
+        repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
         unmapped=pl.col("state") == State.UNMAPPED.value,
         prepare=mapping.annotate,
     )

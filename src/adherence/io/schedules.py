@@ -17,8 +17,9 @@ activity is quarantined (``unknown_activity``).
 Without ``shift_id``, each agent's activities that follow one another without a gap form one
 shift, named after its agent and start instant. Without ``counts_for_adherence``, every
 activity but ``TIME_OFF`` counts. Times follow the rules of ``iws`` (naive
-local times in ``time_zone``; a start in the spring-forward gap is quarantined; one in the
-fall-back hour is settled by the agent's row order).
+local times in ``time_zone``; a start or end in the spring-forward gap is quarantined; starts
+and ends in the fall-back hour are settled together by the agent's row order, and one no
+order settles is quarantined as ``ambiguous_local_time``).
 
 Examples
 --------
@@ -39,11 +40,19 @@ from collections.abc import Mapping
 import polars as pl
 
 from adherence._timeparse import check_zone
-from adherence.ingest import Check, Ingest, LazyIngest, interval_instants, split_rows, text_column
+from adherence.ingest import (
+    Check,
+    Ingest,
+    LazyIngest,
+    interval_instants,
+    resolved_times,
+    split_rows,
+    text_column,
+)
 from adherence.io._table import Encoding, Source, open_table
 from adherence.mapping import normalise_status
 from adherence.pseudonym import Pseudonymiser, agent_time_order
-from adherence.reasons import QuarantineReason
+from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import ScheduledActivity
 from adherence.states import ACTIVITY_DTYPE, Activity
 
@@ -181,6 +190,7 @@ def scan_schedule(
             .alias("counts_for_adherence"),
         ],
         sort_by=[agent_time_order("start")],
+        repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
         finish=_with_shift_ids,
     )
 
