@@ -90,7 +90,8 @@ __all__ = [
 ]
 
 _AGENT = "agent_id"
-_COLUMNS = StateInterval.empty().columns
+# The model's column names, read without building a frame: nothing runs polars at import.
+_COLUMNS = list(StateInterval.to_schema().columns)
 
 
 class RepairReport(Mapping[str, int]):
