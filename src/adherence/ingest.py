@@ -25,6 +25,7 @@ from adherence._timeparse import (
     AMBIGUOUS,
     EXACT,
     NONEXISTENT,
+    TWO_DIGIT_YEAR,
     UNPARSEABLE,
     parse_instants,
     resolve_ambiguous,
@@ -365,6 +366,7 @@ def time_checks(column: str, prefix: str) -> list[Check]:
     return [
         _missing(column),
         Check(column, QuarantineReason.UNPARSEABLE_TIMESTAMP, kind == UNPARSEABLE, raw_text),
+        Check(column, QuarantineReason.TWO_DIGIT_YEAR, kind == TWO_DIGIT_YEAR, raw_text),
         Check(column, QuarantineReason.NONEXISTENT_LOCAL_TIME, kind == NONEXISTENT, raw_text),
     ]
 
@@ -375,6 +377,7 @@ def ingest_events(
     key: bytes | str,
     time_zone: str,
     mapping: StatusMapping | None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Turn an opened event-shaped source into ``StatusEvent`` rows.
 
@@ -401,7 +404,12 @@ def ingest_events(
             return frame.collect(engine="in-memory") if isinstance(read, pl.DataFrame) else frame
 
         parsed = parse_instants(
-            read, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
+            read,
+            "timestamp",
+            time_zone=time_zone,
+            dtype=raw.dtypes["timestamp"],
+            prefix="_ts",
+            timestamp_format=timestamp_format,
         )
         mapped = materialised(mapping.annotate(materialised(parsed)))
         return resolve_ambiguous(
@@ -446,6 +454,7 @@ def interval_instants(
     *,
     time_zone: str,
     duration: tuple[pl.Expr, pl.Expr] | None = None,
+    timestamp_format: str | None = None,
 ) -> tuple[pl.LazyFrame, list[Check]]:
     """Add ``_start``/``_end`` (UTC) for ``start`` and ``end`` (or ``start + duration``).
 
@@ -461,9 +470,21 @@ def interval_instants(
     """
     end_dtype = raw.dtypes.get("end", pl.String())
     frame = parse_instants(
-        frame, "start", time_zone=time_zone, dtype=raw.dtypes["start"], prefix="_s"
+        frame,
+        "start",
+        time_zone=time_zone,
+        dtype=raw.dtypes["start"],
+        prefix="_s",
+        timestamp_format=timestamp_format,
     )
-    frame = parse_instants(frame, "end", time_zone=time_zone, dtype=end_dtype, prefix="_e")
+    frame = parse_instants(
+        frame,
+        "end",
+        time_zone=time_zone,
+        dtype=end_dtype,
+        prefix="_e",
+        timestamp_format=timestamp_format,
+    )
     frame = _resolve_start_and_end(frame)
     start, end = pl.col("_s"), pl.col("_e")
     if duration is not None:
@@ -496,6 +517,12 @@ def interval_instants(
             "end",
             QuarantineReason.UNPARSEABLE_TIMESTAMP,
             pl.col("end").is_not_null() & (pl.col("_e_kind") == UNPARSEABLE),
+            raw_end,
+        ),
+        Check(
+            "end",
+            QuarantineReason.TWO_DIGIT_YEAR,
+            pl.col("end").is_not_null() & (pl.col("_e_kind") == TWO_DIGIT_YEAR),
             raw_end,
         ),
         Check(

@@ -23,6 +23,9 @@ class QuarantineReason(StrEnum):
     """A required field (timestamp, agent, status, start, end, ...) is empty."""
     UNPARSEABLE_TIMESTAMP = "unparseable_timestamp"
     """A time is in none of the accepted formats."""
+    TWO_DIGIT_YEAR = "two_digit_year"
+    """A date written with a two-digit year (``09.03.26``); pass ``timestamp_format=`` to read
+    such dates on purpose."""
     NONEXISTENT_LOCAL_TIME = "nonexistent_local_time"
     """A naive local time falls in the spring-forward gap of the zone."""
     AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"

@@ -205,3 +205,26 @@ def test_bad_utf8_past_the_sniffed_head_is_read_with_replacement_characters(tmp_
     assert log.report.rows_in == log.report.rows_valid == 40_002
     assert log.valid["agent_id"].n_unique() == 3
     assert log.valid.filter(pl.col("status").str.contains("\ufffd")).height == 1
+
+
+@pytest.mark.parametrize("text", ["09.03.26 08:00", "26-03-09T08:00:00", "9.3.26 08:00:00"])
+def test_two_digit_years_are_quarantined(text: str) -> None:
+    # "26" is not the year 26, and guessing 2026 or 1926 would be a silent choice.
+    csv = f"timestamp,agent_id,status\n{text},a,Ready\n2026-03-09 08:01:00,a,Log Off\n".encode()
+    log = read_iws(csv, key=KEY)
+    assert log.quarantine.select("row", "column", "reason", "value").rows() == [
+        (1, "timestamp", "two_digit_year", text)
+    ]
+    assert log.report.rows_valid == 1
+
+
+def test_an_explicit_timestamp_format_reads_two_digit_years() -> None:
+    # 09.03.26 08:00 in Oslo (CET, UTC+1) is 2026-03-09 07:00Z.
+    csv = b"timestamp,agent_id,status\n09.03.26 08:00,a,Ready\n09.03.26 08:05,a,Log Off\n"
+    log = read_iws(csv, key=KEY, timestamp_format="%d.%m.%y %H:%M")
+    assert log.valid["ts"].to_list() == [
+        datetime(2026, 3, 9, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 9, 7, 5, tzinfo=UTC),
+    ]
+    lazy = scan_iws(csv, key=KEY, timestamp_format="%d.%m.%y %H:%M").collect()
+    assert lazy.valid.equals(log.valid)

@@ -144,3 +144,29 @@ def test_an_end_in_the_spring_forward_gap_is_quarantined() -> None:
     assert plan.valid.select("start", "end").rows() == [
         (datetime(2026, 3, 28, 23, tzinfo=UTC), datetime(2026, 3, 29, 1, tzinfo=UTC))
     ]
+
+
+def test_two_digit_years_in_schedules_and_rosters_are_quarantined() -> None:
+    plan = read_schedule(
+        b"agent_id,start,end,activity\n"
+        b"ag1,09.03.26 08:00,09.03.2026 16:00,OPEN\n"
+        b"ag2,09.03.2026 08:00,26-03-09T16:00:00,OPEN\n",
+        key=KEY,
+    )
+    assert plan.quarantine.select("row", "column", "reason", "value").rows() == [
+        (1, "start", "two_digit_year", "09.03.26 08:00"),
+        (2, "end", "two_digit_year", "26-03-09T16:00:00"),
+    ]
+    # With the format named, 09.03.26 08:00–16:00 Oslo (CET) is 07:00Z–15:00Z.
+    named = read_schedule(
+        b"agent_id,start,end,activity\nag1,09.03.26 08:00,09.03.26 16:00,OPEN\n",
+        key=KEY,
+        timestamp_format="%d.%m.%y %H:%M",
+    )
+    assert named.valid.select("start", "end").rows() == [
+        (datetime(2026, 3, 9, 7, tzinfo=UTC), datetime(2026, 3, 9, 15, tzinfo=UTC))
+    ]
+    roster = read_roster(b"agent_id,team,site,valid_from\nag1,T,S,01.01.26\n", key=KEY)
+    assert roster.quarantine.select("row", "column", "reason", "value").rows() == [
+        (1, "valid_from", "two_digit_year", "01.01.26")
+    ]

@@ -107,6 +107,7 @@ def scan_iws(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Open an IWS-style event log lazily as ``StatusEvent`` rows.
 
@@ -122,6 +123,10 @@ def scan_iws(
         Raw status to canonical state; default ``default``.
     separator, encoding
         Override what is detected.
+    timestamp_format
+        The one ``strftime`` format of every time (e.g. ``"%d.%m.%y %H:%M"``, with ``%z`` for an
+        offset); default: the accepted formats, where a two-digit year is quarantined
+        (``two_digit_year``).
 
     Returns
     -------
@@ -135,7 +140,13 @@ def scan_iws(
         separator=separator,
         encoding=encoding,
     )
-    return ingest_events(raw, key=key, time_zone=check_zone(time_zone), mapping=mapping)
+    return ingest_events(
+        raw,
+        key=key,
+        time_zone=check_zone(time_zone),
+        mapping=mapping,
+        timestamp_format=timestamp_format,
+    )
 
 
 def read_iws(
@@ -146,6 +157,7 @@ def read_iws(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> Ingest:
     """Read an IWS-style event log eagerly; see ``scan_iws`` for the parameters."""
     return scan_iws(
@@ -155,6 +167,7 @@ def read_iws(
         mapping=mapping,
         separator=separator,
         encoding=encoding,
+        timestamp_format=timestamp_format,
     ).collect()
 
 
@@ -182,6 +195,7 @@ def scan_iws_state_detail(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Open an IWS state detail report lazily as source intervals.
 
@@ -208,7 +222,11 @@ def scan_iws_state_detail(
         _duration_ms("duration").alias("_duration_ms"),
     )
     frame, time_checks = interval_instants(
-        frame, raw, time_zone=zone, duration=(text_column("duration"), pl.col("_duration_ms"))
+        frame,
+        raw,
+        time_zone=zone,
+        duration=(text_column("duration"), pl.col("_duration_ms")),
+        timestamp_format=timestamp_format,
     )
     checks = [
         *time_checks,
@@ -247,6 +265,7 @@ def read_iws_state_detail(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> Ingest:
     """Read an IWS state detail report eagerly; see ``scan_iws_state_detail``."""
     return scan_iws_state_detail(
@@ -256,4 +275,5 @@ def read_iws_state_detail(
         mapping=mapping,
         separator=separator,
         encoding=encoding,
+        timestamp_format=timestamp_format,
     ).collect()

@@ -17,9 +17,9 @@ Values: ``employment_type`` is ``permanent`` or ``temporary`` (also ``fast``, ``
 ``hjemmekontor``); ``contract_pct`` ``80``, ``80 %``, ``0,8`` and ``0.8`` all mean 80.
 
 These are the public dimensions reports may group by. Names, phone numbers and e-mail
-addresses are not read. Dates are ``yyyy-mm-dd`` or ``dd.mm.yyyy``; a row with an unreadable
-date, an unknown category or a contract share outside 0–100 % is quarantined
-(``invalid_value``).
+addresses are not read. Dates are ``yyyy-mm-dd`` or ``dd.mm.yyyy``; a date with a two-digit
+year (``01.01.26``) is quarantined (``two_digit_year``); a row with an unreadable date, an
+unknown category or a contract share outside 0–100 % is quarantined (``invalid_value``).
 
 Examples
 --------
@@ -77,9 +77,22 @@ _OPTIONAL = ("valid_to", "employment_type", "work_location", "contract_pct", "sk
 
 
 def _date(column: str) -> pl.Expr:
+    """``yyyy-mm-dd`` or ``dd.mm.yyyy``; a year of fewer than four digits is no date."""
     text = text_column(column)
-    return pl.coalesce(
-        text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d.%m.%Y", strict=False)
+    four_digit_year = text.str.contains(r"^\d{4}-|\.\d{4}$")
+    return pl.when(four_digit_year).then(
+        pl.coalesce(
+            text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d.%m.%Y", strict=False)
+        )
+    )
+
+
+def _two_digit_year(column: str) -> Check:
+    return Check(
+        column,
+        QuarantineReason.TWO_DIGIT_YEAR,
+        text_column(column).str.contains(r"^\d{1,2}[./]\d{1,2}[./]\d{2}$|^\d{2}-\d{1,2}-\d{1,2}$"),
+        pl.col(column).cast(pl.String),
     )
 
 
@@ -155,7 +168,9 @@ def scan_roster(
         Check("team", QuarantineReason.MISSING_VALUE, pl.col("team").is_null()),
         Check("site", QuarantineReason.MISSING_VALUE, pl.col("site").is_null()),
         Check("valid_from", QuarantineReason.MISSING_VALUE, pl.col("valid_from").is_null()),
+        _two_digit_year("valid_from"),
         _invalid("valid_from", "_valid_from"),
+        _two_digit_year("valid_to"),
         _invalid("valid_to", "_valid_to"),
         Check(
             "valid_to",

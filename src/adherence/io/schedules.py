@@ -104,6 +104,7 @@ def scan_schedule(
     activity_names: Mapping[str, Activity | str] | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Open a schedule lazily as ``ScheduledActivity`` rows.
 
@@ -119,6 +120,9 @@ def scan_schedule(
         Site activity names to canonical activities, added to ``DEFAULT_ACTIVITY_NAMES``.
     separator, encoding
         Override what is detected.
+    timestamp_format
+        The one ``strftime`` format of every time (e.g. ``"%d.%m.%y %H:%M"``); default: the
+        accepted formats, where a two-digit year is quarantined (``two_digit_year``).
     """
     zone = check_zone(time_zone)
     raw = open_table(
@@ -149,7 +153,9 @@ def scan_schedule(
         .then(pl.lit(value=False))
         .alias("_counts"),
     )
-    frame, time_checks = interval_instants(frame, raw, time_zone=zone)
+    frame, time_checks = interval_instants(
+        frame, raw, time_zone=zone, timestamp_format=timestamp_format
+    )
     checks = [
         Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
         *time_checks,
@@ -225,6 +231,7 @@ def read_schedule(
     activity_names: Mapping[str, Activity | str] | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> Ingest:
     """Read a schedule eagerly; see ``scan_schedule`` for the parameters."""
     return scan_schedule(
@@ -234,4 +241,5 @@ def read_schedule(
         activity_names=activity_names,
         separator=separator,
         encoding=encoding,
+        timestamp_format=timestamp_format,
     ).collect()
