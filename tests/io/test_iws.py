@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 
 import polars as pl
@@ -111,7 +112,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile() -> None:
         b"2026-04-01 08:06:00,a,,\n"
         b"2026-04-01 08:07:00,a,Ikke klar - Annet,\n"
     )
-    log = read_iws(csv, key=KEY)
+    with pytest.warns(adh.MostlyQuarantinedWarning, match="4 of 6 rows"):
+        log = read_iws(csv, key=KEY)
     assert log.quarantine.select("row", "column", "reason", "value").rows() == [
         (2, "timestamp", "unparseable_timestamp", "not a time"),
         (3, "timestamp", "missing_value", None),
@@ -184,47 +186,29 @@ def test_garbage_rows_never_raise_untyped_errors_and_counts_reconcile(
     lines += [separator.join(r) for r in good]
     lines += [separator.join(r) for r in rows]
     data = "\n".join(lines).encode("utf-8")
-    try:
+    # Garbage rows are quarantined, never raised: no error at all may escape.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adh.MostlyQuarantinedWarning)
         log = read_iws(data, key=KEY)
-    except adh.AdherenceError:
-        return
     assert log.report.rows_in == log.report.rows_valid + log.report.rows_quarantined
     assert log.report.rows_in == log.valid.height + log.quarantine.height
     assert log.quarantine["row"].is_unique().all()
     assert not set(log.valid["seq"]) & set(log.quarantine["row"])
 
 
-def test_bad_utf8_past_the_sniffed_head_is_read_with_replacement_characters(tmp_path) -> None:
-    # The first MiB decides the encoding; a broken byte sequence after it (and one cut off at
-    # the very end) must not stop the read: the rows come through with U+FFFD in place.
-    good = b"2026-03-02 08:00:00,ag1,Ready\n" * 40_000
+def test_rows_with_bad_utf8_are_quarantined_and_the_file_stays_utf8(tmp_path) -> None:
+    # A UTF-8 file (en dashes) with a broken byte sequence far past the first MiB, and one cut
+    # off at the very end: the file is still read as UTF-8, and only those two rows are
+    # quarantined (invalid_encoding), the agent id's text never shown.
+    good = "2026-03-02 08:00:00,ag1,Not Ready – Break\n".encode() * 40_000
     bad = b"2026-03-02 09:00:00,ag\xff2,Ready\n2026-03-02 09:01:00,ag3,Not Ready \xe2\x80"
     path = tmp_path / "log.csv"
     path.write_bytes(b"timestamp,agent_id,status\n" + good + bad)
     log = read_iws(path, key=KEY)
-    assert log.report.rows_in == log.report.rows_valid == 40_002
-    assert log.valid["agent_id"].n_unique() == 3
-    assert log.valid.filter(pl.col("status").str.contains("\ufffd")).height == 1
-
-
-@pytest.mark.parametrize("text", ["09.03.26 08:00", "26-03-09T08:00:00", "9.3.26 08:00:00"])
-def test_two_digit_years_are_quarantined(text: str) -> None:
-    # "26" is not the year 26, and guessing 2026 or 1926 would be a silent choice.
-    csv = f"timestamp,agent_id,status\n{text},a,Ready\n2026-03-09 08:01:00,a,Log Off\n".encode()
-    log = read_iws(csv, key=KEY)
+    assert (log.report.rows_in, log.report.rows_valid) == (40_002, 40_000)
+    assert log.report.encoding == "utf-8"
     assert log.quarantine.select("row", "column", "reason", "value").rows() == [
-        (1, "timestamp", "two_digit_year", text)
+        (40_001, "agent_id", "invalid_encoding", None),
+        (40_002, "status", "invalid_encoding", "Not Ready \ufffd"),
     ]
-    assert log.report.rows_valid == 1
-
-
-def test_an_explicit_timestamp_format_reads_two_digit_years() -> None:
-    # 09.03.26 08:00 in Oslo (CET, UTC+1) is 2026-03-09 07:00Z.
-    csv = b"timestamp,agent_id,status\n09.03.26 08:00,a,Ready\n09.03.26 08:05,a,Log Off\n"
-    log = read_iws(csv, key=KEY, timestamp_format="%d.%m.%y %H:%M")
-    assert log.valid["ts"].to_list() == [
-        datetime(2026, 3, 9, 7, 0, tzinfo=UTC),
-        datetime(2026, 3, 9, 7, 5, tzinfo=UTC),
-    ]
-    lazy = scan_iws(csv, key=KEY, timestamp_format="%d.%m.%y %H:%M").collect()
-    assert lazy.valid.equals(log.valid)
+    assert log.valid["state"].unique().to_list() == ["BREAK"]

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from tests.conftest import KEY
 
+from adherence.errors import MostlyQuarantinedWarning
 from adherence.io import read_iws, read_roster, read_schedule
 from adherence.schemas import Roster, ScheduledActivity, validate
 
@@ -43,7 +44,8 @@ def test_unknown_activity_bad_flag_and_gap_time_are_quarantined() -> None:
         b"a,2026-04-01T09:00,2026-04-01T08:00,OPEN,true\n"
         b"a,2026-04-01T09:00,2026-04-01T10:00,lunsj,false\n"
     )
-    plan = read_schedule(csv, key=KEY, activity_names={"Kaffe": "BREAK"})
+    with pytest.warns(MostlyQuarantinedWarning):
+        plan = read_schedule(csv, key=KEY, activity_names={"Kaffe": "BREAK"})
     assert plan.quarantine.select("row", "column", "reason").rows() == [
         (1, "activity", "unknown_activity"),
         (2, "counts_for_adherence", "invalid_value"),
@@ -63,7 +65,8 @@ def test_roster_reads_norwegian_values_and_quarantines_bad_ones() -> None:
         "ag4;Y;y@example.org;Kundeservice 1;Harstad;2026-02-01;2026-01-01;fast;kontor;100;\n"
         "ag5;Z;z@example.org;Kundeservice 1;Harstad;2026-01-01;;fast;kontor;140;\n"
     ).encode("cp1252")
-    roster = read_roster(csv, key=KEY)
+    with pytest.warns(MostlyQuarantinedWarning):
+        roster = read_roster(csv, key=KEY)
     validate(roster.valid, Roster)
     assert roster.valid.select("employment_type", "work_location", "contract_pct").rows() == [
         ("permanent", "office", 80.0),
@@ -122,7 +125,8 @@ def test_a_fall_back_end_no_order_settles_is_quarantined_not_read_as_the_earlier
     # 01:00–02:00 on 2026-10-25: 02:00 is 00:00Z or 01:00Z, both after the start (23:00Z),
     # and nothing follows: the activity lasts 1 h or 2 h. Quarantined, not guessed.
     csv = b"agent_id,start,end,activity\nag9,2026-10-25T01:00,2026-10-25T02:00,OPEN\n"
-    plan = read_schedule(csv, key=KEY)
+    with pytest.warns(MostlyQuarantinedWarning):
+        plan = read_schedule(csv, key=KEY)
     assert plan.valid.height == 0
     assert plan.quarantine.select("row", "column", "reason", "value").rows() == [
         (1, "end", "ambiguous_local_time", "2026-10-25T02:00")
@@ -147,12 +151,13 @@ def test_an_end_in_the_spring_forward_gap_is_quarantined() -> None:
 
 
 def test_two_digit_years_in_schedules_and_rosters_are_quarantined() -> None:
-    plan = read_schedule(
-        b"agent_id,start,end,activity\n"
-        b"ag1,09.03.26 08:00,09.03.2026 16:00,OPEN\n"
-        b"ag2,09.03.2026 08:00,26-03-09T16:00:00,OPEN\n",
-        key=KEY,
-    )
+    with pytest.warns(MostlyQuarantinedWarning):
+        plan = read_schedule(
+            b"agent_id,start,end,activity\n"
+            b"ag1,09.03.26 08:00,09.03.2026 16:00,OPEN\n"
+            b"ag2,09.03.2026 08:00,26-03-09T16:00:00,OPEN\n",
+            key=KEY,
+        )
     assert plan.quarantine.select("row", "column", "reason", "value").rows() == [
         (1, "start", "two_digit_year", "09.03.26 08:00"),
         (2, "end", "two_digit_year", "26-03-09T16:00:00"),
@@ -166,7 +171,8 @@ def test_two_digit_years_in_schedules_and_rosters_are_quarantined() -> None:
     assert named.valid.select("start", "end").rows() == [
         (datetime(2026, 3, 9, 7, tzinfo=UTC), datetime(2026, 3, 9, 15, tzinfo=UTC))
     ]
-    roster = read_roster(b"agent_id,team,site,valid_from\nag1,T,S,01.01.26\n", key=KEY)
+    with pytest.warns(MostlyQuarantinedWarning):
+        roster = read_roster(b"agent_id,team,site,valid_from\nag1,T,S,01.01.26\n", key=KEY)
     assert roster.quarantine.select("row", "column", "reason", "value").rows() == [
         (1, "valid_from", "two_digit_year", "01.01.26")
     ]

@@ -60,11 +60,12 @@ from adherence.ingest import (
     LazyIngest,
     ingest_events,
     interval_instants,
+    reopenable,
     resolved_times,
     split_rows,
     text_column,
 )
-from adherence.io._table import Encoding, Source, open_table
+from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.mapping import StatusMapping
 from adherence.pseudonym import Pseudonymiser, agent_time_order
 from adherence.reasons import QuarantineReason, RepairKind
@@ -140,12 +141,13 @@ def scan_iws(
         separator=separator,
         encoding=encoding,
     )
-    return ingest_events(
+    zone = check_zone(time_zone)
+    return reopenable(
         raw,
-        key=key,
-        time_zone=check_zone(time_zone),
-        mapping=mapping,
-        timestamp_format=timestamp_format,
+        "iws",
+        lambda raw: ingest_events(
+            raw, key=key, time_zone=zone, mapping=mapping, timestamp_format=timestamp_format
+        ),
     )
 
 
@@ -174,16 +176,25 @@ def read_iws(
 _DURATION_HMS = r"^(?:(\d+):)?(\d{1,2}):(\d{2})$"
 
 
+#: The longest duration a state detail row may have [s]; a longer one is unreadable.
+MAX_DURATION_S = 31 * 24 * 3600
+
+
 def _duration_ms(column: str) -> pl.Expr:
-    """Seconds (``754``, ``754.5``) or ``[h:]mm:ss`` text to integer milliseconds."""
+    """Seconds (``754``, ``754.5``) or ``[h:]mm:ss`` text to integer milliseconds.
+
+    Null where unreadable: not finite (``inf``, ``NaN``) or longer than ``MAX_DURATION_S``.
+    """
     text = pl.col(column).cast(pl.String).str.strip_chars()
     seconds = text.cast(pl.Float64, strict=False)
+    seconds = pl.when(seconds.is_finite() & (seconds.abs() <= MAX_DURATION_S)).then(seconds)
     parts = text.str.extract_groups(_DURATION_HMS)
     hms = (
         parts.struct[0].cast(pl.Int64, strict=False).fill_null(0) * 3600
         + parts.struct[1].cast(pl.Int64, strict=False) * 60
         + parts.struct[2].cast(pl.Int64, strict=False)
     )
+    hms = pl.when(hms <= MAX_DURATION_S).then(hms)
     return (pl.coalesce(seconds, hms.cast(pl.Float64)) * 1000).round().cast(pl.Int64)
 
 
@@ -213,48 +224,52 @@ def scan_iws_state_detail(
         separator=separator,
         encoding=encoding,
     )
-    frame = raw.frame
-    for optional in ("end", "duration", "reason"):
-        if optional not in raw.dtypes:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    frame = frame.with_columns(
-        Pseudonymiser(key).expr("agent_id"),
-        _duration_ms("duration").alias("_duration_ms"),
-    )
-    frame, time_checks = interval_instants(
-        frame,
-        raw,
-        time_zone=zone,
-        duration=(text_column("duration"), pl.col("_duration_ms")),
-        timestamp_format=timestamp_format,
-    )
-    checks = [
-        *time_checks,
-        Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
-        Check("status", QuarantineReason.MISSING_VALUE, pl.col("status").is_null()),
-    ]
-    valid_columns = [
-        pl.col("agent_id"),
-        pl.col("_start").alias("start"),
-        pl.col("_end").alias("end"),
-        pl.col("status"),
-        pl.col("reason"),
-        pl.col("state"),
-        pl.lit(raw.name).alias("source"),
-        pl.col("row").alias("seq"),
-    ]
-    return split_rows(
-        frame,
-        checks,
-        raw=raw,
-        kind="iws_state_detail",
-        model=SourceInterval,
-        valid_columns=valid_columns,
-        sort_by=[agent_time_order("start"), "seq"],
-        repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
-        unmapped=pl.col("state") == State.UNMAPPED.value,
-        prepare=mapping.annotate,
-    )
+
+    def build(raw: RawTable) -> LazyIngest:
+        frame = raw.frame
+        for optional in ("end", "duration", "reason"):
+            if optional not in raw.dtypes:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
+        frame = frame.with_columns(
+            Pseudonymiser(key).expr("agent_id"),
+            _duration_ms("duration").alias("_duration_ms"),
+        )
+        frame, time_checks = interval_instants(
+            frame,
+            raw,
+            time_zone=zone,
+            duration=(text_column("duration"), pl.col("_duration_ms")),
+            timestamp_format=timestamp_format,
+        )
+        checks = [
+            *time_checks,
+            Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
+            Check("status", QuarantineReason.MISSING_VALUE, pl.col("status").is_null()),
+        ]
+        valid_columns = [
+            pl.col("agent_id"),
+            pl.col("_start").alias("start"),
+            pl.col("_end").alias("end"),
+            pl.col("status"),
+            pl.col("reason"),
+            pl.col("state"),
+            pl.lit(raw.name).alias("source"),
+            pl.col("row").alias("seq"),
+        ]
+        return split_rows(
+            frame,
+            checks,
+            raw=raw,
+            kind="iws_state_detail",
+            model=SourceInterval,
+            valid_columns=valid_columns,
+            sort_by=[agent_time_order("start"), "seq"],
+            repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
+            unmapped=pl.col("state") == State.UNMAPPED.value,
+            prepare=mapping.annotate,
+        )
+
+    return reopenable(raw, "iws_state_detail", build)
 
 
 def read_iws_state_detail(

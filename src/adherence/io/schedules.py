@@ -45,11 +45,12 @@ from adherence.ingest import (
     Ingest,
     LazyIngest,
     interval_instants,
+    reopenable,
     resolved_times,
     split_rows,
     text_column,
 )
-from adherence.io._table import Encoding, Source, open_table
+from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.mapping import normalise_status
 from adherence.pseudonym import Pseudonymiser, agent_time_order
 from adherence.reasons import QuarantineReason, RepairKind
@@ -132,73 +133,79 @@ def scan_schedule(
         separator=separator,
         encoding=encoding,
     )
-    names = {**DEFAULT_ACTIVITY_NAMES, **(activity_names or {})}
-    table = {normalise_status(a.value): a.value for a in Activity}
-    table |= {normalise_status(name): Activity(str(a).upper()).value for name, a in names.items()}
-    frame = raw.frame
-    for optional in ("shift_id", "counts_for_adherence"):
-        if optional not in raw.dtypes:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    counts_text = text_column("counts_for_adherence").str.to_lowercase()
-    frame = frame.with_columns(
-        Pseudonymiser(key).expr("agent_id"),
-        text_column("activity")
-        .str.to_lowercase()
-        .str.replace_all(r"[\s_]+", "")
-        .replace_strict(table, default=None, return_dtype=pl.String)
-        .alias("_activity"),
-        pl.when(counts_text.is_in(_TRUE))
-        .then(pl.lit(value=True))
-        .when(counts_text.is_in(_FALSE))
-        .then(pl.lit(value=False))
-        .alias("_counts"),
-    )
-    frame, time_checks = interval_instants(
-        frame, raw, time_zone=zone, timestamp_format=timestamp_format
-    )
-    checks = [
-        Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
-        *time_checks,
-        Check(
-            "end",
-            QuarantineReason.INVALID_INTERVAL,
-            pl.col("_end") == pl.col("_start"),
-            pl.col("end").cast(pl.String),
-        ),
-        Check("activity", QuarantineReason.MISSING_VALUE, pl.col("activity").is_null()),
-        Check(
-            "activity",
-            QuarantineReason.UNKNOWN_ACTIVITY,
-            pl.col("_activity").is_null(),
-            pl.col("activity").cast(pl.String),
-        ),
-        Check(
-            "counts_for_adherence",
-            QuarantineReason.INVALID_VALUE,
-            pl.col("counts_for_adherence").is_not_null() & pl.col("_counts").is_null(),
-            pl.col("counts_for_adherence").cast(pl.String),
-        ),
-    ]
-    return split_rows(
-        frame,
-        checks,
-        raw=raw,
-        kind="schedule",
-        model=ScheduledActivity,
-        valid_columns=[
-            pl.col("agent_id"),
-            text_column("shift_id").alias("shift_id"),
-            pl.col("_start").alias("start"),
-            pl.col("_end").alias("end"),
-            pl.col("_activity").cast(ACTIVITY_DTYPE).alias("activity"),
-            pl.col("_counts")
-            .fill_null(pl.col("_activity") != Activity.TIME_OFF.value)
-            .alias("counts_for_adherence"),
-        ],
-        sort_by=[agent_time_order("start")],
-        repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
-        finish=_with_shift_ids,
-    )
+
+    def build(raw: RawTable) -> LazyIngest:
+        names = {**DEFAULT_ACTIVITY_NAMES, **(activity_names or {})}
+        table = {normalise_status(a.value): a.value for a in Activity}
+        table |= {
+            normalise_status(name): Activity(str(a).upper()).value for name, a in names.items()
+        }
+        frame = raw.frame
+        for optional in ("shift_id", "counts_for_adherence"):
+            if optional not in raw.dtypes:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
+        counts_text = text_column("counts_for_adherence").str.to_lowercase()
+        frame = frame.with_columns(
+            Pseudonymiser(key).expr("agent_id"),
+            text_column("activity")
+            .str.to_lowercase()
+            .str.replace_all(r"[\s_]+", "")
+            .replace_strict(table, default=None, return_dtype=pl.String)
+            .alias("_activity"),
+            pl.when(counts_text.is_in(_TRUE))
+            .then(pl.lit(value=True))
+            .when(counts_text.is_in(_FALSE))
+            .then(pl.lit(value=False))
+            .alias("_counts"),
+        )
+        frame, time_checks = interval_instants(
+            frame, raw, time_zone=zone, timestamp_format=timestamp_format
+        )
+        checks = [
+            Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
+            *time_checks,
+            Check(
+                "end",
+                QuarantineReason.INVALID_INTERVAL,
+                pl.col("_end") == pl.col("_start"),
+                pl.col("end").cast(pl.String),
+            ),
+            Check("activity", QuarantineReason.MISSING_VALUE, pl.col("activity").is_null()),
+            Check(
+                "activity",
+                QuarantineReason.UNKNOWN_ACTIVITY,
+                pl.col("_activity").is_null(),
+                pl.col("activity").cast(pl.String),
+            ),
+            Check(
+                "counts_for_adherence",
+                QuarantineReason.INVALID_VALUE,
+                pl.col("counts_for_adherence").is_not_null() & pl.col("_counts").is_null(),
+                pl.col("counts_for_adherence").cast(pl.String),
+            ),
+        ]
+        return split_rows(
+            frame,
+            checks,
+            raw=raw,
+            kind="schedule",
+            model=ScheduledActivity,
+            valid_columns=[
+                pl.col("agent_id"),
+                text_column("shift_id").alias("shift_id"),
+                pl.col("_start").alias("start"),
+                pl.col("_end").alias("end"),
+                pl.col("_activity").cast(ACTIVITY_DTYPE).alias("activity"),
+                pl.col("_counts")
+                .fill_null(pl.col("_activity") != Activity.TIME_OFF.value)
+                .alias("counts_for_adherence"),
+            ],
+            sort_by=[agent_time_order("start")],
+            repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
+            finish=_with_shift_ids,
+        )
+
+    return reopenable(raw, "schedule", build)
 
 
 def _with_shift_ids(activities: pl.LazyFrame) -> pl.LazyFrame:
