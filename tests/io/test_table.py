@@ -13,6 +13,7 @@ from tests.conftest import KEY
 
 import adherence as adh
 from adherence.io import (
+    MAX_FIELD_CHARS,
     read_iws,
     read_iws_state_detail,
     read_roster,
@@ -20,7 +21,6 @@ from adherence.io import (
     scan_iws,
     scan_schedule,
 )
-from adherence.io._table import MAX_FIELD_CHARS
 
 # (local Oslo time on 2026-04-01, agent, name, status); summer time, UTC+2.
 ROWS = [

@@ -27,9 +27,13 @@ when exactly one reading keeps that agent's times non-decreasing, else quarantin
 Malformed rows: a row with an empty or unreadable time, agent or status is quarantined with a
 reason code, never dropped; a row with fewer fields than the header has its missing fields
 empty, one with more has the extra fields ignored. Delimiter (``,`` ``;`` tab ``|``),
-encoding (UTF-8 with or without BOM, else Windows-1252), CRLF and quotes are detected. UTF-8
-files are scanned lazily; a Windows-1252 file is transcoded to UTF-8 in memory first, so for
-very large exports prefer UTF-8 or Parquet.
+encoding (decided on the whole file: UTF-8 with or without BOM, UTF-16 with BOM, else
+``charset-normalizer``, Windows-1252 where it ties), LF, CRLF or CR-only line ends and quotes
+are detected; a stray quote, bytes the encoding cannot decode or a field over 1,000
+characters quarantine their row, not the file (see ``io._table``). Valid UTF-8 files are
+scanned lazily; other files are transcoded to UTF-8 in memory first, so for very large
+exports prefer UTF-8 or Parquet. A date with a two-digit year is quarantined unless
+``timestamp_format=`` names the format.
 
 Examples
 --------
