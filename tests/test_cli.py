@@ -82,6 +82,10 @@ def test_a_mostly_quarantined_file_exits_three_with_a_warning(tmp_path, capsys) 
     assert (report["rows_quarantined"], report["quarantine_reasons"]) == (3, {"two_digit_year": 3})
     assert captured.err.startswith("adherence: warning: ")
     assert "3 of 4 rows quarantined" in captured.err
+    # Naming the format reads the two-digit years; the last row then no longer fits it.
+    assert main(["validate", str(path), "--json", "--timestamp-format", "%d.%m.%y %H:%M"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["rows_valid"], report["quarantine_reasons"]) == (3, {"unparseable_timestamp": 1})
 
 
 def test_usage_errors_exit_two() -> None:

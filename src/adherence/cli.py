@@ -12,7 +12,8 @@
     The tolerance-fairness audit of one rule (``MEAL<=30:00``, ``MEAL/week<=2:30:00``,
     ``login<=2:00``, ``adherence>=90``): the verdict and the group table.
 
-``adherence validate PATH [--kind iws|iws_state_detail|schedule|roster] [--json]``
+``adherence validate PATH [--kind iws|iws_state_detail|schedule|roster] [--json]
+[--time-zone ZONE] [--timestamp-format FMT]``
     Read one file and print its ingest report: rows in, valid and quarantined (by reason),
     repairs (by kind), agents, and for status logs the number of state intervals.
 
@@ -103,6 +104,12 @@ def _parser() -> argparse.ArgumentParser:
         "--time-zone",
         default="Europe/Oslo",
         help="zone of naive local times (default: Europe/Oslo)",
+    )
+    validate.add_argument(
+        "--timestamp-format",
+        default=None,
+        help="the one strftime format of every time, e.g. '%%d.%%m.%%y %%H:%%M' for two-digit "
+        "years (default: the accepted formats; not for rosters)",
     )
 
     demo = commands.add_parser(
@@ -207,21 +214,21 @@ def _add_share_commands(commands: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> dict[str, Any]:
-    key, zone = _key(), args.time_zone
+    key, zone, fmt = _key(), args.time_zone, args.timestamp_format
     intervals: int | None = None
     repairs: Counter[str] = Counter()
     if args.kind == "iws":
-        ingest: Ingest = read_iws(args.path, key=key, time_zone=zone)
+        ingest: Ingest = read_iws(args.path, key=key, time_zone=zone, timestamp_format=fmt)
         built = from_events(ingest.valid)
         intervals = built.intervals.height
         repairs.update(built.repairs)
     elif args.kind == "iws_state_detail":
-        ingest = read_iws_state_detail(args.path, key=key, time_zone=zone)
+        ingest = read_iws_state_detail(args.path, key=key, time_zone=zone, timestamp_format=fmt)
         built = from_state_detail(ingest.valid)
         intervals = built.intervals.height
         repairs.update(built.repairs)
     elif args.kind == "schedule":
-        ingest = read_schedule(args.path, key=key, time_zone=zone)
+        ingest = read_schedule(args.path, key=key, time_zone=zone, timestamp_format=fmt)
     else:
         ingest = read_roster(args.path, key=key)
     report = ingest.report.to_dict()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tests.conftest import KEY
 
 import adherence as adh
-from adherence.io import read_iws, scan_iws
+from adherence.io import read_iws, read_iws_state_detail, scan_iws
 from adherence.schemas import Quarantine, StatusEvent, validate
 
 ROWS = [
@@ -212,3 +212,21 @@ def test_rows_with_bad_utf8_are_quarantined_and_the_file_stays_utf8(tmp_path) ->
         (40_002, "status", "invalid_encoding", "Not Ready \ufffd"),
     ]
     assert log.valid["state"].unique().to_list() == ["BREAK"]
+
+
+def test_state_detail_fall_back_ends_follow_the_agents_order() -> None:
+    # 2026-10-25 in Oslo: 02:40–02:10 can only be 02:40 CEST (00:40Z) to 02:10 CET (01:10Z);
+    # a lone 01:00–02:00 (an end of 00:00Z or 01:00Z) is quarantined, not read as the earlier.
+    csv = (
+        b"agent_id,start,end,status\n"
+        b"a,2026-10-25 02:40:00,2026-10-25 02:10:00,Ready\n"
+        b"b,2026-10-25 01:00:00,2026-10-25 02:00:00,Ready\n"
+    )
+    detail = read_iws_state_detail(csv, key=KEY)
+    assert detail.valid.select("start", "end").rows() == [
+        (datetime(2026, 10, 25, 0, 40, tzinfo=UTC), datetime(2026, 10, 25, 1, 10, tzinfo=UTC))
+    ]
+    assert detail.quarantine.select("row", "column", "reason").rows() == [
+        (2, "end", "ambiguous_local_time")
+    ]
+    assert detail.report.repairs == {"ambiguous_time_resolved": 2}
