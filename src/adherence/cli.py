@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="adherence",
         description="Privacy-first contact-centre agent-state analytics.",
         epilog="Exit codes: 0 ok; 1 an adherence error (cannot read, privacy refusal, "
-        "tampered log); 2 usage. "
+        "tampered log); 2 usage; 3 validate quarantined more than half of the rows. "
         f"The pseudonymisation key is read from ${KEY_VARIABLE}.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
