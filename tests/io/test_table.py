@@ -218,10 +218,18 @@ def test_excel_without_the_extra_is_a_typed_error_with_a_hint(tmp_path, monkeypa
         read_iws(path, key=KEY)
 
 
-def test_a_wrong_dtype_in_a_frame_is_a_typed_error_in_the_lazy_api_too() -> None:
-    frame = pl.DataFrame({"timestamp": [1, 2], "agent_id": ["a", "b"], "status": ["Ready"] * 2})
-    with pytest.raises(adh.ParseError):
-        scan_iws(frame, key=KEY).collect()
+def test_values_of_an_unexpected_type_quarantine_their_rows_in_the_lazy_api_too() -> None:
+    # Integer timestamps are read as text ("1", "2"): unparseable, so quarantined; the lazy
+    # frames collect without a polars error.
+    frame = pl.DataFrame({"timestamp": [1, 2], "agent_id": [7, 8], "status": ["Ready"] * 2})
+    lazy = scan_iws(frame, key=KEY)
+    assert lazy.valid.collect().height == 0
+    assert lazy.quarantine.collect().select("row", "reason", "value").rows() == [
+        (1, "unparseable_timestamp", "1"),
+        (2, "unparseable_timestamp", "2"),
+    ]
+    with pytest.warns(adh.MostlyQuarantinedWarning):
+        assert lazy.collect().report.rows_quarantined == 2
 
 
 def test_a_mostly_quarantined_file_warns() -> None:

@@ -268,8 +268,13 @@ def _open_frame(
         ) from err
     header = list(schema.names())
     found = _resolve(header, aliases, required, name)
-    columns = [pl.col(header[i]).alias(c) for c, i in found.items()]
-    dtypes = {c: schema[header[i]] for c, i in found.items()}
+    # Instants keep their type; anything else is read as text, so a value of an unexpected
+    # type (an integer timestamp, a categorical status) quarantines its row, not the file.
+    dtypes: dict[str, pl.DataType] = {
+        c: schema[header[i]] if isinstance(schema[header[i]], pl.Datetime) else pl.String()
+        for c, i in found.items()
+    }
+    columns = [pl.col(header[i]).cast(dtypes[c]).alias(c) for c, i in found.items()]
     indexed = frame.with_row_index("row", offset=1).select(pl.col("row").cast(pl.Int64), *columns)
     return RawTable(_with_issues(indexed, dtypes, text=False), name, dtypes)
 
