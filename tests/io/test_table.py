@@ -273,3 +273,32 @@ def test_generated_exports_read_into_the_clean_events(
     assert report.rows_in == log.valid.height + log.quarantine.height
     assert events(log) == EXPECTED
     assert sorted(log.quarantine["row"]) == list(range(len(ROWS) + 1, report.rows_in + 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    durations=st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True).map(repr),
+            st.integers(min_value=-(10**20), max_value=10**20).map(str),
+            st.text(alphabet=st.sampled_from(list("0123456789:.-eE naif")), max_size=12),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    eol=st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_state_detail_durations_never_fail_the_file(durations: list[str], eol: str) -> None:
+    lines = ["start,duration,agent_id,status"]
+    lines += [f"2026-04-01 08:{i:02d}:00,{d},a,Ready" for i, d in enumerate(durations)]
+    data = (eol.join(lines) + eol).encode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adh.MostlyQuarantinedWarning)
+        detail = read_iws_state_detail(data, key=KEY)
+    report = detail.report
+    assert report.rows_in == len(durations) == report.rows_valid + report.rows_quarantined
+    assert set(detail.quarantine["reason"]) <= {
+        "unparseable_duration",
+        "invalid_interval",
+        "missing_value",  # an empty duration and no end
+    }
