@@ -375,7 +375,7 @@ def _infer_offline(
     that is not ``OFFLINE`` and runs past that deadline is cut at the shift's end (or at its own
     start, if it began after the end); an inferred ``OFFLINE`` covers the rest of the piece, up
     to the agent's next event, whatever that event is. A piece that starts after a deadline
-    (a login hours after the shift) belongs to no shift and is left as it is.
+    (a login hours after the shift) is judged against the agent's next shift only.
     """
     deadlines = shifts.with_columns(
         (pl.col("_shift_end") + auto_logoff_after).alias("_deadline")
