@@ -569,3 +569,22 @@ def test_a_login_before_the_shift_with_no_further_event_is_cut_at_the_shift_end(
         (at("2026-04-14 08:50"), at("2026-04-14 17:00"), "READY", False, False),
         (at("2026-04-14 17:00"), at("2026-04-14 20:00"), "OFFLINE", True, True),
     ]
+
+
+def test_a_state_begun_after_the_allowance_is_judged_against_the_next_shift() -> None:
+    # Ready 04-14 09:00, Ready again 04-14 19:00 (after 17:00 + 60 min), then nothing until
+    # as_of 04-15 20:00. The 09:00 span is cut at 17:00 (inferred OFFLINE 17:00–19:00). The
+    # 19:00 span's first deadline is the 04-15 shift's 17:00 + 60 min: it runs past it, so it
+    # is cut at 04-15 17:00 and an inferred OFFLINE covers 17:00–20:00.
+    log = _log(
+        ("2026-04-14 09:00", "Ready", "READY"),
+        ("2026-04-14 19:00", "Ready", "READY"),
+    )
+    built = from_events(log, schedule=TWO_DAYS, as_of=at("2026-04-15 20:00"))
+    assert built.intervals.select("start", "end", "state", "inferred").rows() == [
+        (at("2026-04-14 09:00"), at("2026-04-14 17:00"), "READY", False),
+        (at("2026-04-14 17:00"), at("2026-04-14 19:00"), "OFFLINE", True),
+        (at("2026-04-14 19:00"), at("2026-04-15 17:00"), "READY", False),
+        (at("2026-04-15 17:00"), at("2026-04-15 20:00"), "OFFLINE", True),
+    ]
+    assert dict(built.repairs) == {"inferred_offline": 2, "open_clipped": 1}
