@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import adherence
 
@@ -52,3 +55,28 @@ def test_errors_inherit_the_fitting_builtin() -> None:
         and issubclass(getattr(adherence, n), adherence.AdherenceError)
     ]
     assert len(codes) == len(set(codes))
+
+
+_FORK_CHILD = """
+import multiprocessing, sys
+import adherence  # noqa: F401  (the import must leave no polars thread pool behind)
+
+def query(_):
+    import polars as pl
+    frame = pl.DataFrame({"a": list(range(10_000)), "b": [i % 7 for i in range(10_000)]})
+    return frame.lazy().group_by("b").agg(pl.col("a").sum()).sort("b").collect().height
+
+with multiprocessing.get_context("fork").Pool(1) as pool:
+    print(pool.map_async(query, [0]).get(timeout=30))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_a_child_forked_after_import_can_run_polars() -> None:
+    # A polars query at import starts its thread pool; a child forked afterwards inherits the
+    # pool's locks without its threads and hangs in its first query.
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK_CHILD], check=False, capture_output=True, text=True, timeout=90
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[7]"

@@ -68,6 +68,26 @@ def test_unreadable_file_is_one_clear_line_and_exit_one(tmp_path, capsys) -> Non
     assert "ADH-101" in capsys.readouterr().err
 
 
+def test_a_mostly_quarantined_file_exits_three_with_a_warning(tmp_path, capsys) -> None:
+    # Two-digit years: 3 of 4 rows quarantined. The report is printed as usual.
+    path = tmp_path / "log.csv"
+    path.write_bytes(
+        b"timestamp,agent_id,status\n"
+        b"01.04.26 08:00,ag1,Ready\n01.04.26 08:30,ag1,Ready\n01.04.26 09:00,ag1,Log Off\n"
+        b"2026-04-01 09:30:00,ag1,Ready\n"
+    )
+    assert main(["validate", str(path), "--json"]) == 3
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert (report["rows_quarantined"], report["quarantine_reasons"]) == (3, {"two_digit_year": 3})
+    assert captured.err.startswith("adherence: warning: ")
+    assert "3 of 4 rows quarantined" in captured.err
+    # Naming the format reads the two-digit years; the last row then no longer fits it.
+    assert main(["validate", str(path), "--json", "--timestamp-format", "%d.%m.%y %H:%M"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["rows_valid"], report["quarantine_reasons"]) == (3, {"unparseable_timestamp": 1})
+
+
 def test_usage_errors_exit_two() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["validate"])

@@ -10,6 +10,11 @@ A naive time is read twice, as the earlier and as the later of its possible inst
 * readings differ: the time is ambiguous (fall-back hour) and ``resolve_ambiguous`` settles
   it from the agent's own event order, or leaves it unresolved;
 * otherwise the time is exact.
+
+A year must be written with four digits: ``09.03.26 08:00`` or ``26-03-09T08:00:00`` would be
+read as the year 26 (or guessed as 2026 or 1926), so such a time is its own kind,
+``two_digit_year``, and its row is quarantined, unless the caller names the format
+(``timestamp_format="%d.%m.%y %H:%M"``), which is then the only format tried.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ __all__ = [
     "AMBIGUOUS",
     "EXACT",
     "NONEXISTENT",
+    "TWO_DIGIT_YEAR",
     "UNPARSEABLE",
     "check_aware",
     "check_zone",
@@ -35,8 +41,13 @@ __all__ = [
 
 #: Values of the ``kind`` column ``parse_instants`` adds.
 EXACT, AMBIGUOUS, NONEXISTENT, UNPARSEABLE = "exact", "ambiguous", "nonexistent", "unparseable"
+TWO_DIGIT_YEAR = "two_digit_year"
 #: Its type: comparing an enum is comparing small integers.
-_KIND = pl.Enum([EXACT, AMBIGUOUS, NONEXISTENT, UNPARSEABLE])
+_KIND = pl.Enum([EXACT, AMBIGUOUS, NONEXISTENT, UNPARSEABLE, TWO_DIGIT_YEAR])
+#: A date with a two-digit year at the start of a time: ``09.03.26 ...``, ``26-03-09T...``.
+_TWO_DIGIT_YEAR = r"^(?:\d{1,2}[./]\d{1,2}[./]\d{2}|\d{2}-\d{1,2}-\d{1,2})(?:[T\s]|$)"
+#: Format directives that carry an offset.
+_OFFSET_DIRECTIVES = ("%z", "%:z", "%#z")
 
 _AWARE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M%#z")
 # Plain formats polars parses on a fast path; one of them usually fits a whole export.
@@ -100,16 +111,23 @@ def parse_instants(
     time_zone: str,
     dtype: pl.DataType,
     prefix: str,
+    timestamp_format: str | None = None,
 ) -> pl.LazyFrame:
     """Add ``{prefix}_early``, ``{prefix}_late`` (UTC) and ``{prefix}_kind`` for ``column``.
 
-    ``_early == _late`` for exact instants; both null for unparseable or nonexistent times.
+    ``_early == _late`` for exact instants; both null for unparseable or nonexistent times and
+    for two-digit years. ``timestamp_format`` (a ``strftime`` format, with ``%z`` for an
+    offset) replaces the accepted formats and the two-digit year check for text.
 
     Text is parsed in two passes: the plain format that fits most of the first 1,000 values
     (read from the head of the source) is applied to every row, and only the rows it does not
     fit go through every accepted format. For a ``DataFrame`` where it fits every row (the
     usual export) the second pass is skipped. Row order is not kept.
     """
+    if timestamp_format is not None and dtype == pl.String():
+        return _parse_with_format(
+            frame.lazy(), column, timestamp_format, time_zone=time_zone, prefix=prefix
+        )
     fast = _sniff_format(frame.lazy(), column) if dtype == pl.String() else None
     if fast is None:
         return _parse_instants(
@@ -117,6 +135,8 @@ def parse_instants(
         )
     fmt, has_offset = fast
     parsed = pl.col(column).str.to_datetime(fmt, time_unit="ms", strict=False)
+    # A two-digit year fits %Y as the year 26: leave it to the general pass, which names it.
+    parsed = pl.when(parsed.dt.year() >= 1000).then(parsed)
     first_pass = frame.lazy().with_columns(parsed.alias("_fast"))
     misfit = pl.col("_fast").is_null() & pl.col(column).is_not_null()
     fast_dtype = pl.Datetime("ms", "UTC" if has_offset else None)
@@ -167,13 +187,49 @@ def _parse_instants(
             .cast(_KIND)
             .alias(kind),
         )
+    two_digit_year: pl.Expr = pl.lit(value=False)
     if isinstance(dtype, pl.Datetime):
         aware = pl.lit(None, dtype=UTC_MS)
         naive = pl.col(column).dt.cast_time_unit("ms")
     else:
         text = _normalised_text(column)
+        two_digit_year = pl.col(column).str.strip_chars().str.contains(_TWO_DIGIT_YEAR)
         aware = _parse_any(text, _AWARE_FORMATS).dt.convert_time_zone("UTC")
         naive = _parse_any(text, _NAIVE_FORMATS)
+        aware = pl.when(~two_digit_year).then(aware)
+        naive = pl.when(~two_digit_year).then(naive)
+    return _localised(frame, aware, naive, two_digit_year, time_zone=time_zone, prefix=prefix)
+
+
+def _parse_with_format(
+    frame: pl.LazyFrame, column: str, timestamp_format: str, *, time_zone: str, prefix: str
+) -> pl.LazyFrame:
+    """Parse text with the caller's one format (aware if it has an offset directive)."""
+    parsed = (
+        pl.col(column)
+        .str.strip_chars()
+        .str.to_datetime(timestamp_format, time_unit="ms", strict=False)
+    )
+    if any(d in timestamp_format for d in _OFFSET_DIRECTIVES):
+        aware = parsed.dt.convert_time_zone("UTC")
+        naive = pl.lit(None, dtype=pl.Datetime("ms"))
+    else:
+        aware = pl.lit(None, dtype=UTC_MS)
+        naive = parsed
+    return _localised(frame, aware, naive, pl.lit(value=False), time_zone=time_zone, prefix=prefix)
+
+
+def _localised(
+    frame: pl.LazyFrame,
+    aware: pl.Expr,
+    naive: pl.Expr,
+    two_digit_year: pl.Expr,
+    *,
+    time_zone: str,
+    prefix: str,
+) -> pl.LazyFrame:
+    """Add the early and late readings and the kind from an exact and a naive parse."""
+    early, late, kind = f"{prefix}_early", f"{prefix}_late", f"{prefix}_kind"
     localised = {
         side: naive.dt.replace_time_zone(
             time_zone, ambiguous=side, non_existent="null"
@@ -185,6 +241,8 @@ def _parse_instants(
         pl.coalesce(aware, localised["latest"]).alias(late),
         pl.when(aware.is_not_null())
         .then(pl.lit(EXACT))
+        .when(two_digit_year)
+        .then(pl.lit(TWO_DIGIT_YEAR))
         .when(naive.is_null())
         .then(pl.lit(UNPARSEABLE))
         .when(localised["earliest"].is_null())

@@ -12,7 +12,8 @@
     The tolerance-fairness audit of one rule (``MEAL<=30:00``, ``MEAL/week<=2:30:00``,
     ``login<=2:00``, ``adherence>=90``): the verdict and the group table.
 
-``adherence validate PATH [--kind iws|iws_state_detail|schedule|roster] [--json]``
+``adherence validate PATH [--kind iws|iws_state_detail|schedule|roster] [--json]
+[--time-zone ZONE] [--timestamp-format FMT]``
     Read one file and print its ingest report: rows in, valid and quarantined (by reason),
     repairs (by kind), agents, and for status logs the number of state intervals.
 
@@ -25,7 +26,9 @@
 
 Exit codes: 0 success (quarantined rows are not a failure); 1 an ``adherence`` error — a file
 that cannot be read, a privacy refusal, a tampered audit log — printed as one line on
-standard error (``--debug`` shows the traceback); 2 wrong usage.
+standard error (``--debug`` shows the traceback); 2 wrong usage; 3 ``validate`` read the file
+but quarantined more than half of its rows (likely a wrong ``--kind``, separator, time zone
+or timestamp format), reported as usual plus one line on standard error.
 
 The pseudonymisation key comes from the environment variable ``ADHERENCE_KEY``. ``validate``
 and ``demo`` use a random key without it (they show no agent ids and use a fresh store);
@@ -42,13 +45,14 @@ import secrets
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adherence.errors import AdherenceError, ConfigurationError
+from adherence.errors import AdherenceError, ConfigurationError, MostlyQuarantinedWarning
 from adherence.ingest import Ingest
 from adherence.intervals import from_events, from_state_detail
 from adherence.io import read_iws, read_iws_state_detail, read_roster, read_schedule
@@ -59,6 +63,8 @@ from adherence.rules import parse_rule
 __all__ = ["main"]
 
 KEY_VARIABLE = "ADHERENCE_KEY"
+#: ``validate`` read the file but quarantined more than half of its rows.
+EXIT_MOSTLY_QUARANTINED = 3
 SAMPLE_FILES = ("status_log.csv", "schedule.csv", "roster.csv")
 
 
@@ -71,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="adherence",
         description="Privacy-first contact-centre agent-state analytics.",
         epilog="Exit codes: 0 ok; 1 an adherence error (cannot read, privacy refusal, "
-        "tampered log); 2 usage. "
+        "tampered log); 2 usage; 3 validate quarantined more than half of the rows. "
         f"The pseudonymisation key is read from ${KEY_VARIABLE}.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -81,9 +87,12 @@ def _parser() -> argparse.ArgumentParser:
         "validate",
         help="read one file and print its ingest report",
         description="Read one file and print its ingest report. Exits 0 when the file could "
-        "be read, also if rows were quarantined.",
+        "be read, also if rows were quarantined; 3 when more than half of its rows were "
+        "quarantined; 1 when it cannot be read.",
     )
-    validate.add_argument("path", type=Path, help="a CSV or Parquet file")
+    validate.add_argument(
+        "path", type=Path, help="a CSV, Parquet or Excel file (Excel needs the excel extra)"
+    )
     validate.add_argument(
         "--kind",
         choices=("iws", "iws_state_detail", "schedule", "roster"),
@@ -95,6 +104,12 @@ def _parser() -> argparse.ArgumentParser:
         "--time-zone",
         default="Europe/Oslo",
         help="zone of naive local times (default: Europe/Oslo)",
+    )
+    validate.add_argument(
+        "--timestamp-format",
+        default=None,
+        help="the one strftime format of every time, e.g. '%%d.%%m.%%y %%H:%%M' for two-digit "
+        "years (default: the accepted formats; not for rosters)",
     )
 
     demo = commands.add_parser(
@@ -199,21 +214,21 @@ def _add_share_commands(commands: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> dict[str, Any]:
-    key, zone = _key(), args.time_zone
+    key, zone, fmt = _key(), args.time_zone, args.timestamp_format
     intervals: int | None = None
     repairs: Counter[str] = Counter()
     if args.kind == "iws":
-        ingest: Ingest = read_iws(args.path, key=key, time_zone=zone)
+        ingest: Ingest = read_iws(args.path, key=key, time_zone=zone, timestamp_format=fmt)
         built = from_events(ingest.valid)
         intervals = built.intervals.height
         repairs.update(built.repairs)
     elif args.kind == "iws_state_detail":
-        ingest = read_iws_state_detail(args.path, key=key, time_zone=zone)
+        ingest = read_iws_state_detail(args.path, key=key, time_zone=zone, timestamp_format=fmt)
         built = from_state_detail(ingest.valid)
         intervals = built.intervals.height
         repairs.update(built.repairs)
     elif args.kind == "schedule":
-        ingest = read_schedule(args.path, key=key, time_zone=zone)
+        ingest = read_schedule(args.path, key=key, time_zone=zone, timestamp_format=fmt)
     else:
         ingest = read_roster(args.path, key=key)
     report = ingest.report.to_dict()
@@ -237,6 +252,8 @@ def _print_report(report: dict[str, Any]) -> None:
         print(f"  repaired {kind:<24}{count:>8,}")
     for status, count in sorted(report["unmapped_statuses"].items()):
         print(f"  unmapped status {status!r}: {count:,} rows (extend the StatusMapping)")
+    if report.get("unmapped_statuses_omitted"):
+        print(f"  ... and {report['unmapped_statuses_omitted']:,} more unmapped statuses")
 
 
 def _sample_folder(data: Path | None) -> Path:
@@ -405,11 +422,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "validate":
-            report = _validate(args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", MostlyQuarantinedWarning)
+                report = _validate(args)
             if args.json:
                 print(json.dumps(report, indent=2, ensure_ascii=False))
             else:
                 _print_report(report)
+            mostly = [w for w in caught if issubclass(w.category, MostlyQuarantinedWarning)]
+            for warning in mostly:
+                print(f"adherence: warning: {warning.message}", file=sys.stderr)
+            if mostly:
+                return EXIT_MOSTLY_QUARANTINED
         elif args.command == "ledger":
             return _ledger(args)
         else:

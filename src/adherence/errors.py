@@ -29,6 +29,8 @@ __all__ = [
     "ForbiddenQueryError",
     "LedgerUnavailableError",
     "MappingError",
+    "MostlyQuarantinedWarning",
+    "OptionalDependencyError",
     "ParseError",
     "PrivacyError",
     "PseudonymKeyError",
@@ -78,6 +80,12 @@ class SourceNotFoundError(AdherenceError, FileNotFoundError):
     """A source path does not exist."""
 
     code = "ADH-101"
+
+
+class OptionalDependencyError(AdherenceError, ImportError):
+    """A feature needs a package that is an optional extra and is not installed."""
+
+    code = "ADH-102"
 
 
 class SchemaValidationError(AdherenceError, ValueError):
@@ -175,3 +183,11 @@ class LedgerUnavailableError(PrivacyError):
     """The ledger or the audit log cannot be written, so nothing is released (fail closed)."""
 
     code = "ADH-040"
+
+
+class MostlyQuarantinedWarning(UserWarning):
+    """More than half of a source's rows were quarantined: check the format arguments.
+
+    A warning, not an error: the valid rows are still returned. Turn it into an error with
+    ``warnings.simplefilter("error", MostlyQuarantinedWarning)``.
+    """

@@ -15,8 +15,10 @@ Readers in ``io`` return a ``LazyIngest`` (``scan_*``) or an ``Ingest``
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import polars as pl
@@ -25,12 +27,13 @@ from adherence._timeparse import (
     AMBIGUOUS,
     EXACT,
     NONEXISTENT,
+    TWO_DIGIT_YEAR,
     UNPARSEABLE,
     parse_instants,
     resolve_ambiguous,
 )
-from adherence.errors import AdherenceError, ParseError
-from adherence.io._table import RawTable
+from adherence.errors import AdherenceError, MostlyQuarantinedWarning, ParseError
+from adherence.io._table import ISSUE, ISSUE_COLUMN, ISSUE_VALUE, RawTable
 from adherence.mapping import StatusMapping
 from adherence.pseudonym import Pseudonymiser, agent_time_order
 from adherence.reasons import QuarantineReason, RepairKind
@@ -45,10 +48,15 @@ __all__ = [
     "LazyIngest",
     "ingest_events",
     "interval_instants",
+    "reopenable",
+    "resolved_times",
     "split_rows",
     "text_column",
     "time_checks",
 ]
+
+#: How many unmapped statuses a report's ``to_dict`` lists, and how long each may be.
+REPORT_MAX_STATUSES, REPORT_MAX_CHARS = 100, 100
 
 #: What an ingest read.
 Kind = Literal["iws", "iws_state_detail", "schedule", "roster"]
@@ -74,6 +82,8 @@ class IngestReport:
         Raw statuses the mapping did not know, with their row counts: extend the mapping.
     agents
         Distinct (pseudonymous) agents among the valid rows.
+    encoding
+        The text encoding the source was read in (``None`` for Parquet, Excel and frames).
     """
 
     source: str
@@ -85,6 +95,7 @@ class IngestReport:
     repairs: Mapping[str, int] = field(default_factory=dict)
     unmapped_statuses: Mapping[str, int] = field(default_factory=dict)
     agents: int = 0
+    encoding: str | None = None
 
     def __post_init__(self) -> None:
         if self.rows_in != self.rows_valid + self.rows_quarantined:
@@ -95,7 +106,17 @@ class IngestReport:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the report as plain JSON-ready data."""
+        """Return the report as plain JSON-ready data, bounded in size.
+
+        ``unmapped_statuses`` lists at most ``REPORT_MAX_STATUSES`` statuses, the most
+        frequent, each cut to ``REPORT_MAX_CHARS`` characters; ``unmapped_statuses_omitted``
+        counts the others. A file of garbage statuses cannot make the report huge.
+        """
+        ranked = sorted(self.unmapped_statuses.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown: dict[str, int] = {}
+        for status, count in ranked[:REPORT_MAX_STATUSES]:
+            cut = status[:REPORT_MAX_CHARS]
+            shown[cut] = shown.get(cut, 0) + count
         return {
             "source": self.source,
             "kind": self.kind,
@@ -104,8 +125,10 @@ class IngestReport:
             "rows_quarantined": self.rows_quarantined,
             "quarantine_reasons": dict(self.quarantine_reasons),
             "repairs": dict(self.repairs),
-            "unmapped_statuses": dict(self.unmapped_statuses),
+            "unmapped_statuses": shown,
+            "unmapped_statuses_omitted": max(0, len(ranked) - REPORT_MAX_STATUSES),
             "agents": self.agents,
+            "encoding": self.encoding,
         }
 
     def to_json(self) -> str:
@@ -115,13 +138,17 @@ class IngestReport:
     def __str__(self) -> str:
         lines = [
             f"{self.source} ({self.kind}): {self.rows_in} rows in, {self.rows_valid} valid, "
-            f"{self.rows_quarantined} quarantined, {self.agents} agents",
+            f"{self.rows_quarantined} quarantined, {self.agents} agents"
+            + ("" if self.encoding is None else f", read as {self.encoding}"),
         ]
         lines += [f"  quarantined {k}: {v}" for k, v in sorted(self.quarantine_reasons.items())]
         lines += [f"  repaired {k}: {v}" for k, v in sorted(self.repairs.items())]
+        shown = self.to_dict()
         lines += [
-            f"  unmapped status {k!r}: {v}" for k, v in sorted(self.unmapped_statuses.items())
+            f"  unmapped status {k!r}: {v}" for k, v in sorted(shown["unmapped_statuses"].items())
         ]
+        if shown["unmapped_statuses_omitted"]:
+            lines.append(f"  ... and {shown['unmapped_statuses_omitted']} more unmapped statuses")
         return "\n".join(lines)
 
 
@@ -172,16 +199,35 @@ class LazyIngest:
     _repairs: Mapping[str, pl.Expr]
     _unmapped: pl.Expr | None = None
     _finish: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+    encoding: str | None = None
+    _lines: pl.LazyFrame | None = None
+    _by_lines: Callable[[], LazyIngest] | None = None
 
     @property
     def valid(self) -> pl.LazyFrame:
-        """The valid rows as the canonical table, sorted by its keys."""
-        return self._valid_from(self._classify(self._parsed).pipe(self._moved))
+        """The valid rows as the canonical table, sorted by its keys.
+
+        For delimited text this first counts the file's records and lines (a quick pass) to
+        choose between the fast parser and the line-by-line one (see ``io``).
+        """
+        chosen = self._chosen()
+        return chosen._valid_from(chosen._classify(chosen._parsed).pipe(chosen._moved))
 
     @property
     def quarantine(self) -> pl.LazyFrame:
-        """One row per unusable input row, sorted by ``row``."""
-        return self._quarantine_from(self._classify(self._parsed))
+        """One row per unusable input row, sorted by ``row`` (see ``valid``)."""
+        chosen = self._chosen()
+        return chosen._quarantine_from(chosen._classify(chosen._parsed))
+
+    def _chosen(self) -> LazyIngest:
+        """Return this plan, or the line-by-line one if the fast parser merged or broke lines."""
+        if self._lines is None or self._by_lines is None:
+            return self
+        try:
+            rows_in, lines = pl.collect_all([self._rows_in, self._lines], engine="in-memory")
+        except pl.exceptions.PolarsError:
+            return self._by_lines()
+        return self if rows_in.item() == lines.item() else self._by_lines()
 
     def _constant(self) -> list[bool]:
         # Constant columns (the source's name) are added after the sort: not moved by it.
@@ -209,7 +255,8 @@ class LazyIngest:
         value: pl.Expr = pl.lit(None, dtype=pl.String)
         for check in reversed(self._checks):
             shown = pl.lit(None, dtype=pl.String) if check.value is None else check.value
-            column = pl.when(check.failed).then(pl.lit(check.column)).otherwise(column)
+            named = check.column if isinstance(check.column, pl.Expr) else pl.lit(check.column)
+            column = pl.when(check.failed).then(named).otherwise(column)
             value = pl.when(check.failed).then(shown.cast(pl.String)).otherwise(value)
         return (
             classified.filter(pl.col("_reason").is_not_null())
@@ -226,22 +273,40 @@ class LazyIngest:
     def collect(self) -> Ingest:
         """Read the source once and return the eager ``Ingest``.
 
+        Warns ``MostlyQuarantinedWarning`` when more than half of the rows are quarantined.
+
         Raises
         ------
         ParseError
             If the source cannot be read at all (bad rows are quarantined, not raised).
         """
+        chosen = self._chosen()
         try:
-            parsed, rows_in = pl.collect_all([self._parsed, self._rows_in], engine="in-memory")
-            classified = self._classify(parsed).collect(engine="in-memory")
-            del parsed  # the classified frame holds what is still needed
-        except pl.exceptions.PolarsError as err:
-            raise ParseError(
-                f"{self.source}: cannot be read as a {self.kind} table "
-                f"({type(err).__name__}: {str(err).splitlines()[0][:200]})",
-                hint="check the delimiter, quoting and encoding; pass separator=/encoding= "
-                "to override what was detected",
-            ) from err
+            result = chosen._collect()
+        except ParseError:
+            if chosen is not self or self._by_lines is None:
+                raise
+            result = self._by_lines()._collect()  # the fast parser failed: read line by line
+        report = result.report
+        if report.rows_quarantined * 2 > report.rows_in:
+            warnings.warn(
+                MostlyQuarantinedWarning(
+                    f"{report.source}: {report.rows_quarantined} of {report.rows_in} rows "
+                    f"quarantined ({dict(report.quarantine_reasons)}); check the separator, "
+                    "encoding, time zone and timestamp format"
+                ),
+                stacklevel=2,
+            )
+        return result
+
+    def _collect(self) -> Ingest:
+        with polars_errors(self.source, self.kind):
+            return self._collect_unchecked()
+
+    def _collect_unchecked(self) -> Ingest:
+        parsed, rows_in = pl.collect_all([self._parsed, self._rows_in], engine="in-memory")
+        classified = self._classify(parsed).collect(engine="in-memory")
+        del parsed  # the classified frame holds what is still needed
         in_memory = classified.lazy()
         good = in_memory.filter(pl.col("_reason").is_null())
         counted = dict(self._repairs)
@@ -280,8 +345,41 @@ class LazyIngest:
                 zip(unmapped_statuses["status"], unmapped_statuses["len"], strict=True)
             ),
             agents=valid["agent_id"].n_unique(),
+            encoding=self.encoding,
         )
         return Ingest(valid, quarantine, report)
+
+
+@contextmanager
+def polars_errors(source: str, kind: str) -> Iterator[None]:
+    """Raise a polars error from reading ``source`` as ``ParseError`` (our boundary)."""
+    try:
+        yield
+    except pl.exceptions.PolarsError as err:
+        raise ParseError(
+            f"{source}: cannot be read as a {kind} table "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200]})",
+            hint="check the delimiter, quoting and encoding; pass separator=/encoding= "
+            "to override what was detected",
+        ) from err
+
+
+def reopenable(raw: RawTable, kind: Kind, build: Callable[[RawTable], LazyIngest]) -> LazyIngest:
+    """``build(raw)``, able to read delimited text again line by line (see ``io``).
+
+    Polars errors while the plan is built (the schema of a damaged file) are ``ParseError``s.
+    """
+    with polars_errors(raw.name, kind):
+        lazy = build(raw)
+    if raw.lines is None or raw.by_lines is None:
+        return lazy
+    by_lines = raw.by_lines
+
+    def rebuilt() -> LazyIngest:
+        with polars_errors(raw.name, kind):
+            return build(by_lines())
+
+    return replace(lazy, _lines=raw.lines, _by_lines=rebuilt)
 
 
 @dataclass(frozen=True)
@@ -291,7 +389,8 @@ class Check:
     Attributes
     ----------
     column
-        The canonical column at fault (``None`` for the whole row).
+        The canonical column at fault (``None`` for the whole row; an expression where it
+        differs from row to row).
     reason
         The quarantine reason code.
     failed
@@ -300,7 +399,7 @@ class Check:
         The raw text to report (``None``: report nothing, e.g. for agent ids).
     """
 
-    column: str | None
+    column: str | pl.Expr | None
     reason: QuarantineReason
     failed: pl.Expr
     value: pl.Expr | None = None
@@ -328,6 +427,7 @@ def split_rows(
     counted; ``unmapped`` marks valid rows whose raw ``status`` the mapping did not know;
     ``finish`` completes the sorted valid table (e.g. naming shifts).
     """
+    checks = [*_row_issue_checks(), *checks]
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
     for check in reversed(checks):
         reason = pl.when(check.failed).then(pl.lit(check.reason.value)).otherwise(reason)
@@ -350,7 +450,25 @@ def split_rows(
         _repairs={k.value: e for k, e in (repairs or {}).items()},
         _unmapped=unmapped,
         _finish=finish,
+        encoding=raw.encoding,
     )
+
+
+def _row_issue_checks() -> list[Check]:
+    """Checks of what ``open_table`` found wrong with a row before any field was parsed."""
+    return [
+        Check(
+            pl.col(ISSUE_COLUMN),
+            reason,
+            pl.col(ISSUE) == reason.value,
+            pl.col(ISSUE_VALUE),
+        )
+        for reason in (
+            QuarantineReason.MALFORMED_ROW,
+            QuarantineReason.INVALID_ENCODING,
+            QuarantineReason.FIELD_TOO_LONG,
+        )
+    ]
 
 
 def _missing(column: str) -> Check:
@@ -364,6 +482,7 @@ def time_checks(column: str, prefix: str) -> list[Check]:
     return [
         _missing(column),
         Check(column, QuarantineReason.UNPARSEABLE_TIMESTAMP, kind == UNPARSEABLE, raw_text),
+        Check(column, QuarantineReason.TWO_DIGIT_YEAR, kind == TWO_DIGIT_YEAR, raw_text),
         Check(column, QuarantineReason.NONEXISTENT_LOCAL_TIME, kind == NONEXISTENT, raw_text),
     ]
 
@@ -374,6 +493,7 @@ def ingest_events(
     key: bytes | str,
     time_zone: str,
     mapping: StatusMapping | None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Turn an opened event-shaped source into ``StatusEvent`` rows.
 
@@ -400,7 +520,12 @@ def ingest_events(
             return frame.collect(engine="in-memory") if isinstance(read, pl.DataFrame) else frame
 
         parsed = parse_instants(
-            read, "timestamp", time_zone=time_zone, dtype=raw.dtypes["timestamp"], prefix="_ts"
+            read,
+            "timestamp",
+            time_zone=time_zone,
+            dtype=raw.dtypes["timestamp"],
+            prefix="_ts",
+            timestamp_format=timestamp_format,
         )
         mapped = materialised(mapping.annotate(materialised(parsed)))
         return resolve_ambiguous(
@@ -445,25 +570,39 @@ def interval_instants(
     *,
     time_zone: str,
     duration: tuple[pl.Expr, pl.Expr] | None = None,
+    timestamp_format: str | None = None,
 ) -> tuple[pl.LazyFrame, list[Check]]:
     """Add ``_start``/``_end`` (UTC) for ``start`` and ``end`` (or ``start + duration``).
 
     ``duration`` is the raw duration text and its value in milliseconds (null: unreadable).
 
-    A fall-back ``start`` is settled by the agent's own row order (see
-    ``resolve_ambiguous``); a fall-back ``end`` is the earlier reading
-    unless only the later one follows the start. Returns the frame and the checks that
-    quarantine bad rows, in order. ``frame`` must already hold pseudonymous ``agent_id``s.
+    Fall-back (ambiguous) starts *and* ends are settled together by the agent's own order:
+    each row contributes its start and then its end to one sequence per agent, in file order,
+    and ``resolve_ambiguous`` keeps that sequence non-decreasing (an end after its start and
+    not after the next row's start). A time no order settles stays unsettled and its row is
+    quarantined (``ambiguous_local_time``). Adds ``_s_resolved`` and ``_e_resolved``. Returns
+    the frame and the checks that quarantine bad rows, in order. ``frame`` must already hold
+    pseudonymous ``agent_id``s.
     """
     end_dtype = raw.dtypes.get("end", pl.String())
     frame = parse_instants(
-        frame, "start", time_zone=time_zone, dtype=raw.dtypes["start"], prefix="_s"
+        frame,
+        "start",
+        time_zone=time_zone,
+        dtype=raw.dtypes["start"],
+        prefix="_s",
+        timestamp_format=timestamp_format,
     )
-    frame = parse_instants(frame, "end", time_zone=time_zone, dtype=end_dtype, prefix="_e")
-    usable = pl.col("agent_id").is_not_null() & pl.col("_s_kind").is_in([EXACT, AMBIGUOUS])
-    frame = resolve_ambiguous(frame, agent="agent_id", order="row", prefix="_s", usable=usable)
-    start, early_end, late_end = pl.col("_s"), pl.col("_e_early"), pl.col("_e_late")
-    end = pl.when(early_end > start).then(early_end).otherwise(late_end)
+    frame = parse_instants(
+        frame,
+        "end",
+        time_zone=time_zone,
+        dtype=end_dtype,
+        prefix="_e",
+        timestamp_format=timestamp_format,
+    )
+    frame = _resolve_start_and_end(frame)
+    start, end = pl.col("_s"), pl.col("_e")
     if duration is not None:
         end = pl.coalesce(end, start + pl.duration(milliseconds=duration[1]))
     frame = frame.with_columns(start.alias("_start"), end.cast(UTC_MS).alias("_end"))
@@ -498,13 +637,67 @@ def interval_instants(
         ),
         Check(
             "end",
+            QuarantineReason.TWO_DIGIT_YEAR,
+            pl.col("end").is_not_null() & (pl.col("_e_kind") == TWO_DIGIT_YEAR),
+            raw_end,
+        ),
+        Check(
+            "end",
             QuarantineReason.NONEXISTENT_LOCAL_TIME,
             pl.col("end").is_not_null() & (pl.col("_e_kind") == NONEXISTENT),
+            raw_end,
+        ),
+        Check(
+            "end",
+            QuarantineReason.AMBIGUOUS_LOCAL_TIME,
+            pl.col("end").is_not_null() & (pl.col("_e_kind") == AMBIGUOUS) & pl.col("_e").is_null(),
             raw_end,
         ),
         Check("end", QuarantineReason.INVALID_INTERVAL, pl.col("_end") < pl.col("_start"), raw_end),
     ]
     return frame, checks
+
+
+def _resolve_start_and_end(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``_s``/``_e`` (UTC, null where unsettled) and ``_s_resolved``/``_e_resolved``.
+
+    Starts and ends go into one sequence per agent (row ``r`` gives positions ``2r`` and
+    ``2r + 1``) and are settled together by ``resolve_ambiguous``; the two halves are joined
+    back by row.
+    """
+    usable = pl.col("agent_id").is_not_null() & pl.col("_t_kind").is_in([EXACT, AMBIGUOUS])
+    times = pl.concat(
+        [
+            frame.select(
+                "row",
+                "agent_id",
+                (pl.col("row") * 2 + offset).alias("_seq_pos"),
+                *[pl.col(f"_{side}_{part}").alias(f"_t_{part}") for part in _PARTS],
+            )
+            for offset, side in ((0, "s"), (1, "e"))
+        ]
+    )
+    settled = resolve_ambiguous(
+        times, agent="agent_id", order="_seq_pos", prefix="_t", usable=usable
+    )
+    halves = [
+        settled.filter((pl.col("_seq_pos") % 2) == side).select(
+            "row", pl.col("_t").alias(f"_{name}"), pl.col("_t_resolved").alias(f"_{name}_resolved")
+        )
+        for side, name in ((0, "s"), (1, "e"))
+    ]
+    return frame.join(halves[0], on="row", how="left").join(halves[1], on="row", how="left")
+
+
+_PARTS = ("early", "late", "kind")
+
+
+def resolved_times() -> pl.Expr:
+    """How many fall-back times of an interval row (start, end) its order settled: 0 to 2."""
+    return pl.sum_horizontal(
+        pl.col("_s_resolved").fill_null(value=False).cast(pl.Int64),
+        pl.col("_e_resolved").fill_null(value=False).cast(pl.Int64),
+    )
 
 
 def text_column(column: str) -> pl.Expr:

@@ -10,13 +10,16 @@
 3. of one agent's events at one instant with different statuses the last in the file wins
    (``same_instant_conflict``);
 4. heartbeats never change state (``heartbeat``);
-5. consecutive events with the same (state, reason) merge into one interval (``merged``);
+5. consecutive events with the same (state, reason) merge into one interval (``merged``),
+   after rule 7;
 6. an agent's last interval is clipped at ``as_of`` (default: the last timestamp in the data)
    and marked ``open`` (``open_clipped``); nothing is extrapolated beyond ``as_of`` and events
    after it are not used (``after_as_of``);
 7. with a schedule, an agent still logged in more than ``auto_logoff_after`` past the end of
-   their shift with no further event gets an inferred ``OFFLINE`` from the end of that shift,
-   marked ``inferred`` (``inferred_offline``); inferred time is never productive.
+   their shift with no further event gets an inferred ``OFFLINE`` from the end of that shift
+   until their next event, marked ``inferred`` (``inferred_offline``); inferred time is never
+   productive. This is decided on each event's own span, before runs merge, so a next-day
+   login that repeats the last state of the day before starts its own interval.
 
 So each agent's intervals tile ``[first event, as_of)`` with no gap and no overlap.
 
@@ -87,7 +90,8 @@ __all__ = [
 ]
 
 _AGENT = "agent_id"
-_COLUMNS = StateInterval.empty().columns
+# The model's column names, read without building a frame: nothing runs polars at import.
+_COLUMNS = list(StateInterval.to_schema().columns)
 
 
 class RepairReport(Mapping[str, int]):
@@ -238,12 +242,14 @@ def from_events(
         return observed.filter(~same_instant_next.fill_null(value=False))
 
     def build(prepared: pl.LazyFrame) -> pl.LazyFrame:
-        changes = kept_rows(prepared).filter(_starts_interval())
-        # An interval ends at the agent's next change; clipped at as_of, where it stays open
-        # unless that next change is exactly at as_of.
-        next_change = pl.when(same_agent_next).then(pl.col("ts").shift(-1))
-        built = (
-            changes.with_columns(next_change.alias("_next"))
+        # Every kept event is a piece that ends at the agent's next event, clipped at as_of,
+        # where it stays open unless that next event is exactly at as_of. A missing Log Off
+        # is inferred on these pieces, before runs of one (state, reason) merge: merged first,
+        # a next-day login that repeats the last state would vanish into the inferred OFFLINE.
+        next_event = pl.when(same_agent_next).then(pl.col("ts").shift(-1))
+        pieces = (
+            kept_rows(prepared)
+            .with_columns(next_event.alias("_next"))
             .filter(pl.col("ts") < pl.col("_as_of"))
             .select(
                 pl.col(_AGENT),
@@ -256,9 +262,9 @@ def from_events(
                 pl.lit(value=False).alias("inferred"),
             )
         )
-        if shifts is None:
-            return built  # already in (agent, start) order
-        return _infer_offline(built, shifts, auto_logoff_after).sort(_AGENT, "start")
+        if shifts is not None:
+            pieces = _infer_offline(pieces, shifts, auto_logoff_after).sort(_AGENT, "start")
+        return _merge_runs(pieces)  # pieces are in (agent, start) order
 
     def count(prepared: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
         # Only rows that share an instant with another row can be duplicates or conflicts.
@@ -278,10 +284,8 @@ def from_events(
                         RepairKind.SAME_INSTANT_CONFLICT.value
                     ),
                 ),
-                kept_rows(prepared).select(
-                    (pl.len() - _starts_interval().sum()).alias(RepairKind.MERGED.value)
-                ),
                 intervals.select(
+                    (pl.col("_pieces") - 1).sum().alias(RepairKind.MERGED.value),
                     pl.col("open").sum().alias(RepairKind.OPEN_CLIPPED.value),
                     pl.col("inferred").sum().alias(RepairKind.INFERRED_OFFLINE.value),
                 ),
@@ -293,17 +297,46 @@ def from_events(
     return result if isinstance(events, pl.LazyFrame) else result.collect()
 
 
-def _starts_interval() -> pl.Expr:
-    """True where a row's (state, reason) differs from the agent's row before.
+def _merge_runs(pieces: pl.LazyFrame) -> pl.LazyFrame:
+    """Merge consecutive pieces of one agent with the same (state, reason, inferred).
 
-    Rows are sorted by agent and time: these are the rows where intervals start. Plain
-    shifts with an explicit agent boundary, no window.
+    ``pieces`` are sorted by (agent, start) and tile each agent's observed span, so a run ends
+    where the next run of the agent starts, and the agent's last run where its last piece ends
+    (and is open if that piece is). Shifts with an explicit agent boundary, no window. Adds
+    ``_pieces``: how many pieces each interval merged (counted as ``merged`` repairs).
     """
-    return (
+    last_of_agent = (pl.col(_AGENT) != pl.col(_AGENT).shift(-1)).fill_null(value=True)
+    starts_run = (
         (pl.col(_AGENT) != pl.col(_AGENT).shift(1))
         | (pl.col("state") != pl.col("state").shift(1))
         | pl.col("reason").ne_missing(pl.col("reason").shift(1))
+        | (pl.col("inferred") != pl.col("inferred").shift(1))
     ).fill_null(value=True)
+    # Each agent's rows are contiguous and its last row carries the value: a backward fill
+    # never crosses into another agent.
+    runs = (
+        pieces.with_columns(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_piece"),
+            pl.len().cast(pl.Int64).alias("_total"),
+            pl.when(last_of_agent).then(pl.col("end")).backward_fill().alias("_agent_end"),
+            pl.when(last_of_agent).then(pl.col("open")).backward_fill().alias("_agent_open"),
+        )
+        .filter(starts_run)
+        .with_columns(
+            pl.when(pl.col(_AGENT) == pl.col(_AGENT).shift(-1))
+            .then(pl.col("start").shift(-1))
+            .otherwise(pl.col("_agent_end"))
+            .alias("end"),
+            pl.when(pl.col(_AGENT) == pl.col(_AGENT).shift(-1))
+            .then(pl.lit(value=False))
+            .otherwise(pl.col("_agent_open"))
+            .alias("open"),
+            (pl.col("_piece").shift(-1).fill_null(pl.col("_total")) - pl.col("_piece")).alias(
+                "_pieces"
+            ),
+        )
+    )
+    return runs.select(*_COLUMNS, "_pieces")
 
 
 def _is_sorted(data: pl.DataFrame | pl.LazyFrame, keys: list[str]) -> bool:
@@ -329,29 +362,38 @@ def _shift_windows(schedule: pl.LazyFrame) -> pl.LazyFrame:
         schedule.group_by(_AGENT, "shift_id")
         .agg(pl.col("start").min().alias("_shift_start"), pl.col("end").max().alias("_shift_end"))
         .select(_AGENT, "_shift_start", "_shift_end")
-        .sort(_AGENT, "_shift_start")
     )
 
 
 def _infer_offline(
-    intervals: pl.LazyFrame, shifts: pl.LazyFrame, auto_logoff_after: timedelta
+    pieces: pl.LazyFrame, shifts: pl.LazyFrame, auto_logoff_after: timedelta
 ) -> pl.LazyFrame:
-    """Split intervals that run more than ``auto_logoff_after`` past their shift's end."""
-    # Both sides are sorted by (agent, time) just above and below: that sort is the guarantee
+    """Cut pieces that run more than ``auto_logoff_after`` past a shift's end (rule 7).
+
+    Each piece (one event's state, up to the agent's next event) meets the first shift of its
+    agent whose deadline (end + ``auto_logoff_after``) lies after the piece's start. A piece
+    that is not ``OFFLINE`` and runs past that deadline is cut at the shift's end (or at its own
+    start, if it began after the end); an inferred ``OFFLINE`` covers the rest of the piece, up
+    to the agent's next event, whatever that event is. A piece that starts after a deadline
+    (a login hours after the shift) is judged against the agent's next shift only.
+    """
+    deadlines = shifts.with_columns(
+        (pl.col("_shift_end") + auto_logoff_after).alias("_deadline")
+    ).sort(_AGENT, "_deadline")
+    # Both sides are sorted by (agent, time) just above and here: that sort is the guarantee
     # join_asof needs, so its own check is skipped.
-    with_shift = intervals.sort(_AGENT, "start").join_asof(
-        shifts,
+    with_shift = pieces.sort(_AGENT, "start").join_asof(
+        deadlines,
         left_on="start",
-        right_on="_shift_start",
+        right_on="_deadline",
         by=_AGENT,
-        strategy="backward",
+        strategy="forward",
+        allow_exact_matches=False,
         check_sortedness=False,
     )
     cut = pl.max_horizontal("start", "_shift_end")
     forgotten = (
-        (pl.col("state") != State.OFFLINE.value)
-        & (pl.col("start") < pl.col("_shift_end") + auto_logoff_after)
-        & (pl.col("end") > pl.col("_shift_end") + auto_logoff_after)
+        (pl.col("state") != State.OFFLINE.value) & (pl.col("end") > pl.col("_deadline"))
     ).fill_null(value=False)
     kept = with_shift.filter(~forgotten | (cut > pl.col("start"))).with_columns(
         pl.when(forgotten).then(cut).otherwise(pl.col("end")).alias("end"),

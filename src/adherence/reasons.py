@@ -19,10 +19,20 @@ __all__ = ["QuarantineReason", "RepairKind"]
 class QuarantineReason(StrEnum):
     """Why an input row could not be used. One reason per quarantined row."""
 
+    MALFORMED_ROW = "malformed_row"
+    """A line of delimited text whose quotes do not pair up (a stray quote), or one line of a
+    record that a line break inside quotes spread over several lines."""
+    INVALID_ENCODING = "invalid_encoding"
+    """A field holds bytes the file's encoding cannot decode (a few broken rows in UTF-8)."""
+    FIELD_TOO_LONG = "field_too_long"
+    """A text field is longer than ``io.MAX_FIELD_CHARS`` characters (1,000)."""
     MISSING_VALUE = "missing_value"
     """A required field (timestamp, agent, status, start, end, ...) is empty."""
     UNPARSEABLE_TIMESTAMP = "unparseable_timestamp"
     """A time is in none of the accepted formats."""
+    TWO_DIGIT_YEAR = "two_digit_year"
+    """A date written with a two-digit year (``09.03.26``); pass ``timestamp_format=`` to read
+    such dates on purpose."""
     NONEXISTENT_LOCAL_TIME = "nonexistent_local_time"
     """A naive local time falls in the spring-forward gap of the zone."""
     AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"

@@ -79,7 +79,7 @@ def _ms(limit: timedelta) -> int:
         raise ConfigurationError(
             f"a limit is a positive timedelta, got {limit!r}", hint="e.g. timedelta(minutes=30)"
         )
-    return int(limit.total_seconds() * 1000)
+    return limit // timedelta(milliseconds=1)  # integer arithmetic: no float rounding
 
 
 @dataclass(frozen=True)

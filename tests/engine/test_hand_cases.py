@@ -457,3 +457,134 @@ def test_overlapping_activities_are_refused() -> None:
     plan = schedule(("08:00", "16:00", "OPEN"), ("10:00", "10:15", "BREAK"))
     with pytest.raises(ConfigurationError, match="overlap"):
         one(intervals(("08:00", "16:00", "READY")), plan)
+
+
+def _log(*rows: tuple[str, str, str]) -> pl.DataFrame:
+    """StatusEvent rows of agent a0 from (time, raw status, state), in file order."""
+    return pl.DataFrame(
+        {
+            "agent_id": ["a0"] * len(rows),
+            "ts": [at(r[0]) for r in rows],
+            "status": [r[1] for r in rows],
+            "reason": [None] * len(rows),
+            "state": [r[2] for r in rows],
+            "source": ["t"] * len(rows),
+            "seq": list(range(1, len(rows) + 1)),
+        },
+        schema_overrides={"ts": UTC_MS, "state": STATE_DTYPE, "reason": pl.String},
+    )
+
+
+# Two shifts, 09:00–17:00 UTC on 2026-04-14 and on 2026-04-15, OPEN throughout.
+TWO_DAYS = pl.concat(
+    [
+        schedule(("2026-04-14 09:00", "2026-04-14 17:00", "OPEN"), shift="d1"),
+        schedule(("2026-04-15 09:00", "2026-04-15 17:00", "OPEN"), shift="d2"),
+    ]
+)
+
+
+def test_a_missing_log_off_does_not_swallow_the_next_days_login() -> None:
+    # Ready 04-14 09:00, no Log Off, Ready 04-15 09:00, Log Off 04-15 17:00; as_of 04-15 18:00.
+    # Rule 7 on each event's own span: the 04-14 Ready runs past 17:00 + 60 min without an
+    # event, so it is cut at 17:00 and an inferred OFFLINE runs 04-14 17:00 -> 04-15 09:00
+    # (the next event). The 04-15 login starts a READY interval of its own.
+    # Day 1: READY 09:00–17:00 = 480 min in, 100 %. Day 2: READY 09:00–17:00 = 480 min in,
+    # 100 %, lateness 0 (first productive instant 09:00 = shift start), login-to-Ready 0.
+    log = _log(
+        ("2026-04-14 09:00", "Ready", "READY"),
+        ("2026-04-15 09:00", "Ready", "READY"),
+        ("2026-04-15 17:00", "Log Off", "OFFLINE"),
+    )
+    built = from_events(log, schedule=TWO_DAYS, as_of=at("2026-04-15 18:00"))
+    assert built.intervals.select("start", "end", "state", "inferred").rows() == [
+        (at("2026-04-14 09:00"), at("2026-04-14 17:00"), "READY", False),
+        (at("2026-04-14 17:00"), at("2026-04-15 09:00"), "OFFLINE", True),
+        (at("2026-04-15 09:00"), at("2026-04-15 17:00"), "READY", False),
+        (at("2026-04-15 17:00"), at("2026-04-15 18:00"), "OFFLINE", False),
+    ]
+    assert dict(built.repairs) == {"inferred_offline": 1, "open_clipped": 1}
+    d1, d2 = figures(built.intervals, TWO_DAYS, as_of="2026-04-15 18:00")
+    for row in (d1, d2):
+        assert row["scheduled_ms"] == row["in_adherence_ms"] == 480 * MIN
+        assert row["adherence_pct"] == 100.0
+    assert d2["lateness_ms"] == 0
+    assert d2["login_to_ready_ms"] == 0
+
+
+def test_a_not_ready_login_after_a_missing_log_off_keeps_its_login_to_ready_time() -> None:
+    # Day 1: Ready 09:00, Not Ready 16:30, no Log Off. Day 2: Not Ready (login) 09:00, Ready
+    # 09:03, Log Off 17:00. The day-1 AWAY is cut at 17:00 (inferred OFFLINE until 04-15 09:00)
+    # and does not merge with the day-2 login.
+    # Day 1: AWAY 16:30–17:00 during OPEN is out: 30 min; 100 * (1 - 30/480) = 93.75 %.
+    # Day 2: AWAY 09:00–09:03 is out: 3 min; 100 * (1 - 3/480) = 99.375 %;
+    # lateness 09:03 - 09:00 = 3 min; login-to-Ready 09:00 -> 09:03 = 3 min (not 0).
+    log = _log(
+        ("2026-04-14 09:00", "Ready", "READY"),
+        ("2026-04-14 16:30", "Not Ready", "AWAY"),
+        ("2026-04-15 09:00", "Not Ready", "AWAY"),
+        ("2026-04-15 09:03", "Ready", "READY"),
+        ("2026-04-15 17:00", "Log Off", "OFFLINE"),
+    )
+    built = from_events(log, schedule=TWO_DAYS, as_of=at("2026-04-15 18:00"))
+    assert built.intervals.select("start", "end", "state", "inferred").rows()[2:4] == [
+        (at("2026-04-14 17:00"), at("2026-04-15 09:00"), "OFFLINE", True),
+        (at("2026-04-15 09:00"), at("2026-04-15 09:03"), "AWAY", False),
+    ]
+    d1, d2 = figures(built.intervals, TWO_DAYS, as_of="2026-04-15 18:00")
+    assert d1["out_of_adherence_raw_ms"] == 30 * MIN
+    assert d1["adherence_pct"] == 93.75
+    assert d2["out_of_adherence_raw_ms"] == 3 * MIN
+    assert d2["adherence_pct"] == 99.375
+    assert d2["lateness_ms"] == 3 * MIN
+    assert d2["login_to_ready_ms"] == 3 * MIN
+
+
+def test_an_event_after_the_allowance_ends_the_inferred_log_off() -> None:
+    # Shift 09:00–17:00 on 04-14, allowance 60 min. Ready 09:00, then Ready again at 19:00
+    # (after 17:00 + 60 min: the agent is back, e.g. a fresh login), Log Off 19:30.
+    # The 09:00 Ready has no event until 19:00, past the 18:00 deadline: cut at 17:00, inferred
+    # OFFLINE 17:00–19:00. The 19:00 Ready starts after the deadline: it belongs to no shift
+    # and stands as logged (19:00–19:30), not merged with the 09:00 Ready.
+    log = _log(
+        ("2026-04-14 09:00", "Ready", "READY"),
+        ("2026-04-14 19:00", "Ready", "READY"),
+        ("2026-04-14 19:30", "Log Off", "OFFLINE"),
+    )
+    built = from_events(log, schedule=TWO_DAYS.head(1), as_of=at("2026-04-14 20:00"))
+    assert built.intervals.select("start", "end", "state", "inferred").rows() == [
+        (at("2026-04-14 09:00"), at("2026-04-14 17:00"), "READY", False),
+        (at("2026-04-14 17:00"), at("2026-04-14 19:00"), "OFFLINE", True),
+        (at("2026-04-14 19:00"), at("2026-04-14 19:30"), "READY", False),
+        (at("2026-04-14 19:30"), at("2026-04-14 20:00"), "OFFLINE", False),
+    ]
+
+
+def test_a_login_before_the_shift_with_no_further_event_is_cut_at_the_shift_end() -> None:
+    # Ready 08:50 (ten minutes before the 09:00 shift), nothing until as_of 04-14 20:00.
+    # The piece runs past 17:00 + 60 min: READY 08:50–17:00, inferred OFFLINE 17:00–20:00.
+    log = _log(("2026-04-14 08:50", "Ready", "READY"))
+    built = from_events(log, schedule=TWO_DAYS.head(1), as_of=at("2026-04-14 20:00"))
+    assert built.intervals.select("start", "end", "state", "open", "inferred").rows() == [
+        (at("2026-04-14 08:50"), at("2026-04-14 17:00"), "READY", False, False),
+        (at("2026-04-14 17:00"), at("2026-04-14 20:00"), "OFFLINE", True, True),
+    ]
+
+
+def test_a_state_begun_after_the_allowance_is_judged_against_the_next_shift() -> None:
+    # Ready 04-14 09:00, Ready again 04-14 19:00 (after 17:00 + 60 min), then nothing until
+    # as_of 04-15 20:00. The 09:00 span is cut at 17:00 (inferred OFFLINE 17:00–19:00). The
+    # 19:00 span's first deadline is the 04-15 shift's 17:00 + 60 min: it runs past it, so it
+    # is cut at 04-15 17:00 and an inferred OFFLINE covers 17:00–20:00.
+    log = _log(
+        ("2026-04-14 09:00", "Ready", "READY"),
+        ("2026-04-14 19:00", "Ready", "READY"),
+    )
+    built = from_events(log, schedule=TWO_DAYS, as_of=at("2026-04-15 20:00"))
+    assert built.intervals.select("start", "end", "state", "inferred").rows() == [
+        (at("2026-04-14 09:00"), at("2026-04-14 17:00"), "READY", False),
+        (at("2026-04-14 17:00"), at("2026-04-14 19:00"), "OFFLINE", True),
+        (at("2026-04-14 19:00"), at("2026-04-15 17:00"), "READY", False),
+        (at("2026-04-15 17:00"), at("2026-04-15 20:00"), "OFFLINE", True),
+    ]
+    assert dict(built.repairs) == {"inferred_offline": 2, "open_clipped": 1}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 
 import polars as pl
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from tests.conftest import KEY
 
 import adherence as adh
-from adherence.io import read_iws, scan_iws
+from adherence.io import read_iws, read_iws_state_detail, scan_iws
 from adherence.schemas import Quarantine, StatusEvent, validate
 
 ROWS = [
@@ -111,7 +112,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile() -> None:
         b"2026-04-01 08:06:00,a,,\n"
         b"2026-04-01 08:07:00,a,Ikke klar - Annet,\n"
     )
-    log = read_iws(csv, key=KEY)
+    with pytest.warns(adh.MostlyQuarantinedWarning, match="4 of 6 rows"):
+        log = read_iws(csv, key=KEY)
     assert log.quarantine.select("row", "column", "reason", "value").rows() == [
         (2, "timestamp", "unparseable_timestamp", "not a time"),
         (3, "timestamp", "missing_value", None),
@@ -184,24 +186,47 @@ def test_garbage_rows_never_raise_untyped_errors_and_counts_reconcile(
     lines += [separator.join(r) for r in good]
     lines += [separator.join(r) for r in rows]
     data = "\n".join(lines).encode("utf-8")
-    try:
+    # Garbage rows are quarantined, never raised: no error at all may escape.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", adh.MostlyQuarantinedWarning)
         log = read_iws(data, key=KEY)
-    except adh.AdherenceError:
-        return
     assert log.report.rows_in == log.report.rows_valid + log.report.rows_quarantined
     assert log.report.rows_in == log.valid.height + log.quarantine.height
     assert log.quarantine["row"].is_unique().all()
     assert not set(log.valid["seq"]) & set(log.quarantine["row"])
 
 
-def test_bad_utf8_past_the_sniffed_head_is_read_with_replacement_characters(tmp_path) -> None:
-    # The first MiB decides the encoding; a broken byte sequence after it (and one cut off at
-    # the very end) must not stop the read: the rows come through with U+FFFD in place.
-    good = b"2026-03-02 08:00:00,ag1,Ready\n" * 40_000
+def test_rows_with_bad_utf8_are_quarantined_and_the_file_stays_utf8(tmp_path) -> None:
+    # A UTF-8 file (en dashes) with a broken byte sequence far past the first MiB, and one cut
+    # off at the very end: the file is still read as UTF-8, and only those two rows are
+    # quarantined (invalid_encoding), the agent id's text never shown.
+    good = "2026-03-02 08:00:00,ag1,Not Ready – Break\n".encode() * 40_000
     bad = b"2026-03-02 09:00:00,ag\xff2,Ready\n2026-03-02 09:01:00,ag3,Not Ready \xe2\x80"
     path = tmp_path / "log.csv"
     path.write_bytes(b"timestamp,agent_id,status\n" + good + bad)
     log = read_iws(path, key=KEY)
-    assert log.report.rows_in == log.report.rows_valid == 40_002
-    assert log.valid["agent_id"].n_unique() == 3
-    assert log.valid.filter(pl.col("status").str.contains("\ufffd")).height == 1
+    assert (log.report.rows_in, log.report.rows_valid) == (40_002, 40_000)
+    assert log.report.encoding == "utf-8"
+    assert log.quarantine.select("row", "column", "reason", "value").rows() == [
+        (40_001, "agent_id", "invalid_encoding", None),
+        (40_002, "status", "invalid_encoding", "Not Ready \ufffd"),
+    ]
+    assert log.valid["state"].unique().to_list() == ["BREAK"]
+
+
+def test_state_detail_fall_back_ends_follow_the_agents_order() -> None:
+    # 2026-10-25 in Oslo: 02:40–02:10 can only be 02:40 CEST (00:40Z) to 02:10 CET (01:10Z);
+    # a lone 01:00–02:00 (an end of 00:00Z or 01:00Z) is quarantined, not read as the earlier.
+    csv = (
+        b"agent_id,start,end,status\n"
+        b"a,2026-10-25 02:40:00,2026-10-25 02:10:00,Ready\n"
+        b"b,2026-10-25 01:00:00,2026-10-25 02:00:00,Ready\n"
+    )
+    detail = read_iws_state_detail(csv, key=KEY)
+    assert detail.valid.select("start", "end").rows() == [
+        (datetime(2026, 10, 25, 0, 40, tzinfo=UTC), datetime(2026, 10, 25, 1, 10, tzinfo=UTC))
+    ]
+    assert detail.quarantine.select("row", "column", "reason").rows() == [
+        (2, "end", "ambiguous_local_time")
+    ]
+    assert detail.report.repairs == {"ambiguous_time_resolved": 2}

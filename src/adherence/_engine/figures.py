@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import polars as pl
@@ -31,6 +31,7 @@ from adherence.states import NON_PRODUCTIVE_STATES, Activity, State
 
 __all__ = ["ADDITIVE", "KEYS", "Sweep", "combine", "rates", "sweep", "totals"]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PLANNED = [Activity.BREAK, Activity.MEAL, Activity.MEETING, Activity.TRAINING, Activity.TIME_OFF]
 _BUSY = [State.ON_CONTACT, State.AFTER_CONTACT_WORK]
 _PAUSES = sorted(NON_PRODUCTIVE_STATES)
@@ -373,7 +374,8 @@ def sweep(
         latest = states.select(pl.col("_i_end").max()).item()
         as_of_ms = int(latest) if latest is not None else 0
     else:
-        as_of_ms = (int(check_aware(as_of, "as_of").timestamp() * 1000) // q) * q
+        since_epoch = check_aware(as_of, "as_of") - _EPOCH
+        as_of_ms = (since_epoch // timedelta(milliseconds=1) // q) * q
     cut = segments(
         states, plan, shifts, n_agents=agent_ids.len(), as_of_ms=as_of_ms, options=options
     )

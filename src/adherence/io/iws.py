@@ -27,9 +27,13 @@ when exactly one reading keeps that agent's times non-decreasing, else quarantin
 Malformed rows: a row with an empty or unreadable time, agent or status is quarantined with a
 reason code, never dropped; a row with fewer fields than the header has its missing fields
 empty, one with more has the extra fields ignored. Delimiter (``,`` ``;`` tab ``|``),
-encoding (UTF-8 with or without BOM, else Windows-1252), CRLF and quotes are detected. UTF-8
-files are scanned lazily; a Windows-1252 file is transcoded to UTF-8 in memory first, so for
-very large exports prefer UTF-8 or Parquet.
+encoding (decided on the whole file: UTF-8 with or without BOM, UTF-16 with BOM, else
+``charset-normalizer``, Windows-1252 where it ties), LF, CRLF or CR-only line ends and quotes
+are detected; a stray quote, bytes the encoding cannot decode or a field over 1,000
+characters quarantine their row, not the file (see ``io._table``). Valid UTF-8 files are
+scanned lazily; other files are transcoded to UTF-8 in memory first, so for very large
+exports prefer UTF-8 or Parquet. A date with a two-digit year is quarantined unless
+``timestamp_format=`` names the format.
 
 Examples
 --------
@@ -60,10 +64,12 @@ from adherence.ingest import (
     LazyIngest,
     ingest_events,
     interval_instants,
+    reopenable,
+    resolved_times,
     split_rows,
     text_column,
 )
-from adherence.io._table import Encoding, Source, open_table
+from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.mapping import StatusMapping
 from adherence.pseudonym import Pseudonymiser, agent_time_order
 from adherence.reasons import QuarantineReason, RepairKind
@@ -106,6 +112,7 @@ def scan_iws(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Open an IWS-style event log lazily as ``StatusEvent`` rows.
 
@@ -121,6 +128,10 @@ def scan_iws(
         Raw status to canonical state; default ``default``.
     separator, encoding
         Override what is detected.
+    timestamp_format
+        The one ``strftime`` format of every time (e.g. ``"%d.%m.%y %H:%M"``, with ``%z`` for an
+        offset); default: the accepted formats, where a two-digit year is quarantined
+        (``two_digit_year``).
 
     Returns
     -------
@@ -134,7 +145,14 @@ def scan_iws(
         separator=separator,
         encoding=encoding,
     )
-    return ingest_events(raw, key=key, time_zone=check_zone(time_zone), mapping=mapping)
+    zone = check_zone(time_zone)
+    return reopenable(
+        raw,
+        "iws",
+        lambda raw: ingest_events(
+            raw, key=key, time_zone=zone, mapping=mapping, timestamp_format=timestamp_format
+        ),
+    )
 
 
 def read_iws(
@@ -145,6 +163,7 @@ def read_iws(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> Ingest:
     """Read an IWS-style event log eagerly; see ``scan_iws`` for the parameters."""
     return scan_iws(
@@ -154,22 +173,32 @@ def read_iws(
         mapping=mapping,
         separator=separator,
         encoding=encoding,
+        timestamp_format=timestamp_format,
     ).collect()
 
 
 _DURATION_HMS = r"^(?:(\d+):)?(\d{1,2}):(\d{2})$"
 
 
+#: The longest duration a state detail row may have [s]; a longer one is unreadable.
+MAX_DURATION_S = 31 * 24 * 3600
+
+
 def _duration_ms(column: str) -> pl.Expr:
-    """Seconds (``754``, ``754.5``) or ``[h:]mm:ss`` text to integer milliseconds."""
+    """Seconds (``754``, ``754.5``) or ``[h:]mm:ss`` text to integer milliseconds.
+
+    Null where unreadable: not finite (``inf``, ``NaN``) or longer than ``MAX_DURATION_S``.
+    """
     text = pl.col(column).cast(pl.String).str.strip_chars()
     seconds = text.cast(pl.Float64, strict=False)
+    seconds = pl.when(seconds.is_finite() & (seconds.abs() <= MAX_DURATION_S)).then(seconds)
     parts = text.str.extract_groups(_DURATION_HMS)
     hms = (
         parts.struct[0].cast(pl.Int64, strict=False).fill_null(0) * 3600
         + parts.struct[1].cast(pl.Int64, strict=False) * 60
         + parts.struct[2].cast(pl.Int64, strict=False)
     )
+    hms = pl.when(hms <= MAX_DURATION_S).then(hms)
     return (pl.coalesce(seconds, hms.cast(pl.Float64)) * 1000).round().cast(pl.Int64)
 
 
@@ -181,6 +210,7 @@ def scan_iws_state_detail(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Open an IWS state detail report lazily as source intervals.
 
@@ -198,44 +228,52 @@ def scan_iws_state_detail(
         separator=separator,
         encoding=encoding,
     )
-    frame = raw.frame
-    for optional in ("end", "duration", "reason"):
-        if optional not in raw.dtypes:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    frame = frame.with_columns(
-        Pseudonymiser(key).expr("agent_id"),
-        _duration_ms("duration").alias("_duration_ms"),
-    )
-    frame, time_checks = interval_instants(
-        frame, raw, time_zone=zone, duration=(text_column("duration"), pl.col("_duration_ms"))
-    )
-    checks = [
-        *time_checks,
-        Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
-        Check("status", QuarantineReason.MISSING_VALUE, pl.col("status").is_null()),
-    ]
-    valid_columns = [
-        pl.col("agent_id"),
-        pl.col("_start").alias("start"),
-        pl.col("_end").alias("end"),
-        pl.col("status"),
-        pl.col("reason"),
-        pl.col("state"),
-        pl.lit(raw.name).alias("source"),
-        pl.col("row").alias("seq"),
-    ]
-    return split_rows(
-        frame,
-        checks,
-        raw=raw,
-        kind="iws_state_detail",
-        model=SourceInterval,
-        valid_columns=valid_columns,
-        sort_by=[agent_time_order("start"), "seq"],
-        repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_s_resolved")},
-        unmapped=pl.col("state") == State.UNMAPPED.value,
-        prepare=mapping.annotate,
-    )
+
+    def build(raw: RawTable) -> LazyIngest:
+        frame = raw.frame
+        for optional in ("end", "duration", "reason"):
+            if optional not in raw.dtypes:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
+        frame = frame.with_columns(
+            Pseudonymiser(key).expr("agent_id"),
+            _duration_ms("duration").alias("_duration_ms"),
+        )
+        frame, time_checks = interval_instants(
+            frame,
+            raw,
+            time_zone=zone,
+            duration=(text_column("duration"), pl.col("_duration_ms")),
+            timestamp_format=timestamp_format,
+        )
+        checks = [
+            *time_checks,
+            Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
+            Check("status", QuarantineReason.MISSING_VALUE, pl.col("status").is_null()),
+        ]
+        valid_columns = [
+            pl.col("agent_id"),
+            pl.col("_start").alias("start"),
+            pl.col("_end").alias("end"),
+            pl.col("status"),
+            pl.col("reason"),
+            pl.col("state"),
+            pl.lit(raw.name).alias("source"),
+            pl.col("row").alias("seq"),
+        ]
+        return split_rows(
+            frame,
+            checks,
+            raw=raw,
+            kind="iws_state_detail",
+            model=SourceInterval,
+            valid_columns=valid_columns,
+            sort_by=[agent_time_order("start"), "seq"],
+            repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
+            unmapped=pl.col("state") == State.UNMAPPED.value,
+            prepare=mapping.annotate,
+        )
+
+    return reopenable(raw, "iws_state_detail", build)
 
 
 def read_iws_state_detail(
@@ -246,6 +284,7 @@ def read_iws_state_detail(
     mapping: StatusMapping | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> Ingest:
     """Read an IWS state detail report eagerly; see ``scan_iws_state_detail``."""
     return scan_iws_state_detail(
@@ -255,4 +294,5 @@ def read_iws_state_detail(
         mapping=mapping,
         separator=separator,
         encoding=encoding,
+        timestamp_format=timestamp_format,
     ).collect()

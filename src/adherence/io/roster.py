@@ -17,9 +17,9 @@ Values: ``employment_type`` is ``permanent`` or ``temporary`` (also ``fast``, ``
 ``hjemmekontor``); ``contract_pct`` ``80``, ``80 %``, ``0,8`` and ``0.8`` all mean 80.
 
 These are the public dimensions reports may group by. Names, phone numbers and e-mail
-addresses are not read. Dates are ``yyyy-mm-dd`` or ``dd.mm.yyyy``; a row with an unreadable
-date, an unknown category or a contract share outside 0–100 % is quarantined
-(``invalid_value``).
+addresses are not read. Dates are ``yyyy-mm-dd`` or ``dd.mm.yyyy``; a date with a two-digit
+year (``01.01.26``) is quarantined (``two_digit_year``); a row with an unreadable date, an
+unknown category or a contract share outside 0–100 % is quarantined (``invalid_value``).
 
 Examples
 --------
@@ -37,8 +37,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from adherence.ingest import Check, Ingest, LazyIngest, split_rows, text_column
-from adherence.io._table import Encoding, Source, open_table
+from adherence.ingest import Check, Ingest, LazyIngest, reopenable, split_rows, text_column
+from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.pseudonym import Pseudonymiser, pseudonym_order
 from adherence.reasons import QuarantineReason
 from adherence.schemas import Roster
@@ -77,9 +77,22 @@ _OPTIONAL = ("valid_to", "employment_type", "work_location", "contract_pct", "sk
 
 
 def _date(column: str) -> pl.Expr:
+    """``yyyy-mm-dd`` or ``dd.mm.yyyy``; a year of fewer than four digits is no date."""
     text = text_column(column)
-    return pl.coalesce(
-        text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d.%m.%Y", strict=False)
+    four_digit_year = text.str.contains(r"^\d{4}-|\.\d{4}$")
+    return pl.when(four_digit_year).then(
+        pl.coalesce(
+            text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d.%m.%Y", strict=False)
+        )
+    )
+
+
+def _two_digit_year(column: str) -> Check:
+    return Check(
+        column,
+        QuarantineReason.TWO_DIGIT_YEAR,
+        text_column(column).str.contains(r"^\d{1,2}[./]\d{1,2}[./]\d{2}$|^\d{2}-\d{1,2}-\d{1,2}$"),
+        pl.col(column).cast(pl.String),
     )
 
 
@@ -135,63 +148,69 @@ def scan_roster(
         separator=separator,
         encoding=encoding,
     )
-    frame = raw.frame
-    for optional in _OPTIONAL:
-        if optional not in raw.dtypes:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    frame = frame.with_columns(
-        Pseudonymiser(key).expr("agent_id"),
-        *[text_column(c) for c in ("team", "site", "skill", *_OPTIONAL[:4])],
-    ).with_columns(
-        _date("valid_from").alias("_valid_from"),
-        _date("valid_to").alias("_valid_to"),
-        _category("employment_type", _EMPLOYMENT).alias("_employment_type"),
-        _category("work_location", _LOCATION).alias("_work_location"),
-        _percent("contract_pct").alias("_contract_pct"),
-    )
-    pct = pl.col("_contract_pct")
-    checks = [
-        Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
-        Check("team", QuarantineReason.MISSING_VALUE, pl.col("team").is_null()),
-        Check("site", QuarantineReason.MISSING_VALUE, pl.col("site").is_null()),
-        Check("valid_from", QuarantineReason.MISSING_VALUE, pl.col("valid_from").is_null()),
-        _invalid("valid_from", "_valid_from"),
-        _invalid("valid_to", "_valid_to"),
-        Check(
-            "valid_to",
-            QuarantineReason.INVALID_VALUE,
-            pl.col("_valid_to") < pl.col("_valid_from"),
-            pl.col("valid_to"),
-        ),
-        _invalid("employment_type", "_employment_type"),
-        _invalid("work_location", "_work_location"),
-        _invalid("contract_pct", "_contract_pct"),
-        Check(
-            "contract_pct",
-            QuarantineReason.INVALID_VALUE,
-            (pct < 0) | (pct > 100),
-            pl.col("contract_pct"),
-        ),
-    ]
-    return split_rows(
-        frame,
-        checks,
-        raw=raw,
-        kind="roster",
-        model=Roster,
-        valid_columns=[
-            pl.col("agent_id"),
-            pl.col("team"),
-            pl.col("site"),
-            pl.col("_valid_from").alias("valid_from"),
-            pl.col("_valid_to").alias("valid_to"),
-            pl.col("_employment_type").alias("employment_type"),
-            pl.col("_work_location").alias("work_location"),
-            pl.col("_contract_pct").alias("contract_pct"),
-            pl.col("skill"),
-        ],
-        sort_by=[pseudonym_order(), "valid_from"],
-    )
+
+    def build(raw: RawTable) -> LazyIngest:
+        frame = raw.frame
+        for optional in _OPTIONAL:
+            if optional not in raw.dtypes:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
+        frame = frame.with_columns(
+            Pseudonymiser(key).expr("agent_id"),
+            *[text_column(c) for c in ("team", "site", "skill", *_OPTIONAL[:4])],
+        ).with_columns(
+            _date("valid_from").alias("_valid_from"),
+            _date("valid_to").alias("_valid_to"),
+            _category("employment_type", _EMPLOYMENT).alias("_employment_type"),
+            _category("work_location", _LOCATION).alias("_work_location"),
+            _percent("contract_pct").alias("_contract_pct"),
+        )
+        pct = pl.col("_contract_pct")
+        checks = [
+            Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
+            Check("team", QuarantineReason.MISSING_VALUE, pl.col("team").is_null()),
+            Check("site", QuarantineReason.MISSING_VALUE, pl.col("site").is_null()),
+            Check("valid_from", QuarantineReason.MISSING_VALUE, pl.col("valid_from").is_null()),
+            _two_digit_year("valid_from"),
+            _invalid("valid_from", "_valid_from"),
+            _two_digit_year("valid_to"),
+            _invalid("valid_to", "_valid_to"),
+            Check(
+                "valid_to",
+                QuarantineReason.INVALID_VALUE,
+                pl.col("_valid_to") < pl.col("_valid_from"),
+                pl.col("valid_to"),
+            ),
+            _invalid("employment_type", "_employment_type"),
+            _invalid("work_location", "_work_location"),
+            _invalid("contract_pct", "_contract_pct"),
+            Check(
+                "contract_pct",
+                QuarantineReason.INVALID_VALUE,
+                (pct < 0) | (pct > 100),
+                pl.col("contract_pct"),
+            ),
+        ]
+        return split_rows(
+            frame,
+            checks,
+            raw=raw,
+            kind="roster",
+            model=Roster,
+            valid_columns=[
+                pl.col("agent_id"),
+                pl.col("team"),
+                pl.col("site"),
+                pl.col("_valid_from").alias("valid_from"),
+                pl.col("_valid_to").alias("valid_to"),
+                pl.col("_employment_type").alias("employment_type"),
+                pl.col("_work_location").alias("work_location"),
+                pl.col("_contract_pct").alias("contract_pct"),
+                pl.col("skill"),
+            ],
+            sort_by=[pseudonym_order(), "valid_from"],
+        )
+
+    return reopenable(raw, "roster", build)
 
 
 def read_roster(

@@ -17,8 +17,9 @@ activity is quarantined (``unknown_activity``).
 Without ``shift_id``, each agent's activities that follow one another without a gap form one
 shift, named after its agent and start instant. Without ``counts_for_adherence``, every
 activity but ``TIME_OFF`` counts. Times follow the rules of ``iws`` (naive
-local times in ``time_zone``; a start in the spring-forward gap is quarantined; one in the
-fall-back hour is settled by the agent's row order).
+local times in ``time_zone``; a start or end in the spring-forward gap is quarantined; starts
+and ends in the fall-back hour are settled together by the agent's row order, and one no
+order settles is quarantined as ``ambiguous_local_time``).
 
 Examples
 --------
@@ -39,11 +40,20 @@ from collections.abc import Mapping
 import polars as pl
 
 from adherence._timeparse import check_zone
-from adherence.ingest import Check, Ingest, LazyIngest, interval_instants, split_rows, text_column
-from adherence.io._table import Encoding, Source, open_table
+from adherence.ingest import (
+    Check,
+    Ingest,
+    LazyIngest,
+    interval_instants,
+    reopenable,
+    resolved_times,
+    split_rows,
+    text_column,
+)
+from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.mapping import normalise_status
 from adherence.pseudonym import Pseudonymiser, agent_time_order
-from adherence.reasons import QuarantineReason
+from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import ScheduledActivity
 from adherence.states import ACTIVITY_DTYPE, Activity
 
@@ -95,6 +105,7 @@ def scan_schedule(
     activity_names: Mapping[str, Activity | str] | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> LazyIngest:
     """Open a schedule lazily as ``ScheduledActivity`` rows.
 
@@ -110,6 +121,9 @@ def scan_schedule(
         Site activity names to canonical activities, added to ``DEFAULT_ACTIVITY_NAMES``.
     separator, encoding
         Override what is detected.
+    timestamp_format
+        The one ``strftime`` format of every time (e.g. ``"%d.%m.%y %H:%M"``); default: the
+        accepted formats, where a two-digit year is quarantined (``two_digit_year``).
     """
     zone = check_zone(time_zone)
     raw = open_table(
@@ -119,70 +133,79 @@ def scan_schedule(
         separator=separator,
         encoding=encoding,
     )
-    names = {**DEFAULT_ACTIVITY_NAMES, **(activity_names or {})}
-    table = {normalise_status(a.value): a.value for a in Activity}
-    table |= {normalise_status(name): Activity(str(a).upper()).value for name, a in names.items()}
-    frame = raw.frame
-    for optional in ("shift_id", "counts_for_adherence"):
-        if optional not in raw.dtypes:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    counts_text = text_column("counts_for_adherence").str.to_lowercase()
-    frame = frame.with_columns(
-        Pseudonymiser(key).expr("agent_id"),
-        text_column("activity")
-        .str.to_lowercase()
-        .str.replace_all(r"[\s_]+", "")
-        .replace_strict(table, default=None, return_dtype=pl.String)
-        .alias("_activity"),
-        pl.when(counts_text.is_in(_TRUE))
-        .then(pl.lit(value=True))
-        .when(counts_text.is_in(_FALSE))
-        .then(pl.lit(value=False))
-        .alias("_counts"),
-    )
-    frame, time_checks = interval_instants(frame, raw, time_zone=zone)
-    checks = [
-        Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
-        *time_checks,
-        Check(
-            "end",
-            QuarantineReason.INVALID_INTERVAL,
-            pl.col("_end") == pl.col("_start"),
-            pl.col("end").cast(pl.String),
-        ),
-        Check("activity", QuarantineReason.MISSING_VALUE, pl.col("activity").is_null()),
-        Check(
-            "activity",
-            QuarantineReason.UNKNOWN_ACTIVITY,
-            pl.col("_activity").is_null(),
-            pl.col("activity").cast(pl.String),
-        ),
-        Check(
-            "counts_for_adherence",
-            QuarantineReason.INVALID_VALUE,
-            pl.col("counts_for_adherence").is_not_null() & pl.col("_counts").is_null(),
-            pl.col("counts_for_adherence").cast(pl.String),
-        ),
-    ]
-    return split_rows(
-        frame,
-        checks,
-        raw=raw,
-        kind="schedule",
-        model=ScheduledActivity,
-        valid_columns=[
-            pl.col("agent_id"),
-            text_column("shift_id").alias("shift_id"),
-            pl.col("_start").alias("start"),
-            pl.col("_end").alias("end"),
-            pl.col("_activity").cast(ACTIVITY_DTYPE).alias("activity"),
-            pl.col("_counts")
-            .fill_null(pl.col("_activity") != Activity.TIME_OFF.value)
-            .alias("counts_for_adherence"),
-        ],
-        sort_by=[agent_time_order("start")],
-        finish=_with_shift_ids,
-    )
+
+    def build(raw: RawTable) -> LazyIngest:
+        names = {**DEFAULT_ACTIVITY_NAMES, **(activity_names or {})}
+        table = {normalise_status(a.value): a.value for a in Activity}
+        table |= {
+            normalise_status(name): Activity(str(a).upper()).value for name, a in names.items()
+        }
+        frame = raw.frame
+        for optional in ("shift_id", "counts_for_adherence"):
+            if optional not in raw.dtypes:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
+        counts_text = text_column("counts_for_adherence").str.to_lowercase()
+        frame = frame.with_columns(
+            Pseudonymiser(key).expr("agent_id"),
+            text_column("activity")
+            .str.to_lowercase()
+            .str.replace_all(r"[\s_]+", "")
+            .replace_strict(table, default=None, return_dtype=pl.String)
+            .alias("_activity"),
+            pl.when(counts_text.is_in(_TRUE))
+            .then(pl.lit(value=True))
+            .when(counts_text.is_in(_FALSE))
+            .then(pl.lit(value=False))
+            .alias("_counts"),
+        )
+        frame, time_checks = interval_instants(
+            frame, raw, time_zone=zone, timestamp_format=timestamp_format
+        )
+        checks = [
+            Check("agent_id", QuarantineReason.MISSING_VALUE, pl.col("agent_id").is_null()),
+            *time_checks,
+            Check(
+                "end",
+                QuarantineReason.INVALID_INTERVAL,
+                pl.col("_end") == pl.col("_start"),
+                pl.col("end").cast(pl.String),
+            ),
+            Check("activity", QuarantineReason.MISSING_VALUE, pl.col("activity").is_null()),
+            Check(
+                "activity",
+                QuarantineReason.UNKNOWN_ACTIVITY,
+                pl.col("_activity").is_null(),
+                pl.col("activity").cast(pl.String),
+            ),
+            Check(
+                "counts_for_adherence",
+                QuarantineReason.INVALID_VALUE,
+                pl.col("counts_for_adherence").is_not_null() & pl.col("_counts").is_null(),
+                pl.col("counts_for_adherence").cast(pl.String),
+            ),
+        ]
+        return split_rows(
+            frame,
+            checks,
+            raw=raw,
+            kind="schedule",
+            model=ScheduledActivity,
+            valid_columns=[
+                pl.col("agent_id"),
+                text_column("shift_id").alias("shift_id"),
+                pl.col("_start").alias("start"),
+                pl.col("_end").alias("end"),
+                pl.col("_activity").cast(ACTIVITY_DTYPE).alias("activity"),
+                pl.col("_counts")
+                .fill_null(pl.col("_activity") != Activity.TIME_OFF.value)
+                .alias("counts_for_adherence"),
+            ],
+            sort_by=[agent_time_order("start")],
+            repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
+            finish=_with_shift_ids,
+        )
+
+    return reopenable(raw, "schedule", build)
 
 
 def _with_shift_ids(activities: pl.LazyFrame) -> pl.LazyFrame:
@@ -215,6 +238,7 @@ def read_schedule(
     activity_names: Mapping[str, Activity | str] | None = None,
     separator: str | None = None,
     encoding: Encoding | None = None,
+    timestamp_format: str | None = None,
 ) -> Ingest:
     """Read a schedule eagerly; see ``scan_schedule`` for the parameters."""
     return scan_schedule(
@@ -224,4 +248,5 @@ def read_schedule(
         activity_names=activity_names,
         separator=separator,
         encoding=encoding,
+        timestamp_format=timestamp_format,
     ).collect()
