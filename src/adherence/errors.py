@@ -23,6 +23,8 @@ from typing import ClassVar
 
 __all__ = [
     "AdherenceError",
+    "AuditIntegrityError",
+    "AuditKeyError",
     "ConfigurationError",
     "ConsentError",
     "DifferencingError",
@@ -175,3 +177,19 @@ class LedgerUnavailableError(PrivacyError):
     """The ledger or the audit log cannot be written, so nothing is released (fail closed)."""
 
     code = "ADH-040"
+
+
+class AuditIntegrityError(LedgerUnavailableError):
+    """The audit log does not end where its head store says, so nothing more is appended.
+
+    Raised instead of adopting records past the recorded head (lines appended outside the
+    library, an older store restored beside a newer log, a missing or replaced store).
+    """
+
+    code = "ADH-041"
+
+
+class AuditKeyError(LedgerUnavailableError):
+    """The audit key is missing, too short, or not the key the audit log was written with."""
+
+    code = "ADH-042"

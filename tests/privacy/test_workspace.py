@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.privacy.conftest import OpenWorkspace
-from tests.privacy.org import Agent, tables, team
+from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
 from adherence.errors import (
     ForbiddenQueryError,
@@ -114,7 +114,7 @@ def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: 
     ws = workspace(team("Alpha", 5))
     ws.report("adherence_pct", by=["team"], viewer=LEAD)
     intervals, schedule, roster = tables(team("Alpha", 5))
-    reader = Workspace.open(tmp_path / "adherence.db", read_only=True)
+    reader = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY, read_only=True)
     reader.add(intervals, schedule=schedule, roster=roster)
 
     with pytest.raises(LedgerUnavailableError) as refused:
@@ -132,7 +132,9 @@ def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: 
 def test_an_unwritable_audit_log_releases_nothing(tmp_path: Path) -> None:
     intervals, schedule, roster = tables(team("Alpha", 5))
     (tmp_path / "log-is-a-folder").mkdir()
-    ws = Workspace.open(tmp_path / "adherence.db", audit_log=tmp_path / "log-is-a-folder")
+    ws = Workspace.open(
+        tmp_path / "adherence.db", audit_key=AUDIT_KEY, audit_log=tmp_path / "log-is-a-folder"
+    )
     ws.add(intervals, schedule=schedule, roster=roster)
 
     with pytest.raises(LedgerUnavailableError):
@@ -140,7 +142,10 @@ def test_an_unwritable_audit_log_releases_nothing(tmp_path: Path) -> None:
 
     # Nothing was recorded as released either: the same query still works elsewhere.
     assert (
-        Workspace.open(tmp_path / "adherence.db")._ledger.cells("adherence", -(10**6), 10**6) == []
+        Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY)._ledger.cells(
+            "adherence", -(10**6), 10**6
+        )
+        == []
     )
 
 
@@ -167,7 +172,7 @@ def test_the_ledger_survives_a_new_process(tmp_path: Path) -> None:
         from adherence.privacy import TeamLead, Workspace
         from adherence.errors import DifferencingError
         folder = {str(tmp_path)!r}
-        ws = Workspace.open(folder + "/adherence.db")
+        ws = Workspace.open(folder + "/adherence.db", audit_key={AUDIT_KEY!r})
         ws.add(*(pl.read_parquet(f"{{folder}}/{{n}}.parquet") for n in "i"),
                schedule=pl.read_parquet(folder + "/s.parquet"),
                roster=pl.read_parquet(folder + "/r.parquet"))
