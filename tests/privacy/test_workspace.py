@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import pickle
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import traceback
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.privacy.conftest import OpenWorkspace
 from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
 from adherence.errors import (
+    AuditKeyError,
     ForbiddenQueryError,
     LedgerUnavailableError,
     RoleError,
     ScopeError,
 )
-from adherence.privacy import Auditor, PrivacyPolicy, Steward, TeamLead, Workspace
+from adherence.privacy import (
+    AuditLog,
+    Auditor,
+    AuditRecord,
+    PrivacyPolicy,
+    Steward,
+    TeamLead,
+    Workspace,
+)
 
 LEAD = TeamLead("tl-1", teams=["Alpha"])
 
@@ -158,6 +170,69 @@ def test_team_leads_cannot_read_the_policy_history(workspace: OpenWorkspace) -> 
     assert [h for h, _, _ in history] == [ws.policy.hash]
     with pytest.raises(RoleError):
         ws.policy_history(viewer=LEAD)
+
+
+def _ledger_release_ids(store: Path) -> set[str]:
+    with sqlite3.connect(store) as db:
+        ids = {str(row[0]) for row in db.execute("SELECT id FROM releases")}
+    db.close()
+    return ids
+
+
+def test_a_release_whose_commit_fails_leaves_no_audit_record(
+    workspace: OpenWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = workspace(team("Alpha", 5))
+    kept = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+    append = AuditLog.append
+
+    def append_then_fail(self: AuditLog, event: str, **fields: Any) -> AuditRecord:
+        record = append(self, event, **fields)
+        if event == "release":
+            raise sqlite3.OperationalError("disk I/O error")  # after the record, before COMMIT
+        return record
+
+    monkeypatch.setattr(AuditLog, "append", append_then_fail)
+    with pytest.raises(LedgerUnavailableError):
+        ws.report("occupancy_pct", by=["team"], viewer=LEAD)
+    monkeypatch.undo()
+
+    records = ws.audit_records(viewer=Auditor("union"))
+    assert [(r.event, r.fields.get("release_id")) for r in records] == [
+        ("release", kept.release_id)
+    ]
+    assert _ledger_release_ids(tmp_path / "adherence.db") == {kept.release_id}
+    assert ws.audit_log.verify(release_ids={kept.release_id}).ok
+    ws.report("adherence_pct", by=["team"], viewer=LEAD)  # the log goes on, nothing adopted
+    assert ws.audit_log.verify().ok
+
+
+def test_a_store_opened_with_another_audit_key_is_refused(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    workspace(team("Alpha", 5)).report("adherence_pct", by=["team"], viewer=LEAD)
+
+    with pytest.raises(AuditKeyError) as refused:
+        Workspace.open(tmp_path / "adherence.db", audit_key="somebody else's audit key")
+
+    assert refused.value.code == "ADH-042"
+
+
+def test_a_pickled_table_carries_no_audit_key_and_its_copy_cannot_export(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = workspace(team("Alpha", 5))
+    table = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    blob = pickle.dumps(table)
+    copy = pickle.loads(blob)
+
+    assert AUDIT_KEY.encode() not in blob
+    with pytest.raises(AuditKeyError):
+        copy.write_csv(tmp_path / "copy.csv")
+    assert not (tmp_path / "copy.csv").exists()
+    table.write_csv(tmp_path / "table.csv")
+    assert [r.event for r in ws.audit_records(viewer=Auditor("a"))] == ["release", "export"]
 
 
 def test_the_ledger_survives_a_new_process(tmp_path: Path) -> None:
