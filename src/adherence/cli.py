@@ -268,7 +268,10 @@ def _demo(args: argparse.Namespace) -> None:
     folder = _sample_folder(args.data)
     out = args.out or Path(tempfile.mkdtemp(prefix="adherence-demo-"))
     out.mkdir(parents=True, exist_ok=True)
-    audit_key = os.environ.get(AUDIT_KEY_VARIABLE) or DEMO_AUDIT_KEY
+    audit_key = os.environ.get(AUDIT_KEY_VARIABLE)
+    if not audit_key:
+        audit_key = DEMO_AUDIT_KEY
+        _progress(f"(no ${AUDIT_KEY_VARIABLE}: the audit log uses the fixed demonstration key)")
     workspace = Workspace.open(out / "adherence.db", audit_key=audit_key)
     _load(workspace, folder / "status_log.csv", folder / "schedule.csv", folder / "roster.csv",
           key=_key())  # fmt: skip

@@ -19,6 +19,10 @@ Whoever holds the audit key can check a log without this library: recompute each
 HMAC-SHA256 and follow the chain. Without the key nobody can write a record that verifies,
 so nobody can forge, edit, remove and re-chain, or append one.
 
+Logs written before the audit key existed (records with a plain SHA-256 ``hash``) are not read
+as records: ``verify`` reports their lines as ``unparseable`` and ``append`` refuses to go on
+after them, so such a log is archived and a new store and log are started.
+
 The audit key
 -------------
 The steward holds the audit key apart from the store (text or bytes, at least 16 bytes). The
