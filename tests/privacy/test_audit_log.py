@@ -16,6 +16,9 @@ import json
 import pickle
 import shutil
 import sqlite3
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -864,6 +867,27 @@ def test_two_objects_on_one_file_keep_one_chain(tmp_path: Path, *, head: bool) -
 
     assert [r.seq for r in one.records()] == [1, 2, 3, 4]
     assert one.verify().ok
+
+
+def test_two_processes_appending_at_once_keep_one_intact_chain(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from adherence.privacy.audit_log import AuditLog
+        log = AuditLog({str(tmp_path / "audit.jsonl")!r}, key={KEY!r},
+                       head_store={str(tmp_path / "store.db")!r})
+        for i in range(25):
+            log.append("export", actor=sys.argv[1], format="csv")
+        """
+    )
+    _log(tmp_path, 1)  # the store exists before both start
+
+    runs = [subprocess.Popen([sys.executable, "-c", script, name]) for name in ("a", "b")]
+
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    log = AuditLog(tmp_path / "audit.jsonl", key=KEY, head_store=tmp_path / "store.db")
+    assert log.verify() == AuditVerification(ok=True, records=51)
+    assert sorted(str(r.fields.get("actor")) for r in log.records()[1:]) == ["a"] * 25 + ["b"] * 25
 
 
 def test_records_are_read_only_and_pickle(tmp_path: Path) -> None:
