@@ -218,6 +218,11 @@ def _swap_lines_2_and_3(lines: list[str]) -> list[str]:
     return lines
 
 
+def _swap_the_last_two_lines(lines: list[str]) -> list[str]:
+    lines[-2], lines[-1] = lines[-1], lines[-2]
+    return lines
+
+
 def _cut_the_last_two_lines(lines: list[str]) -> list[str]:
     return lines[:3]
 
@@ -276,6 +281,11 @@ def _respace_line_2(lines: list[str]) -> list[str]:
             _swap_lines_2_and_3,
             [(line, kind) for line in (2, 3, 4) for kind in ("chain", "sequence")],
             id="swap lines 2 and 3",
+        ),
+        pytest.param(
+            _swap_the_last_two_lines,
+            [(4, "chain"), (4, "sequence"), (5, "chain"), (5, "sequence")],
+            id="swap the last two lines",
         ),
         pytest.param(_cut_the_last_two_lines, [(4, "truncated")], id="truncate the end"),
         pytest.param(

@@ -119,7 +119,8 @@ def test_a_tampered_audit_log_fails_verification(workspace: OpenWorkspace) -> No
 
     path.write_text("".join([lines[0], lines[2], lines[1]]))
 
-    assert not ws.audit_log.verify().ok
+    found = [(p.line, p.kind) for p in ws.audit_log.verify().problems]
+    assert found == [(2, "chain"), (2, "sequence"), (3, "chain"), (3, "sequence")]
 
 
 def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: Path) -> None:

@@ -947,7 +947,7 @@ class AuditLog:
         self._check_fingerprint(chain)
         problems: list[AuditProblem] = []
         releases: list[tuple[int, object]] = []
-        previous, expected, count, lines = GENESIS, 1, 0, 0
+        previous, expected, count, lines, highest = GENESIS, 1, 0, 0, 0
         for number, line in self._view(pending):
             lines = number
             data = _parse(line)
@@ -969,15 +969,16 @@ class AuditLog:
                 )
             )
             previous, expected = data["mac"], data["seq"] + 1
+            highest = max(highest, data["seq"])
             if data["event"] in RELEASE_EVENTS:
                 releases.append((number, data.get("release_id")))
-        problems.extend(self._end_problems(chain, expected - 1, count, lines))
+        problems.extend(self._end_problems(chain, highest, count, lines))
         if release_ids is not None:
             problems.extend(_release_problems(releases, release_ids))
         return AuditVerification(not problems, count, tuple(problems))
 
     def _end_problems(
-        self, chain: _Chain | None, last_seq: int, count: int, lines: int
+        self, chain: _Chain | None, highest: int, count: int, lines: int
     ) -> list[AuditProblem]:
         """How the end of the log differs from the recorded head."""
         if self._head_store is None:
@@ -989,16 +990,16 @@ class AuditLog:
                 AuditProblem(
                     1,
                     "head",
-                    f"the log holds {count} records but its head store records none: the "
-                    "store is missing or was replaced",
+                    f"the log holds {count} records from line 1, but its head store records "
+                    "none: the store is missing or was replaced",
                 )
             ]
-        if last_seq < chain.count:
+        if highest < chain.count:  # the recorded head's record is nowhere in the log
             return [
                 AuditProblem(
                     lines + 1,
                     "truncated",
-                    f"line {lines + 1} is missing: the log ends with record {last_seq}, but "
+                    f"line {lines + 1} is missing: the log holds records up to {highest}, but "
                     f"its head store records {chain.count}: records were removed from the end",
                 )
             ]
