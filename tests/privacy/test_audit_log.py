@@ -475,6 +475,19 @@ def test_an_old_copy_of_the_store_beside_a_newer_log_is_detected(tmp_path: Path)
         log.append("export", format="csv")
 
 
+def test_a_cut_hidden_by_editing_the_head_in_the_store_is_detected(tmp_path: Path) -> None:
+    log = _log(tmp_path, 5)
+    lines = _lines(log)[:3]
+    _rewrite(log, lines)
+    with sqlite3.connect(tmp_path / "store.db") as db:  # without the key: count and MAC only
+        db.execute("UPDATE audit_chain SET count = 3, mac = ?", (json.loads(lines[-1])["mac"],))
+    db.close()
+
+    assert _found(log.verify()) == [(0, "head")]
+    with pytest.raises(AuditIntegrityError):
+        log.append("export", format="csv")
+
+
 # The audit key ------------------------------------------------------------------------
 def test_opening_with_another_audit_key_is_refused(tmp_path: Path) -> None:
     _log(tmp_path, 2)

@@ -34,7 +34,8 @@ or verifying raises ``AuditKeyError``, so that no object handed to a viewer carr
 A release and its record commit together
 ----------------------------------------
 With a head store (the workspace's SQLite store) the store holds the log's head — the number
-of records, the last MAC and the key's fingerprint — and the records not yet in the file
+of records and the last MAC, authenticated with the key — the key's fingerprint, and the
+records not yet in the file
 (table ``audit_pending``). ``append(event, via=db, ...)`` runs inside the caller's write
 transaction: it checks that the file ends where the store says, adds the record to
 ``audit_pending`` and moves the head. The record therefore commits or rolls back with the
@@ -51,8 +52,9 @@ An edited or forged line (its MAC does not match, or it is not in canonical form
 inserted or moved line (the chain or the sequence breaks), a line that is not a record, a log
 that ends before its recorded head (records cut off the end, or the file deleted), a record
 past the recorded head (appended outside the library, or an older store restored beside a
-newer log: such records are reported, never adopted), and a log with records whose store has
-no head (the store is missing or was replaced). Given the ledger's release ids it also checks
+newer log: such records are reported, never adopted), a log with records whose store has
+no head (the store is missing or was replaced), and a head edited in the store (to hide a cut,
+say). Given the ledger's release ids it also checks
 that every release has exactly one record and every release record has its release.
 ``append`` and ``flush`` refuse to write after a file end that does not match the store
 (``AuditIntegrityError``, ``ADH-041``).
@@ -169,12 +171,14 @@ _CHUNK_BYTES = 8192
 _TIMEOUT_S = 30.0
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS audit_chain (id INTEGER PRIMARY KEY CHECK (id = 1), "
-    "count INTEGER NOT NULL, mac TEXT NOT NULL, key_fingerprint TEXT NOT NULL)",
+    "count INTEGER NOT NULL, mac TEXT NOT NULL, head_mac TEXT NOT NULL, "
+    "key_fingerprint TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS audit_pending (seq INTEGER PRIMARY KEY, line TEXT NOT NULL)",
 )
 _SET_CHAIN = (
-    "INSERT INTO audit_chain (id, count, mac, key_fingerprint) VALUES (1, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET count = excluded.count, mac = excluded.mac"
+    "INSERT INTO audit_chain (id, count, mac, head_mac, key_fingerprint) VALUES (1, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET count = excluded.count, mac = excluded.mac, "
+    "head_mac = excluded.head_mac"
 )
 _HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 
@@ -254,6 +258,11 @@ def _mac(key: bytes, record: Mapping[str, object]) -> str:
     return hmac.new(key, _canonical(body), hashlib.sha256).hexdigest()
 
 
+def _head_mac(key: bytes, count: int, mac: str) -> str:
+    """HMAC-SHA256 (hex) of the head (number of records, last MAC) under ``key``."""
+    return hmac.new(key, f"adherence audit head:{count}:{mac}".encode(), hashlib.sha256).hexdigest()
+
+
 def _authentic(key: bytes, data: Mapping[str, Any]) -> bool:
     return hmac.compare_digest(str(data["mac"]), _mac(key, data))
 
@@ -328,7 +337,12 @@ class _Chain:
 
     count: int
     mac: str
+    head_mac: str
     fingerprint: str
+
+    def authentic(self, key: bytes) -> bool:
+        """Whether the head was written with ``key`` (and not edited since)."""
+        return hmac.compare_digest(self.head_mac, _head_mac(key, self.count, self.mac))
 
 
 @dataclass(frozen=True)
@@ -363,11 +377,18 @@ def _read_chain(db: sqlite3.Connection) -> _Chain | None:
         return None
     cursor = db.cursor()
     cursor.row_factory = sqlite3.Row
-    row = cursor.execute("SELECT count, mac, key_fingerprint FROM audit_chain WHERE id = 1")
+    row = cursor.execute(
+        "SELECT count, mac, head_mac, key_fingerprint FROM audit_chain WHERE id = 1"
+    )
     found = row.fetchone()
     if found is None:
         return None
-    return _Chain(int(found["count"]), str(found["mac"]), str(found["key_fingerprint"]))
+    return _Chain(
+        int(found["count"]),
+        str(found["mac"]),
+        str(found["head_mac"]),
+        str(found["key_fingerprint"]),
+    )
 
 
 def _read_pending(db: sqlite3.Connection) -> list[_Pending]:
@@ -494,8 +515,9 @@ class AuditProblem:
       older than the log); never adopted;
     - ``truncated``: the log ends before its recorded head (``line`` is where the missing
       records would start);
-    - ``head``: the record at the head's number is not the one the head store recorded, or the
-      log has records but the store has no head (missing or replaced);
+    - ``head``: the record at the head's number is not the one the head store recorded, the
+      log has records but the store has no head (missing or replaced), or the head in the
+      store is not authenticated by the audit key (edited; ``line`` is 0);
     - ``orphan``: a release record whose release the ledger does not hold;
     - ``duplicate``: a second record of the same release;
     - ``missing``: a release in the ledger without a record (``line`` is 0).
@@ -697,6 +719,8 @@ class AuditLog:
         except sqlite3.Error:
             raise _unavailable() from None
         self._check_fingerprint(chain)
+        if chain is not None and not chain.authentic(key):
+            raise _broken_tail()
         self._resume(self._tail(), chain, pending)
         count, previous = (0, GENESIS) if chain is None else (chain.count, chain.mac)
         record = self._new_record(key, count, previous, event, values)
@@ -705,7 +729,8 @@ class AuditLog:
                 "INSERT INTO audit_pending (seq, line) VALUES (?, ?)",
                 (record["seq"], _canonical(record).decode("ascii")),
             )
-            db.execute(_SET_CHAIN, (record["seq"], record["mac"], self._fingerprint))
+            head_mac = _head_mac(key, record["seq"], record["mac"])
+            db.execute(_SET_CHAIN, (record["seq"], record["mac"], head_mac, self._fingerprint))
         except sqlite3.Error:
             raise _unavailable() from None
         return _record(record)
@@ -774,6 +799,8 @@ class AuditLog:
         if not pending:
             return
         self._check_fingerprint(chain)
+        if chain is not None and not chain.authentic(self._require_key()):
+            raise _broken_tail()
         tail = self._tail()
         written = self._resume(tail, chain, pending)
         lines = b"".join(p.line + b"\n" for p in pending[written:])
@@ -973,6 +1000,15 @@ class AuditLog:
             if data["event"] in RELEASE_EVENTS:
                 releases.append((number, data.get("release_id")))
         problems.extend(self._end_problems(chain, highest, count, lines))
+        if chain is not None and not chain.authentic(key):
+            problems.append(
+                AuditProblem(
+                    0,
+                    "head",
+                    "the head kept in the store is not authenticated by the audit key: it was "
+                    "edited",
+                )
+            )
         if release_ids is not None:
             problems.extend(_release_problems(releases, release_ids))
         return AuditVerification(not problems, count, tuple(problems))
