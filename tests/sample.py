@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.privacy.org import AUDIT_KEY
+
 import adherence as adh
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
@@ -12,7 +14,7 @@ KEY = "test key for the bundled sample"
 
 def sample_workspace(store: Path) -> adh.Workspace:
     """A workspace at ``store`` holding the bundled sample."""
-    ws = adh.Workspace.open(store)
+    ws = adh.Workspace.open(store, audit_key=AUDIT_KEY)
     ws.add(
         adh.io.read_iws(SAMPLES / "status_log.csv", key=KEY),
         schedule=adh.io.read_schedule(SAMPLES / "schedule.csv", key=KEY),

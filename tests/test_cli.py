@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from adherence.cli import main
+from adherence.cli import AUDIT_KEY_VARIABLE, DEMO_AUDIT_KEY, main
 
 LOG = (
     b"timestamp,agent_id,agent_name,status\n"
@@ -107,6 +107,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def key(monkeypatch: pytest.MonkeyPatch) -> str:
     value = "a command-line test key, long enough"
     monkeypatch.setenv("ADHERENCE_KEY", value)
+    monkeypatch.setenv(AUDIT_KEY_VARIABLE, "a command-line audit key, long enough")
     return value
 
 
@@ -203,12 +204,17 @@ def test_shares_create_list_revoke_and_import(
     assert capsys.readouterr().out.strip() == "1 shares in the register"
 
 
-def test_ledger_verify_exits_one_on_a_tampered_log(
-    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_ledger_verify_exits_one_on_a_tampered_log_and_names_each_line(
+    sample: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    main(["demo", "--data", str(sample), "--out", str(tmp_path)])
+    monkeypatch.delenv(AUDIT_KEY_VARIABLE, raising=False)
+    main(["demo", "--data", str(sample), "--out", str(tmp_path)])  # the demo key, unset
     capsys.readouterr()
     store = ["--store", str(tmp_path / "adherence.db")]
+    monkeypatch.setenv(AUDIT_KEY_VARIABLE, DEMO_AUDIT_KEY)
 
     intact = main(["ledger", "verify", *store])
     intact_out = capsys.readouterr().out
@@ -216,11 +222,39 @@ def test_ledger_verify_exits_one_on_a_tampered_log(
     lines = log.read_text().splitlines(keepends=True)
     log.write_text("".join([lines[1], lines[0], *lines[2:]]))
     tampered = main(["ledger", "verify", *store])
+    tampered_out = capsys.readouterr().out.splitlines()
 
     assert intact == 0
     assert intact_out.strip().endswith("intact")
     assert tampered == 1
-    assert "TAMPERED" in capsys.readouterr().out
+    assert [line.split(":")[:2] for line in tampered_out[:6]] == [
+        ["line 1", " chain"], ["line 1", " sequence"],
+        ["line 2", " chain"], ["line 2", " sequence"],
+        ["line 3", " chain"], ["line 3", " sequence"],
+    ]  # fmt: skip
+    assert "TAMPERED" in tampered_out[-1]
+
+
+def test_ledger_verify_needs_the_audit_key_and_refuses_another(
+    sample: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv(AUDIT_KEY_VARIABLE, raising=False)
+    main(["demo", "--data", str(sample), "--out", str(tmp_path)])
+    capsys.readouterr()
+    store = ["--store", str(tmp_path / "adherence.db")]
+
+    unset = main(["ledger", "verify", *store])
+    unset_err = capsys.readouterr().err
+    monkeypatch.setenv(AUDIT_KEY_VARIABLE, "not the key this store was written with")
+    other = main(["ledger", "verify", *store])
+    other_err = capsys.readouterr().err
+
+    assert (unset, other) == (1, 1)
+    assert AUDIT_KEY_VARIABLE in unset_err
+    assert other_err.startswith("adherence: error ADH-042")
 
 
 def test_demo_from_the_repository_uses_the_bundled_sample(

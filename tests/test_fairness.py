@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from tests.privacy.org import Agent, tables, team
+from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
 from adherence.errors import ForbiddenQueryError, SmallGroupError
 from adherence.fairness import permutation_p, wilson
@@ -20,7 +20,7 @@ MIN = 60_000
 
 def _workspace(tmp_path: Path, agents: list[Agent]) -> Workspace:
     intervals, schedule, roster = tables(agents)
-    ws = Workspace.open(tmp_path / "adherence.db")
+    ws = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY)
     ws.add(intervals, schedule=schedule, roster=roster)
     return ws
 
@@ -149,7 +149,7 @@ def test_small_groups_are_suppressed_and_audits_enter_the_ledger(tmp_path: Path)
 def test_part_time_and_full_time_and_shift_start_hours_are_groups(tmp_path: Path) -> None:
     intervals, schedule, roster = tables(team("Alpha", 12))
     roster = roster.with_columns(contract_pct=pl.Series([100.0] * 6 + [60.0] * 6))
-    ws = Workspace.open(tmp_path / "a.db")
+    ws = Workspace.open(tmp_path / "a.db", audit_key=AUDIT_KEY)
     ws.add(intervals, schedule=schedule, roster=roster)
 
     by_contract = ws.audit_tolerance(AdherenceTarget(90), by=["contract"], viewer=AUDITOR)

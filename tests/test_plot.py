@@ -8,7 +8,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
-from tests.privacy.org import Agent, tables, team
+from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
 import adherence as adh
 from adherence.plot import (
@@ -34,7 +34,7 @@ def ws(tmp_path: Path) -> adh.Workspace:
         ]
     )
     intervals, schedule, roster = tables(agents)
-    workspace = adh.Workspace.open(tmp_path / "a.db")
+    workspace = adh.Workspace.open(tmp_path / "a.db", audit_key=AUDIT_KEY)
     workspace.add(intervals, schedule=schedule, roster=roster)
     return workspace
 

@@ -20,6 +20,8 @@ from importlib.metadata import version
 from adherence import fairness, intervals, io, metrics, privacy, rules, synth
 from adherence.errors import (
     AdherenceError,
+    AuditIntegrityError,
+    AuditKeyError,
     ConfigurationError,
     ConsentError,
     DifferencingError,
@@ -75,6 +77,8 @@ __all__ = [
     "PRODUCTIVE_STATES",
     "Activity",
     "AdherenceError",
+    "AuditIntegrityError",
+    "AuditKeyError",
     "AuditLog",
     "Auditor",
     "ConfigurationError",

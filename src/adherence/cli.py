@@ -22,7 +22,8 @@
     register CSV (as the steward).
 
 ``adherence ledger verify --store DB``
-    Check the audit log's hash chain and its stored head.
+    Check the audit log: every record's MAC, the chain and the head kept in the store; print
+    each problem with its line.
 
 Exit codes: 0 success (quarantined rows are not a failure); 1 an ``adherence`` error — a file
 that cannot be read, a privacy refusal, a tampered audit log — printed as one line on
@@ -34,6 +35,10 @@ The pseudonymisation key comes from the environment variable ``ADHERENCE_KEY``. 
 and ``demo`` use a random key without it (they show no agent ids and use a fresh store);
 ``report``, ``audit`` and ``shares import`` need it, because the ledger only protects people
 across runs if their pseudonyms stay the same.
+
+The audit key, which authenticates every audit record, comes from ``ADHERENCE_AUDIT_KEY``; the
+steward keeps it apart from the store. Every command that opens a store needs it, except
+``demo``, which without it uses a fixed demonstration key (never use it for real data).
 """
 
 from __future__ import annotations
@@ -65,6 +70,9 @@ __all__ = ["main"]
 KEY_VARIABLE = "ADHERENCE_KEY"
 #: ``validate`` read the file but quarantined more than half of its rows.
 EXIT_MOSTLY_QUARANTINED = 3
+AUDIT_KEY_VARIABLE = "ADHERENCE_AUDIT_KEY"
+#: The audit key of ``adherence demo`` when none is set: fixed, so a demo folder can be reopened.
+DEMO_AUDIT_KEY = "adherence demo audit key (not for real data)"
 SAMPLE_FILES = ("status_log.csv", "schedule.csv", "roster.csv")
 
 
@@ -78,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Privacy-first contact-centre agent-state analytics.",
         epilog="Exit codes: 0 ok; 1 an adherence error (cannot read, privacy refusal, "
         "tampered log); 2 usage; 3 validate quarantined more than half of the rows. "
-        f"The pseudonymisation key is read from ${KEY_VARIABLE}.",
+        f"The pseudonymisation key is read from ${KEY_VARIABLE}, the audit key from "
+        f"${AUDIT_KEY_VARIABLE}.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -209,7 +218,9 @@ def _add_share_commands(commands: Any) -> None:
 
     ledger = commands.add_parser("ledger", help="check the audit log")
     ledger_commands = ledger.add_subparsers(dest="action", required=True, metavar="ACTION")
-    verify = ledger_commands.add_parser("verify", help="verify the audit log's hash chain")
+    verify = ledger_commands.add_parser(
+        "verify", help="verify the audit log's MACs, chain and head"
+    )
     verify.add_argument("--store", type=Path, required=True)
 
 
@@ -274,7 +285,11 @@ def _demo(args: argparse.Namespace) -> None:
     folder = _sample_folder(args.data)
     out = args.out or Path(tempfile.mkdtemp(prefix="adherence-demo-"))
     out.mkdir(parents=True, exist_ok=True)
-    workspace = Workspace.open(out / "adherence.db")
+    audit_key = os.environ.get(AUDIT_KEY_VARIABLE)
+    if not audit_key:
+        audit_key = DEMO_AUDIT_KEY
+        _progress(f"(no ${AUDIT_KEY_VARIABLE}: the audit log uses the fixed demonstration key)")
+    workspace = Workspace.open(out / "adherence.db", audit_key=audit_key)
     _load(workspace, folder / "status_log.csv", folder / "schedule.csv", folder / "roster.csv",
           key=_key())  # fmt: skip
     steward = Steward("demo")
@@ -340,6 +355,17 @@ def _required_key() -> str:
     return key
 
 
+def _audit_key() -> str:
+    key = os.environ.get(AUDIT_KEY_VARIABLE)
+    if not key:
+        raise ConfigurationError(
+            f"set ${AUDIT_KEY_VARIABLE} to the steward's audit key",
+            hint="the audit key authenticates the audit log; the steward keeps it apart "
+            "from the store",
+        )
+    return key
+
+
 def _workspace(args: argparse.Namespace) -> Workspace:
     key = _required_key()
     folder = args.data or Path("data/samples")
@@ -347,7 +373,7 @@ def _workspace(args: argparse.Namespace) -> Workspace:
         getattr(args, name) or folder / default
         for name, default in zip(("log", "schedule", "roster"), SAMPLE_FILES, strict=True)
     ]
-    workspace = Workspace.open(args.store)
+    workspace = Workspace.open(args.store, audit_key=_audit_key())
     _load(workspace, *files, key=key)
     return workspace
 
@@ -379,7 +405,7 @@ def _audit(args: argparse.Namespace) -> None:
 
 
 def _shares(args: argparse.Namespace) -> None:
-    workspace = Workspace.open(args.store)
+    workspace = Workspace.open(args.store, audit_key=_audit_key())
     if args.action == "create":
         share = workspace.share(
             agent=args.agent,
@@ -409,10 +435,11 @@ def _shares(args: argparse.Namespace) -> None:
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    workspace = Workspace.open(args.store, read_only=True)
+    workspace = Workspace.open(args.store, audit_key=_audit_key(), read_only=True)
     result = workspace.audit_log.verify()
     for problem in result.problems:
-        print(f"line {problem.line}: {problem.kind}: {problem.message}")
+        where = f"line {problem.line}" if problem.line else "ledger"
+        print(f"{where}: {problem.kind}: {problem.message}")
     print(f"{result.records} records; {'intact' if result.ok else 'TAMPERED'}")
     return 0 if result.ok else 1
 

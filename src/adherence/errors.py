@@ -23,6 +23,8 @@ from typing import ClassVar
 
 __all__ = [
     "AdherenceError",
+    "AuditIntegrityError",
+    "AuditKeyError",
     "ConfigurationError",
     "ConsentError",
     "DifferencingError",
@@ -191,3 +193,19 @@ class MostlyQuarantinedWarning(UserWarning):
     A warning, not an error: the valid rows are still returned. Turn it into an error with
     ``warnings.simplefilter("error", MostlyQuarantinedWarning)``.
     """
+
+
+class AuditIntegrityError(LedgerUnavailableError):
+    """The audit log does not end where its head store says, so nothing more is appended.
+
+    Raised instead of adopting records past the recorded head (lines appended outside the
+    library, an older store restored beside a newer log, a missing or replaced store).
+    """
+
+    code = "ADH-041"
+
+
+class AuditKeyError(LedgerUnavailableError):
+    """The audit key is missing, too short, or not the key the audit log was written with."""
+
+    code = "ADH-042"

@@ -14,7 +14,7 @@ Examples
 >>> import adherence as adh
 >>> sample = adh.synth.load_sample(key="the steward's key", n_agents=30, weeks=1)
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> ws = adh.Workspace.open(folder / "adherence.db")
+>>> ws = adh.Workspace.open(folder / "adherence.db", audit_key="the steward's audit key")
 >>> ws.add(sample.log, schedule=sample.schedule, roster=sample.roster)
 >>> path = render_html(ws, folder / "report.html", viewer=adh.Steward("wfm"))
 >>> "Schedule adherence" in path.read_text()

@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from tests.privacy.org import Agent, tables
+from tests.privacy.org import AUDIT_KEY, Agent, tables
 
 from adherence.privacy import PrivacyPolicy, Workspace
 
@@ -17,7 +17,7 @@ def workspace(tmp_path: Path) -> OpenWorkspace:
 
     def open_(agents: Sequence[Agent], policy: PrivacyPolicy | None = None) -> Workspace:
         intervals, schedule, roster = tables(agents)
-        ws = Workspace.open(tmp_path / "adherence.db", policy=policy)
+        ws = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY, policy=policy)
         ws.add(intervals, schedule=schedule, roster=roster)
         return ws
 

@@ -17,6 +17,8 @@ import polars as pl
 from adherence.schemas import UTC_MS
 from adherence.states import ACTIVITY_DTYPE, STATE_DTYPE
 
+#: The audit key of every test workspace: fixed here, in the tests, never in the library.
+AUDIT_KEY = "audit key of the test workspaces"
 MONDAY = date(2026, 3, 9)
 WEEK = [MONDAY + timedelta(days=i) for i in range(5)]
 

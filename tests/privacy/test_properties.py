@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.privacy.org import WEEK, Agent, tables
+from tests.privacy.org import AUDIT_KEY, WEEK, Agent, tables
 
 from adherence.errors import PrivacyError
 from adherence.privacy import PrivacyPolicy, Steward, Workspace
@@ -64,7 +64,7 @@ def _run(agents: list[Agent], stream: list[dict[str, Any]], metric: str) -> list
     """Run the stream on a fresh workspace: per query, the error code or the table rows."""
     intervals, schedule, roster = tables(agents)
     with tempfile.TemporaryDirectory() as folder:
-        ws = Workspace.open(Path(folder) / "a.db", policy=POLICY)
+        ws = Workspace.open(Path(folder) / "a.db", audit_key=AUDIT_KEY, policy=POLICY)
         ws.add(intervals, schedule=schedule, roster=roster)
         outcomes: list[Any] = []
         for q in stream:

@@ -52,6 +52,7 @@ from tests.privacy.oracle import (
     solve,
     team,
 )
+from tests.privacy.org import AUDIT_KEY
 
 from adherence import (
     Auditor,
@@ -139,7 +140,7 @@ class Probe:
     def __init__(self, folder: Path, org: Org, policy: PrivacyPolicy = POLICY) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.org = org
-        self.ws = Workspace.open(folder / "adherence.db", policy=policy)
+        self.ws = Workspace.open(folder / "adherence.db", audit_key=AUDIT_KEY, policy=policy)
         intervals, schedule, roster = org.tables()
         self.ws.add(intervals, schedule=schedule, roster=roster)
         self.cells: list[Cell] = []
@@ -1244,6 +1245,7 @@ def test_cli_audit_windows_that_differ_by_one_agents_saturday(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADHERENCE_KEY", "red-team key, sixteen bytes or more")
+    monkeypatch.setenv("ADHERENCE_AUDIT_KEY", AUDIT_KEY)
     org = _saturday_org()
     target = vec(org, ["kari"], ["meal_episodes"], period=SATURDAY.isoformat())
     assert (
@@ -1277,11 +1279,14 @@ def test_cli_a_rekeyed_reload_does_not_reset_the_ledger(
     p = Probe(tmp_path / "oracle", org)
 
     monkeypatch.setenv("ADHERENCE_KEY", "the first key, sixteen bytes or more")
+
+    monkeypatch.setenv("ADHERENCE_AUDIT_KEY", AUDIT_KEY)
     code, out, err = _run(_cli_audit(tmp_path / "data", tmp_path / "a.db", W11), capsys)
     assert code == 0, err
     p.record_audit_rows(json.loads(out)["groups"], MEAL_30, AuditAtoms("MEAL"), by=["team"],
                         period=W11)  # fmt: skip
     monkeypatch.setenv("ADHERENCE_KEY", "another key, sixteen bytes or more")
+    monkeypatch.setenv("ADHERENCE_AUDIT_KEY", AUDIT_KEY)
     second = _run(_cli_audit(tmp_path / "data", tmp_path / "a.db", f"{MONDAY}/{FRIDAY}"), capsys)
 
     _cli_stopped(p, *second, target)
@@ -1291,6 +1296,7 @@ def test_cli_sensitive_time_does_not_change_an_audit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADHERENCE_KEY", "red-team key, sixteen bytes or more")
+    monkeypatch.setenv("ADHERENCE_AUDIT_KEY", AUDIT_KEY)
     a, b = _union(50), _union(25, health=35)
     assert sum(m > 30 for m in _naive_approved(a, MONDAY)) != sum(
         m > 30 for m in _naive_approved(b, MONDAY)

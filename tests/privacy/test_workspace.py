@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import pickle
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import traceback
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.privacy.conftest import OpenWorkspace
-from tests.privacy.org import Agent, tables, team
+from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
 import adherence
 from adherence.errors import (
+    AuditKeyError,
     ForbiddenQueryError,
     LedgerUnavailableError,
     RoleError,
     ScopeError,
 )
-from adherence.privacy import Auditor, PrivacyPolicy, Steward, TeamLead, Workspace
+from adherence.privacy import (
+    AuditLog,
+    Auditor,
+    AuditRecord,
+    PrivacyPolicy,
+    Steward,
+    TeamLead,
+    Workspace,
+)
 
 LEAD = TeamLead("tl-1", teams=["Alpha"])
 
@@ -120,14 +131,15 @@ def test_a_tampered_audit_log_fails_verification(workspace: OpenWorkspace) -> No
 
     path.write_text("".join([lines[0], lines[2], lines[1]]))
 
-    assert not ws.audit_log.verify().ok
+    found = [(p.line, p.kind) for p in ws.audit_log.verify().problems]
+    assert found == [(2, "chain"), (2, "sequence"), (3, "chain"), (3, "sequence")]
 
 
 def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: Path) -> None:
     ws = workspace(team("Alpha", 5))
     ws.report("adherence_pct", by=["team"], viewer=LEAD)
     intervals, schedule, roster = tables(team("Alpha", 5))
-    reader = Workspace.open(tmp_path / "adherence.db", read_only=True)
+    reader = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY, read_only=True)
     reader.add(intervals, schedule=schedule, roster=roster)
 
     with pytest.raises(LedgerUnavailableError) as refused:
@@ -148,7 +160,9 @@ def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: 
 def test_an_unwritable_audit_log_releases_nothing(tmp_path: Path) -> None:
     intervals, schedule, roster = tables(team("Alpha", 5))
     (tmp_path / "log-is-a-folder").mkdir()
-    ws = Workspace.open(tmp_path / "adherence.db", audit_log=tmp_path / "log-is-a-folder")
+    ws = Workspace.open(
+        tmp_path / "adherence.db", audit_key=AUDIT_KEY, audit_log=tmp_path / "log-is-a-folder"
+    )
     ws.add(intervals, schedule=schedule, roster=roster)
 
     with pytest.raises(LedgerUnavailableError):
@@ -171,6 +185,69 @@ def test_team_leads_cannot_read_the_policy_history(workspace: OpenWorkspace) -> 
         ws.policy_history(viewer=LEAD)
 
 
+def _ledger_release_ids(store: Path) -> set[str]:
+    with sqlite3.connect(store) as db:
+        ids = {str(row[0]) for row in db.execute("SELECT id FROM releases")}
+    db.close()
+    return ids
+
+
+def test_a_release_whose_commit_fails_leaves_no_audit_record(
+    workspace: OpenWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = workspace(team("Alpha", 5))
+    kept = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+    append = AuditLog.append
+
+    def append_then_fail(self: AuditLog, event: str, **fields: Any) -> AuditRecord:
+        record = append(self, event, **fields)
+        if event == "release":
+            raise sqlite3.OperationalError("disk I/O error")  # after the record, before COMMIT
+        return record
+
+    monkeypatch.setattr(AuditLog, "append", append_then_fail)
+    with pytest.raises(LedgerUnavailableError):
+        ws.report("occupancy_pct", by=["team"], viewer=LEAD)
+    monkeypatch.undo()
+
+    records = ws.audit_records(viewer=Auditor("union"))
+    assert [(r.event, r.fields.get("release_id")) for r in records] == [
+        ("release", kept.release_id)
+    ]
+    assert _ledger_release_ids(tmp_path / "adherence.db") == {kept.release_id}
+    assert ws.audit_log.verify(release_ids={kept.release_id}).ok
+    ws.report("adherence_pct", by=["team"], viewer=LEAD)  # the log goes on, nothing adopted
+    assert ws.audit_log.verify().ok
+
+
+def test_a_store_opened_with_another_audit_key_is_refused(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    workspace(team("Alpha", 5)).report("adherence_pct", by=["team"], viewer=LEAD)
+
+    with pytest.raises(AuditKeyError) as refused:
+        Workspace.open(tmp_path / "adherence.db", audit_key="somebody else's audit key")
+
+    assert refused.value.code == "ADH-042"
+
+
+def test_a_pickled_table_carries_no_audit_key_and_its_copy_cannot_export(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = workspace(team("Alpha", 5))
+    table = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    blob = pickle.dumps(table)
+    copy = pickle.loads(blob)
+
+    assert AUDIT_KEY.encode() not in blob
+    with pytest.raises(AuditKeyError):
+        copy.write_csv(tmp_path / "copy.csv")
+    assert not (tmp_path / "copy.csv").exists()
+    table.write_csv(tmp_path / "table.csv")
+    assert [r.event for r in ws.audit_records(viewer=Auditor("a"))] == ["release", "export"]
+
+
 def test_the_ledger_survives_a_new_process(tmp_path: Path) -> None:
     agents = [*team("Alpha", 5), Agent("alpha-5", "Alpha", skill="billing")]
     intervals, schedule, roster = tables(agents)
@@ -183,7 +260,7 @@ def test_the_ledger_survives_a_new_process(tmp_path: Path) -> None:
         from adherence.privacy import TeamLead, Workspace
         from adherence.errors import DifferencingError
         folder = {str(tmp_path)!r}
-        ws = Workspace.open(folder + "/adherence.db")
+        ws = Workspace.open(folder + "/adherence.db", audit_key={AUDIT_KEY!r})
         ws.add(*(pl.read_parquet(f"{{folder}}/{{n}}.parquet") for n in "i"),
                schedule=pl.read_parquet(folder + "/s.parquet"),
                roster=pl.read_parquet(folder + "/r.parquet"))

@@ -7,7 +7,7 @@ every call; figures come out as ``ReleasedTable`` objects that hold released cel
 
 from __future__ import annotations
 
-from adherence.privacy.audit import AuditLog, AuditRecord, AuditVerification
+from adherence.privacy.audit_log import AuditLog, AuditProblem, AuditRecord, AuditVerification
 from adherence.privacy.policy import PrivacyPolicy
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.shares import Share
@@ -16,6 +16,7 @@ from adherence.privacy.workspace import Workspace
 
 __all__ = [
     "AuditLog",
+    "AuditProblem",
     "AuditRecord",
     "AuditVerification",
     "Auditor",

@@ -12,6 +12,7 @@ frame that holds data.
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from adherence.errors import LedgerUnavailableError
 from adherence.privacy._decide import Decision, Refusal, decide, suppress_more
 from adherence.privacy._plans import Cell
 from adherence.privacy._space import Vector
-from adherence.privacy.audit import AuditLog, AuditValue
+from adherence.privacy.audit_log import AuditLog, AuditValue
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import PrivacyPolicy
 
@@ -100,77 +101,91 @@ class Releaser:
 
     def release(self, plan: Plan, *, role: str, actor: str) -> Released | Refusal:
         """Decide the plan and record it, in one transaction (see the module docstring)."""
-        k = self._policy.min_group_size
         vectors = [v for c in plan.cells for v in (*c.vectors, *c.targets)]
         try:
             with self._ledger.transaction() as db:
-                space = self._ledger.space(db, vectors)
-                decision = decide(
-                    plan.cells,
-                    min_agents=plan.min_agents,
-                    k=k,
-                    unprotected=plan.unprotected,
-                    old=space.released,
-                    knowledge=space.known,
-                    targets=space.hidden,
-                )
-                if isinstance(decision, Refusal):
-                    self._audit.append(
-                        "refusal",
-                        via=db,
-                        actor_role=role,
-                        actor=actor,
-                        code=decision.code,
-                        policy=self._policy.hash,
-                        **plan.fields,
-                    )
-                    return decision
-                hidden: list[Vector] = []
-                for rule in plan.value_rules:
-                    decision, more = suppress_more(
-                        plan.cells,
-                        decision,
-                        rule.hide(decision),
-                        keep_hidden=rule.keep_hidden,
-                        k=k,
-                        old=space.released,
-                        knowledge=space.known,
-                        targets=[*space.hidden, *hidden],
-                    )
-                    hidden += more
-                shown = [c for c, r in zip(plan.cells, decision.released, strict=True) if r]
-                release_id = uuid.uuid4().hex
-                self._ledger.add_release(
-                    db,
-                    release_id=release_id,
-                    time=_now(),
-                    viewer_role=role,
-                    viewer=actor,
-                    metric=plan.metric,
-                    fingerprint=plan.fingerprint,
-                    policy=self._policy_row(),
-                )
-                released = [v for c in shown for v in c.vectors]
-                if shown:
-                    released += plan.extra
-                self._ledger.add_vectors(db, release_id, "released", released)
-                self._ledger.add_vectors(
-                    db, release_id, "hidden", [*hidden, *(t for c in shown for t in c.targets)]
-                )
-                self._audit.append(
-                    plan.event,
-                    via=db,
-                    actor_role=role,
-                    actor=actor,
-                    purpose=plan.purpose,
-                    released=decision.released_count,
-                    suppressed=decision.suppressed_count,
-                    policy=self._policy.hash,
-                    release_id=release_id,
-                    **plan.fields,
-                )
+                outcome = self._decide_and_record(db, plan, vectors, role=role, actor=actor)
+            self._audit.flush()
         except LedgerUnavailableError as err:
             return Refusal(err.code, err.message, err.hint or "")
+        return outcome
+
+    def _decide_and_record(
+        self,
+        db: sqlite3.Connection,
+        plan: Plan,
+        vectors: Sequence[Vector],
+        *,
+        role: str,
+        actor: str,
+    ) -> Released | Refusal:
+        """Inside the caller's write transaction: read, decide, record (or log the refusal)."""
+        k = self._policy.min_group_size
+        space = self._ledger.space(db, vectors)
+        decision = decide(
+            plan.cells,
+            min_agents=plan.min_agents,
+            k=k,
+            unprotected=plan.unprotected,
+            old=space.released,
+            knowledge=space.known,
+            targets=space.hidden,
+        )
+        if isinstance(decision, Refusal):
+            self._audit.append(
+                "refusal",
+                via=db,
+                actor_role=role,
+                actor=actor,
+                code=decision.code,
+                policy=self._policy.hash,
+                **plan.fields,
+            )
+            return decision
+        hidden: list[Vector] = []
+        for rule in plan.value_rules:
+            decision, more = suppress_more(
+                plan.cells,
+                decision,
+                rule.hide(decision),
+                keep_hidden=rule.keep_hidden,
+                k=k,
+                old=space.released,
+                knowledge=space.known,
+                targets=[*space.hidden, *hidden],
+            )
+            hidden += more
+        shown = [c for c, r in zip(plan.cells, decision.released, strict=True) if r]
+        release_id = uuid.uuid4().hex
+        self._ledger.add_release(
+            db,
+            release_id=release_id,
+            time=_now(),
+            viewer_role=role,
+            viewer=actor,
+            metric=plan.metric,
+            fingerprint=plan.fingerprint,
+            policy=self._policy_row(),
+        )
+        released = [v for c in shown for v in c.vectors]
+        if shown:
+            released += plan.extra
+        self._ledger.add_vectors(db, release_id, "released", released)
+        self._ledger.add_vectors(
+            db, release_id, "hidden", [*hidden, *(t for c in shown for t in c.targets)]
+        )
+        self._audit.append(
+            plan.event,
+            via=db,
+            actor_role=role,
+            actor=actor,
+            purpose=plan.purpose,
+            released=decision.released_count,
+            suppressed=decision.suppressed_count,
+            policy=self._policy.hash,
+            release_id=release_id,
+            **plan.fields,
+        )
         return Released(decision, release_id)
 
     def learn(
@@ -239,6 +254,7 @@ class Releaser:
                     release_id=release_id,
                     **fields,
                 )
+            self._audit.flush()
         except LedgerUnavailableError as err:
             return Refusal(err.code, err.message, err.hint or "")
         return release_id

@@ -1,9 +1,10 @@
 """``Workspace``: the only public way to obtain figures.
 
 A workspace is opened on a persistent store — an embedded SQLite file holding the release
-ledger, the shares and the policies — with its hash-chained audit log beside it
-(``<store>.audit.jsonl``). The steward adds the ingested status log, schedule and roster;
-from then on every figure leaves through one of four doors, each checked and logged:
+ledger, the shares and the policies — with its chained audit log beside it
+(``<store>.audit.jsonl``), each record authenticated with the steward's audit key. The
+steward adds the ingested status log, schedule and roster; from then on every figure
+leaves through one of four doors, each checked and logged:
 
 - ``report``: a team-level table for any viewer, with small and revealing cells suppressed;
 - ``self_view``: an employee's own figures and exceptions, for that employee only;
@@ -15,7 +16,8 @@ Examples
 >>> import tempfile, pathlib
 >>> import adherence as adh
 >>> sample = adh.synth.load_sample(key="the steward's key", n_agents=30, weeks=1)
->>> ws = adh.Workspace.open(pathlib.Path(tempfile.mkdtemp()) / "adherence.db")
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> ws = adh.Workspace.open(folder / "adherence.db", audit_key="the steward's audit key")
 >>> ws.add(sample.log, schedule=sample.schedule, roster=sample.roster)
 >>> table = ws.report("adherence_pct", by=["site"], viewer=adh.Steward("wfm"))
 >>> table.released_count, table.suppressed_count
@@ -40,6 +42,8 @@ import polars as pl
 
 from adherence._engine import rates
 from adherence.errors import (
+    AuditIntegrityError,
+    AuditKeyError,
     ConfigurationError,
     ConsentError,
     DifferencingError,
@@ -71,7 +75,7 @@ from adherence.privacy._plans import (
 )
 from adherence.privacy._release import Plan, Releaser, ValueRule
 from adherence.privacy._space import Vector
-from adherence.privacy.audit import AuditLog, AuditRecord
+from adherence.privacy.audit_log import AuditLog, AuditRecord
 from adherence.privacy.consents import read_register
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
@@ -97,6 +101,8 @@ _ERRORS: dict[str, type[PrivacyError]] = {
         PurposeError,
         RecipientError,
         LedgerUnavailableError,
+        AuditIntegrityError,
+        AuditKeyError,
     )
 }
 #: Per-shift figures an employee sees in their self view.
@@ -186,6 +192,7 @@ class Workspace:
         cls,
         path: str | Path,
         *,
+        audit_key: str | bytes,
         policy: PrivacyPolicy | None = None,
         options: MetricOptions | None = None,
         audit_log: str | Path | None = None,
@@ -197,6 +204,10 @@ class Workspace:
         ----------
         path
             The SQLite store of the ledger, shares and policies.
+        audit_key
+            The key that authenticates every audit record (text or bytes, at least 16
+            bytes), held by the steward apart from the store; the store keeps only its
+            fingerprint. Opening a store with another key raises ``AuditKeyError``.
         policy
             The privacy thresholds (default ``PrivacyPolicy()``).
         options
@@ -209,8 +220,8 @@ class Workspace:
         """
         store = Path(path)
         log_path = Path(audit_log) if audit_log is not None else store.with_suffix(".audit.jsonl")
+        log = AuditLog(log_path, key=audit_key, head_store=store)
         ledger = Ledger(store, read_only=read_only)
-        log = AuditLog(log_path, head_store=store)
         return cls(
             ledger, log, policy=policy or PrivacyPolicy(), options=options or MetricOptions()
         )
@@ -234,7 +245,7 @@ class Workspace:
 
     @property
     def audit_log(self) -> AuditLog:
-        """The hash-chained audit log (``verify()`` checks it)."""
+        """The chained, keyed audit log (``verify()`` checks it)."""
         return self._audit
 
     # Data ---------------------------------------------------------------------------
@@ -845,6 +856,7 @@ class Workspace:
                     self._record_share(db, share, origin="register", actor=viewer)
                 elif share.revoked_at is not None and stored[0][8] is None:
                     self._record_revoke(db, share, share.revoked_at, actor=viewer)
+        self._audit.flush()
         ids = {row.id for row in rows}
         return [s for s in self.shares(viewer=viewer) if s.id in ids]
 
@@ -881,6 +893,7 @@ class Workspace:
         try:
             with self._ledger.transaction() as db:
                 self._record_share(db, share, origin=origin, actor=actor)
+            self._audit.flush()
         except LedgerUnavailableError:
             raise LedgerUnavailableError(
                 "the share was not created: the ledger or the audit log cannot be written",
@@ -942,6 +955,7 @@ class Workspace:
             ) from None
         with self._ledger.transaction() as db:
             self._record_revoke(db, share, _now(), actor=viewer)
+        self._audit.flush()
 
     def shares(self, *, viewer: Viewer) -> list[Share]:
         """Shares a viewer may see: own, addressed to them, or all (steward, auditor)."""
