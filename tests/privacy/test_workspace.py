@@ -34,6 +34,7 @@ from adherence.privacy import (
 )
 
 LEAD = TeamLead("tl-1", teams=["Alpha"])
+LEAD_BOTH = TeamLead("tl-2", teams=["Alpha", "Beta"])
 
 
 def test_a_team_lead_sees_only_their_own_teams(workspace: OpenWorkspace) -> None:
@@ -286,3 +287,64 @@ def test_the_ledger_survives_a_new_process(tmp_path: Path) -> None:
 
     assert run("team") == "released"
     assert run("tracker") == "ADH-002"
+
+
+def _store_counts(path: Path) -> tuple[int, int]:
+    with sqlite3.connect(path) as db:
+        counts = (
+            db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0],
+            db.execute("SELECT COUNT(*) FROM releases").fetchone()[0],
+        )
+    db.close()
+    return counts
+
+
+def test_a_dry_run_shows_the_decision_and_releases_nothing(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = workspace(team("Alpha", 6) + team("Beta", 3))
+    before = _store_counts(tmp_path / "adherence.db")
+    records = len(ws.audit_records(viewer=Auditor("union")))
+
+    preview = ws.dry_run("meal_ms", by=["team"], period="2026-W11", viewer=LEAD_BOTH)
+
+    assert preview.allowed
+    assert preview.cells.to_dicts() == [
+        {"team": "Alpha", "status": "released"},
+        {"team": "Beta", "status": "suppressed"},
+    ]
+    assert _store_counts(tmp_path / "adherence.db") == before
+    assert len(ws.audit_records(viewer=Auditor("union"))) == records
+    table = ws.report("meal_ms", by=["team"], period="2026-W11", viewer=LEAD_BOTH)
+    assert [r["status"] for r in table.to_dicts()] == ["released", "suppressed"]
+
+
+def test_a_dry_run_warns_of_a_tracker_before_it_is_asked(workspace: OpenWorkspace) -> None:
+    agents = [*team("Alpha", 6), Agent("alpha-b", "Alpha", skill="billing")]
+    ws = workspace(agents)
+    ws.report("meal_ms", by=["team"], period="2026-W11", viewer=LEAD)
+
+    preview = ws.dry_run(
+        "meal_ms", by=["team"], period="2026-W11", where={"skill": "sales"}, viewer=LEAD
+    )
+
+    assert not preview.allowed
+    assert preview.code == "ADH-002"
+    assert "ADH-002" in repr(preview)
+
+
+def test_tables_released_together_share_one_suppression_pattern(
+    workspace: OpenWorkspace,
+) -> None:
+    # Alpha (6) and Beta (3) make up site Oslo. Beta is too small; if both the site and
+    # Alpha were released, Beta = Oslo − Alpha. Released together, one of them is held back,
+    # whichever order the tables are asked in.
+    ws = workspace(team("Alpha", 6) + team("Beta", 3))
+    requests = [("meal_ms", ["team"]), ("meal_ms", ["site"])]
+
+    by_team, by_site = ws.report_many(requests, period="2026-W11", viewer=Steward("s"))
+
+    assert by_team.release_id == by_site.release_id
+    statuses = {r["team"]: r["status"] for r in by_team.to_dicts()}
+    assert statuses["Beta"] == "suppressed"
+    assert "suppressed" in (statuses["Alpha"], by_site.to_dicts()[0]["status"])

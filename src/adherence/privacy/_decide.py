@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adherence.privacy._plans import Cell
-from adherence.privacy._space import Vector, exposures
+from adherence.privacy._space import Vector, exposure_groups
 
 #: Atoms of folded sensitive time (G12): never released alone, perhaps known to be zero.
 SENSITIVE_ATOMS = frozenset({"other_ms", "other_episodes", "other_episode_ms"})
@@ -83,23 +83,40 @@ def _complete(
     sizes: Sequence[int],
     k: int,
 ) -> list[bool]:
-    """Suppress more cells until the one-space test passes (at worst: all of them)."""
+    """Suppress more cells until the one-space test passes (at worst: all of them).
+
+    A vector released before adds nothing and is left out of the test; a vector several
+    cells share is tested once. For each exposure the test finds, the cells holding its
+    culprit vector of the fewest protected agents are suppressed; then the test runs again.
+    """
+    seen = {v.key for v in old}
     while any(released):
-        owner: list[int] = []
+        owners: dict[object, list[int]] = {}
         new: list[Vector] = []
         hidden = list(targets)
         for i, (cell, shown) in enumerate(zip(cells, released, strict=True)):
-            if shown:
-                new += cell.vectors
-                owner += [i] * len(cell.vectors)
-                hidden += cell.targets
-        bad = exposures(
+            if not shown:
+                continue
+            hidden += cell.targets
+            for vector in cell.vectors:
+                if vector.key in seen:
+                    continue
+                if vector.key not in owners:
+                    owners[vector.key] = []
+                    new.append(vector)
+                owners[vector.key].append(i)
+        exposed = exposure_groups(
             old, new, k=k, knowledge=knowledge, targets=hidden, constants=SENSITIVE_ATOMS
         )
-        if not bad:
+        if not exposed:
             break
-        culprits = {owner[j] for j in bad}
-        released[min(culprits, key=lambda i: (sizes[i], i))] = False
+        # One culprit per exposure: the vector with the fewest protected agents (and all
+        # cells holding it). Several exposures are mended in one round.
+        for group in exposed:
+            holders = [owners[new[j].key] for j in group]
+            chosen = min(holders, key=lambda g: (min(sizes[i] for i in g), min(g)))
+            for i in chosen:
+                released[i] = False
     return released
 
 
@@ -145,7 +162,7 @@ def decide(
     'ADH-002'
     """
     sizes = [len(c.agents - unprotected) for c in cells]
-    released = [size >= min_agents for size in sizes]
+    released = [size >= max(min_agents, c.need) for size, c in zip(sizes, cells, strict=True)]
     if not any(released):
         return SMALL
     released = _complete(

@@ -49,6 +49,8 @@ class Cell:
     agents: frozenset[int]
     targets: tuple[Vector, ...] = ()
     """Sums that must stay hidden whenever this cell is released (sensitive time)."""
+    need: int = 0
+    """Protected agents this cell needs beyond the plan's minimum (order statistics)."""
 
 
 def metric_atoms(m: Metric) -> list[dict[str, int]]:
@@ -112,6 +114,7 @@ def cells_for(
     combinations: Sequence[dict[str, int]],
     *,
     sensitive_atoms: frozenset[str] = frozenset(),
+    need: int = 0,
 ) -> list[Cell]:
     """The cells of a grouped frame, each revealing ``combinations`` over its support.
 
@@ -126,7 +129,7 @@ def cells_for(
         hidden = sorted({a for c in combinations for a in c if a in sensitive_atoms})
         targets = tuple(Vector(((atom, 1),), support) for atom in hidden)
         agents = frozenset(np.unique(support[:, 0]).tolist())
-        cells.append(Cell(key, vectors, agents, targets))
+        cells.append(Cell(key, vectors, agents, targets, need))
     return cells
 
 

@@ -188,6 +188,27 @@ class Releaser:
         )
         return Released(decision, release_id)
 
+    def preview(self, plan: Plan) -> Decision | Refusal:
+        """What ``release`` would decide now, from public inputs only; records nothing.
+
+        The value-dependent rules (dominance, contributors of an order statistic) are not
+        applied: they can only suppress more.
+        """
+        vectors = [v for c in plan.cells for v in (*c.vectors, *c.targets)]
+        try:
+            space = self._ledger.read_space(vectors)
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return decide(
+            plan.cells,
+            min_agents=plan.min_agents,
+            k=self._policy.min_group_size,
+            unprotected=plan.unprotected,
+            old=space.released,
+            knowledge=space.known,
+            targets=space.hidden,
+        )
+
     def learn(
         self,
         knowledge: Sequence[Vector],

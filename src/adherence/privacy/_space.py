@@ -47,9 +47,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.csgraph
 from numpy.typing import NDArray
 
-__all__ = ["Vector", "exposures", "knowledge_exposes"]
+__all__ = ["Vector", "exposure_groups", "exposures", "knowledge_exposes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,11 +109,33 @@ class _Entries:
     agent_of_unknown: NDArray[np.int64]
 
 
+def _packed_unique(
+    columns: Sequence[NDArray[np.int64]],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct rows of non-negative integer columns (packed into one int64), and the inverse.
+
+    Returns the distinct rows as a 2-D array and, per input row, its distinct row's index.
+    """
+    spans = [int(c.max()) + 1 if len(c) else 1 for c in columns]
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, span in zip(columns, spans, strict=True):
+        key = key * span + column
+    distinct, inverse = np.unique(key, return_inverse=True)
+    rows = np.empty((len(distinct), len(columns)), dtype=np.int64)
+    rest = distinct
+    for j in range(len(columns) - 1, -1, -1):
+        rows[:, j] = rest % spans[j]
+        rest = rest // spans[j]
+    return rows, inverse.reshape(-1)
+
+
 def _entries(vectors: Sequence[Vector]) -> _Entries:
     atom_ids: dict[str, int] = {}
     parts_pairs, parts_atom, parts_vec, parts_coef = [], [], [], []
     for i, v in enumerate(vectors):
         n = len(v.support)
+        if not n:
+            continue
         for name, coefficient in v.atoms:
             parts_pairs.append(v.support)
             parts_atom.append(np.full(n, atom_ids.setdefault(name, len(atom_ids)), np.int64))
@@ -120,48 +145,43 @@ def _entries(vectors: Sequence[Vector]) -> _Entries:
         empty = np.zeros(0, np.int64)
         return _Entries(empty, empty, empty, empty)
     pairs = np.concatenate(parts_pairs)
-    atom = np.concatenate(parts_atom)
-    triples = np.column_stack([pairs, atom])
-    uniq, unknown = np.unique(triples, axis=0, return_inverse=True)
+    low = pairs.min(axis=0)
+    uniq, unknown = _packed_unique(
+        [pairs[:, 0] - low[0], pairs[:, 1] - low[1], np.concatenate(parts_atom)]
+    )
     return _Entries(
-        unknown.reshape(-1),
+        unknown,
         np.concatenate(parts_vec),
         np.concatenate(parts_coef),
-        uniq[:, 0],
+        uniq[:, 0] + low[0],
     )
 
 
 def _signatures(entries: _Entries, n_unknowns: int) -> NDArray[np.int64]:
-    """A block id per unknown: unknowns in the same vectors with the same coefficients."""
+    """A block id per unknown: unknowns in the same vectors with the same coefficients.
+
+    Each (vector, coefficient) gets two pseudo-random 64-bit weights; an unknown's signature
+    is the sum of its weights (wrapping), so equal sets give equal signatures and different
+    ones differ but with negligible chance.
+    """
     slot = (entries.vector * 7919 + entries.coefficient) % _SEEDS.shape[1]
     h = np.zeros((n_unknowns, 2), dtype=np.int64)
     for j in range(2):
         weight = _SEEDS[j][slot] * (entries.vector + 1) + entries.coefficient
         np.add.at(h[:, j], entries.unknown, weight)
-    _, block = np.unique(h, axis=0, return_inverse=True)
-    return block.reshape(-1)
+    mixed = h[:, 0] * np.int64(-7046029254386353131) + h[:, 1]
+    _, block = np.unique(mixed, return_inverse=True)
+    return np.asarray(block, dtype=np.int64).reshape(-1)
 
 
-def _components(
-    n_vectors: int, block_of_entry: NDArray[np.int64], vector_of_entry: NDArray[np.int64]
-) -> NDArray[np.int64]:
+def _components(n_vectors: int, n_blocks: int, cells: NDArray[np.int64]) -> NDArray[np.int64]:
     """A component id per vector (vectors linked through shared blocks)."""
-    parent = list(range(n_vectors))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    order = np.lexsort((vector_of_entry, block_of_entry))
-    blocks, vecs = block_of_entry[order], vector_of_entry[order]
-    same = np.flatnonzero(blocks[1:] == blocks[:-1])
-    for a, b in zip(vecs[same].tolist(), vecs[same + 1].tolist(), strict=True):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-    return np.asarray([find(i) for i in range(n_vectors)], dtype=np.int64)
+    graph = scipy.sparse.coo_matrix(
+        (np.ones(len(cells)), (cells[:, 0], n_vectors + cells[:, 1])),
+        shape=(n_vectors + n_blocks, n_vectors + n_blocks),
+    )
+    _, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    return np.asarray(labels[:n_vectors], dtype=np.int64)
 
 
 def _layout(
@@ -180,17 +200,18 @@ def _layout(
     block_of_unknown = _signatures(entries, n_unknowns)
     n_blocks = int(block_of_unknown.max()) + 1
     block_of_entry = block_of_unknown[entries.unknown]
-    agent_block = np.unique(np.column_stack([block_of_unknown, entries.agent_of_unknown]), axis=0)
+    agents = entries.agent_of_unknown - entries.agent_of_unknown.min()
+    agent_block, _ = _packed_unique([block_of_unknown, agents])
     small = np.bincount(agent_block[:, 0], minlength=n_blocks) < k
     # One coefficient per (vector, block): every unknown of a block has the same one.
-    cells = np.unique(
-        np.column_stack([entries.vector, block_of_entry, entries.coefficient]), axis=0
-    )
+    low = int(entries.coefficient.min())
+    cells, _ = _packed_unique([entries.vector, block_of_entry, entries.coefficient - low])
+    cells[:, 2] += low
     return _Layout(
         n_old=len(old),
         n_known=len(knowledge),
         n_new=len(new),
-        component=_components(len(everything), block_of_entry, entries.vector),
+        component=_components(len(everything), n_blocks, cells),
         small=small,
         cells=cells,
     )
@@ -207,26 +228,134 @@ class _Layout:
     small: NDArray[np.bool_]
     cells: NDArray[np.int64]
 
-    def unsafe(self, c: int) -> bool:
-        """Whether component ``c`` holds a small-set combination or a determined target."""
+    def culprits(self, c: int) -> list[list[int]] | None:
+        """Per exposure in component ``c``, the new vectors taking part (``None``: safe).
+
+        An exposure is a combination of the vectors that lives on small blocks and is not
+        known, or a hidden target that the vectors determine. The new vectors with a nonzero
+        coefficient in such a combination are its culprits (positions among the new
+        vectors); when no new vector takes part (the exposure was there before), every new
+        vector of the component is.
+        """
         first_known, first_new = self.n_old, self.n_old + self.n_known
         first_target = first_new + self.n_new
         members = np.flatnonzero(self.component == c)
         rows = self.cells[np.isin(self.cells[:, 0], members)]
         local_blocks, column = np.unique(rows[:, 1], return_inverse=True)
+        is_target = members >= first_target
+        big = ~self.small[local_blocks]
+        if big.all() and not is_target.any():
+            return None  # no small block and nothing hidden: nothing to expose
         matrix = np.zeros((len(members), len(local_blocks)))
         matrix[np.searchsorted(members, rows[:, 0]), column.reshape(-1)] = rows[:, 2]
-        is_target = members >= first_target
-        is_known = (members >= first_known) & (members < first_new)
-        spanning = matrix[~is_target]
+        if not _exposed_at_all(
+            matrix,
+            members=members,
+            is_target=is_target,
+            big=big,
+            first_known=first_known,
+            first_new=first_new,
+        ):
+            return None
+        # New vectors in the span of the old ones (and of other new ones) add nothing:
+        # leave them out, so that a culprit is a vector the exposure really needs.
+        independent = _independent_rows(matrix, members < first_new, ~is_target)
+        spanning_members = members[independent]
+        spanning = matrix[independent]
+        is_known = (spanning_members >= first_known) & (spanning_members < first_new)
+        weights = _small_set_weights(spanning, big, spanning[is_known][:, ~big])
         rank = _rank(spanning)
-        big = ~self.small[local_blocks]
-        if rank - _rank(spanning[:, big]) > _rank(matrix[is_known]):
-            return True
-        return any(
-            _rank(np.vstack([spanning, matrix[i : i + 1]])) == rank
-            for i in np.flatnonzero(is_target).tolist()
+        for i in np.flatnonzero(is_target).tolist():
+            if _rank(np.vstack([spanning, matrix[i : i + 1]])) == rank:
+                solved, *_ = np.linalg.lstsq(spanning.T, matrix[i], rcond=None)
+                weights.append(solved)
+        is_new = spanning_members >= first_new
+        found: list[list[int]] = []
+        for w in weights:
+            involved = np.abs(w) > _TOLERANCE * max(1.0, float(np.abs(w).max()))
+            found.append([int(v) - first_new for v in spanning_members[involved & is_new]])
+        if not any(found):
+            return [[int(v) - first_new for v in members[(members >= first_new) & ~is_target]]]
+        return [f for f in found if f]
+
+
+def _exposed_at_all(
+    matrix: NDArray[np.float64],
+    *,
+    members: NDArray[np.int64],
+    is_target: NDArray[np.bool_],
+    big: NDArray[np.bool_],
+    first_known: int,
+    first_new: int,
+) -> bool:
+    """The cheap test: ranks only (the culprits are looked for only when it fails)."""
+    spanning = matrix[~is_target]
+    spanning_members = members[~is_target]
+    is_known = (spanning_members >= first_known) & (spanning_members < first_new)
+    rank = _rank(spanning)
+    if not big.all() and rank - _rank(spanning[:, big]) > _rank(spanning[is_known]):
+        return True
+    return any(
+        _rank(np.vstack([spanning, matrix[i : i + 1]])) == rank
+        for i in np.flatnonzero(is_target).tolist()
+    )
+
+
+_TOLERANCE = 1e-9
+
+
+def _independent_rows(
+    matrix: NDArray[np.float64], base: NDArray[np.bool_], candidates: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """``base`` rows, and a largest set of other ``candidates`` independent modulo them.
+
+    A rank-revealing QR decomposition (column pivoting) of the rows as columns, with the
+    base rows scaled up so that the pivoting takes every one of them it can first: the other
+    rows it then takes before the rank is reached are independent of the base rows.
+    """
+    keep = base & candidates
+    others = np.flatnonzero(candidates & ~base)
+    if not len(others):
+        return keep
+    order = np.concatenate([np.flatnonzero(keep), others])
+    weight = np.where(np.arange(len(order)) < int(keep.sum()), _BASE_WEIGHT, 1.0)
+    columns = matrix[order].T * weight
+    _, r, pivots = scipy.linalg.qr(columns, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diagonal(r))
+    rank = int(np.count_nonzero(diagonal > _TOLERANCE * max(1.0, float(diagonal[0]))))
+    chosen = order[pivots[:rank]]
+    keep[chosen[~base[chosen]]] = True
+    return keep
+
+
+#: How much more the pivoting favours a base row than another (0/1 data: far apart).
+_BASE_WEIGHT = 1e6
+
+
+def _small_set_weights(
+    spanning: NDArray[np.float64], big: NDArray[np.bool_], known: NDArray[np.float64]
+) -> list[NDArray[np.float64]]:
+    """Row weights of combinations that vanish on big blocks and are not known."""
+    on_big = spanning[:, big]
+    if on_big.shape[1]:
+        u, singular, _ = np.linalg.svd(on_big, full_matrices=True)
+        tolerance = (
+            max(on_big.shape) * np.finfo(np.float64).eps * (singular[0] if len(singular) else 0)
         )
+        rank = int(np.count_nonzero(singular > tolerance))
+        left_null = u[:, rank:]
+    else:
+        left_null = np.eye(len(spanning))
+    if not left_null.shape[1]:
+        return []
+    small_parts = left_null.T @ spanning[:, ~big]
+    if known.size:
+        _, singular, vt = np.linalg.svd(known, full_matrices=False)
+        basis = vt[singular > max(known.shape) * np.finfo(np.float64).eps * singular[0]]
+        small_parts = small_parts - (small_parts @ basis.T) @ basis
+    norms = np.linalg.norm(small_parts, axis=1)
+    scale = max(1.0, float(np.abs(spanning).max()))
+    return [left_null[:, j] for j in np.flatnonzero(norms > 1e-7 * scale).tolist()]
 
 
 def exposures(
@@ -238,15 +367,33 @@ def exposures(
     targets: Sequence[Vector] = (),
     constants: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Positions in ``new`` of vectors lying in a component that the release makes unsafe.
+    """Positions in ``new`` of vectors taking part in an exposure the release would create.
+
+    An empty list means the new vectors may be released; see :func:`exposure_groups`.
+    """
+    groups = exposure_groups(
+        old, new, k=k, knowledge=knowledge, targets=targets, constants=constants
+    )
+    return sorted({i for group in groups for i in group})
+
+
+def exposure_groups(
+    old: Sequence[Vector],
+    new: Sequence[Vector],
+    *,
+    k: int,
+    knowledge: Sequence[Vector] = (),
+    targets: Sequence[Vector] = (),
+    constants: frozenset[str] = frozenset(),
+) -> list[list[int]]:
+    """Per exposure the release would create, the positions in ``new`` taking part.
 
     ``old`` are the vectors released before (assumed safe), ``knowledge`` what viewers
     know, ``targets`` sums that must stay hidden (suppressed cells). ``constants`` are atoms
     an attacker may know from outside (the folded sensitive time, known to be zero where
     nobody holds a union role): the test is run with and without them as known numbers.
-    An empty list means the new vectors may be released.
     """
-    found = set(_exposed(old, knowledge, new, targets, k=k))
+    found = _exposed(old, knowledge, new, targets, k=k)
     if any(a in constants for v in [*old, *new] for a, _ in v.atoms):
         # Someone may know the constant atoms from outside (that nobody in a team holds a
         # union role, say): test again with them as known numbers.
@@ -258,12 +405,15 @@ def exposures(
 
         kept = [t for t in targets if not any(a in constants for a, _ in t.atoms)]
         stripped_new = strip(new)
-        found |= {
-            i
-            for i in _exposed(strip(old), knowledge, stripped_new, kept, k=k)
-            if stripped_new[i].atoms
-        }
-    return sorted(found)
+        found += [
+            group
+            for group in (
+                [i for i in g if stripped_new[i].atoms]
+                for g in _exposed(strip(old), knowledge, stripped_new, kept, k=k)
+            )
+            if group
+        ]
+    return found
 
 
 def _exposed(
@@ -273,7 +423,7 @@ def _exposed(
     targets: Sequence[Vector],
     *,
     k: int,
-) -> list[int]:
+) -> list[list[int]]:
     old = [v for v in old if v.atoms]
     keep = [i for i, v in enumerate(new) if v.atoms]
     layout = _layout(old, knowledge, [new[i] for i in keep], targets, k=k)
@@ -281,8 +431,12 @@ def _exposed(
         return []
     first_new = layout.n_old + layout.n_known
     own = layout.component[first_new : first_new + layout.n_new]
-    unsafe = [c for c in sorted(set(own.tolist())) if layout.unsafe(c)]
-    return [keep[i] for i in np.flatnonzero(np.isin(own, unsafe)).tolist()]
+    found: list[list[int]] = []
+    for c in sorted(set(own.tolist())):
+        culprits = layout.culprits(c)
+        if culprits is not None:
+            found += [[keep[i] for i in group] for group in culprits]
+    return found
 
 
 def knowledge_exposes(
@@ -303,4 +457,4 @@ def knowledge_exposes(
         return False
     first = layout.n_old + len(knowledge)
     touched = set(layout.component[first : first + len(learned)].tolist())
-    return any(layout.unsafe(c) for c in sorted(touched))
+    return any(layout.culprits(c) is not None for c in sorted(touched))

@@ -229,6 +229,13 @@ class Ledger:
             by_kind[kind].append(vector)
         return Space(by_kind["released"], by_kind["known"], by_kind["hidden"])
 
+    def read_space(self, vectors: Sequence[Vector]) -> Space:
+        """``space`` outside a write transaction (for a dry run: nothing is decided on it)."""
+        try:
+            return self.space(self._db, vectors)
+        except sqlite3.Error:
+            raise _unavailable() from None
+
     def add_vectors(
         self,
         db: sqlite3.Connection,

@@ -50,6 +50,7 @@ import html
 import importlib.util
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from os import PathLike
 from pathlib import Path
@@ -259,6 +260,34 @@ def _axis_label(column: str, unit: Unit) -> str:
     """``adherence_pct`` -> ``adherence [%]``; ``meal_ms`` -> ``meal [min]`` (drawn in minutes)."""
     name = column.removesuffix(f"_{unit}") if unit != "count" else column
     return f"{name.replace('_', ' ')} [{_AXIS_UNITS[unit]}]"
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a report would give now, answered from public inputs only (nothing released).
+
+    Attributes
+    ----------
+    allowed
+        Whether the report would be released at all.
+    code, rule, remedy
+        When not allowed: the refusal's code (``ADH-001``...), the rule and what to do.
+    cells
+        When allowed: the report's keys and, per cell, ``released`` or ``suppressed``.
+        The dominance rule may still suppress a ``released`` cell (it depends on values).
+    """
+
+    allowed: bool
+    code: str | None
+    rule: str
+    remedy: str
+    cells: pl.DataFrame
+
+    def __repr__(self) -> str:
+        if not self.allowed:
+            return f"DryRun(refused {self.code}: {self.rule}. Hint: {self.remedy})"
+        shown = int((self.cells["status"] == "released").sum()) if self.cells.height else 0
+        return f"DryRun(allowed: {shown} of {self.cells.height} cells would be released)"
 
 
 #: Released precision (G17): percentages to 0.1 point, durations to whole seconds [ms].

@@ -33,6 +33,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,6 +66,7 @@ from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, 
 from adherence.privacy._decide import Refusal
 from adherence.privacy._fairness import BUILT_IN, audit_plan
 from adherence.privacy._plans import (
+    Cell,
     cell_values,
     cells_for,
     covered,
@@ -80,7 +82,7 @@ from adherence.privacy.consents import read_register
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
 from adherence.privacy.query import Period, Query, parse_period
-from adherence.privacy.released import ReleasedTable
+from adherence.privacy.released import DryRun, ReleasedTable
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
 from adherence.rules import Rule
@@ -391,12 +393,35 @@ class Workspace:
         margins: bool,
         viewer: Viewer,
     ) -> ReleasedTable | Refusal:
+        part = self._report_part(
+            metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+        )
+        if isinstance(part, Refusal):
+            return part
+        released = self._release_parts([part], viewer)
+        return released if isinstance(released, Refusal) else released[0]
+
+    def _report_part(
+        self,
+        metric: str,
+        *,
+        by: Sequence[str],
+        period: Period,
+        where: Mapping[str, str | Sequence[str]] | None,
+        margins: bool,
+        viewer: Viewer,
+        log_refusal: bool = True,
+    ) -> _ReportPart | Refusal:
+        """Plan one table: its cells over public supports, and its values (not released)."""
         tables = self._data()
+
+        def refuse(refusal: Refusal, **fields: Any) -> Refusal:
+            return self._refuse(refusal, viewer, **fields) if log_refusal else refusal
+
         try:
             query = Query.parse(metric, by=by, period=period, where=where, margins=margins)
         except ForbiddenQueryError as err:
-            forbidden = Refusal(err.code, err.message, err.hint or "")
-            return self._refuse(forbidden, viewer, metric=str(metric))
+            return refuse(Refusal(err.code, err.message, err.hint or ""), metric=str(metric))
         logged: dict[str, Any] = {
             "query": query.fingerprint,
             "metric": query.metric.name,
@@ -406,50 +431,206 @@ class Workspace:
         scope = self._scope(viewer)
         refusal = _forbidden(query, scope, self.policy.sensitive_states)
         if refusal is not None:
-            return self._refuse(refusal, viewer, **logged)
+            return refuse(refusal, **logged)
+        m = query.metric
+        quantile = m.kind == "quantile"
         rows = covered(tables.days, query, scope)
         frame = grouped(rows, query.by, margins=query.margins, sums=ATOMS)
-        cells = cells_for(frame, query.by, metric_atoms(query.metric), sensitive_atoms=_OTHER_ATOMS)
+        cells = cells_for(
+            frame,
+            query.by,
+            metric_atoms(m),
+            sensitive_atoms=_OTHER_ATOMS,
+            need=self.policy.min_quantile_agents if quantile else 0,
+        )
         if not cells:
             refusal = Refusal(
                 "ADH-001",
                 "no scheduled work matches this report",
                 "check the period and the filters",
             )
-            return self._refuse(refusal, viewer, **logged)
-        m = query.metric
-        quantile = m.kind == "quantile"
-        values = cell_values(tables.episodes, rows, frame, query)
+            return refuse(refusal, **logged)
         policy = self.policy
-        hide = dominated(
-            rows, frame, query, agents=policy.dominance_agents, share=policy.dominance_share
+        few = (
+            few_contributors(tables.episodes, rows, frame, query, policy.min_quantile_agents)
+            if quantile
+            else [False] * len(cells)
         )
-        if quantile:
-            few = few_contributors(tables.episodes, rows, frame, query, policy.min_quantile_agents)
-            hide = [h or f for h, f in zip(hide, few, strict=True)]
-        rules = [ValueRule(lambda _: hide, keep_hidden=not quantile)]
-        plan = Plan(
+        return _ReportPart(
+            query=query,
+            frame=frame,
             cells=cells,
-            min_agents=self.policy.min_quantile_agents if quantile else self.policy.min_group_size,
+            values=cell_values(tables.episodes, rows, frame, query),
+            dominated=dominated(
+                rows, frame, query, agents=policy.dominance_agents, share=policy.dominance_share
+            ),
+            few=few,
+            logged=logged,
+        )
+
+    def _plan_of(self, parts: Sequence[_ReportPart], viewer: Viewer) -> Plan:
+        """One plan for the cells of every part: one consistent suppression pattern."""
+        logged: dict[str, Any] = dict(parts[0].logged) if len(parts) == 1 else {
+            "query": hashlib.sha256(
+                "".join(p.query.fingerprint for p in parts).encode()
+            ).hexdigest(),
+            "metric": ",".join(p.query.metric.name for p in parts),
+            "by": sorted({d for p in parts for d in p.query.by}),
+            "period": ",".join(sorted({p.query.period_label for p in parts})),
+        }  # fmt: skip
+        dominance = [d for p in parts for d in p.dominated]
+        few = [f for p in parts for f in p.few]
+        return Plan(
+            cells=[c for p in parts for c in p.cells],
+            min_agents=self.policy.min_group_size,
             unprotected=self._unprotected(viewer),
             event="release",
             purpose="team_report",
-            metric=m.name,
-            fingerprint=query.fingerprint,
+            metric=str(logged["metric"]),
+            fingerprint=str(logged["query"]),
             fields=logged,
-            value_rules=rules,
+            value_rules=[
+                ValueRule(lambda _: dominance, keep_hidden=True),
+                ValueRule(lambda _: few, keep_hidden=False),
+            ],
         )
-        outcome = self._releaser.release(plan, role=viewer.role, actor=self._actor(viewer))
+
+    def _release_parts(
+        self, parts: Sequence[_ReportPart], viewer: Viewer
+    ) -> list[ReleasedTable] | Refusal:
+        outcome = self._releaser.release(
+            self._plan_of(parts, viewer), role=viewer.role, actor=self._actor(viewer)
+        )
         if isinstance(outcome, Refusal):
             return outcome
-        return self._released(
-            frame,
-            values=values,
-            shown=outcome.decision.released,
-            query=query,
-            release_id=outcome.release_id,
-            viewer=viewer,
+        shown = list(outcome.decision.released)
+        tables = []
+        for part in parts:
+            mine, shown = shown[: len(part.cells)], shown[len(part.cells) :]
+            tables.append(
+                self._released(
+                    part.frame,
+                    values=part.values,
+                    shown=mine,
+                    query=part.query,
+                    release_id=outcome.release_id,
+                    viewer=viewer,
+                )
+            )
+        return tables
+
+    def report_many(
+        self,
+        requests: Sequence[tuple[str, Sequence[str]]],
+        *,
+        period: Period = None,
+        where: Mapping[str, str | Sequence[str]] | None = None,
+        margins: bool = False,
+        viewer: Viewer,
+    ) -> list[ReleasedTable]:
+        """Several tables released together, with one consistent suppression pattern.
+
+        ``requests`` are ``(metric, by)`` pairs, e.g. team × week and site × week of
+        ``adherence_pct``; the period, filters and margins are shared. The cells of all
+        tables are decided as one release: a cell suppressed in one table is protected in
+        the others too, and nothing depends on the order the tables are asked in.
+
+        Raises
+        ------
+        PrivacyError
+            As for ``report``, for the set as a whole (nothing is released then).
+        """
+        outcome = _contained(
+            lambda: self._report_many(
+                requests, period=period, where=where, margins=margins, viewer=viewer
+            )
         )
+        if isinstance(outcome, Refusal):
+            raise _error(outcome) from None
+        return outcome
+
+    def _report_many(
+        self,
+        requests: Sequence[tuple[str, Sequence[str]]],
+        *,
+        period: Period,
+        where: Mapping[str, str | Sequence[str]] | None,
+        margins: bool,
+        viewer: Viewer,
+    ) -> list[ReleasedTable] | Refusal:
+        if not requests:
+            raise ConfigurationError(
+                "report_many takes one or more (metric, by) pairs",
+                hint="e.g. [('adherence_pct', ['team', 'iso_week'])]",
+            )
+        parts = []
+        for metric, by in requests:
+            part = self._report_part(
+                metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+            )
+            if isinstance(part, Refusal):
+                return part
+            parts.append(part)
+        return self._release_parts(parts, viewer)
+
+    def dry_run(
+        self,
+        metric: str,
+        *,
+        by: Sequence[str] = (),
+        period: Period = None,
+        where: Mapping[str, str | Sequence[str]] | None = None,
+        margins: bool = False,
+        viewer: Viewer,
+    ) -> DryRun:
+        """Whether a report would be allowed for ``viewer`` now, and which cells it would hold.
+
+        Answered from public inputs only (the roster, the schedule, the query and the
+        ledger); nothing is released or recorded. The dominance rule and the contributors
+        of an order statistic depend on values and may still suppress a cell the dry run
+        shows as released. A later release by anyone can change the answer.
+        """
+        outcome = _contained(
+            lambda: self._dry_run(
+                metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+            )
+        )
+        if isinstance(outcome, Refusal):
+            return DryRun(False, outcome.code, outcome.rule, outcome.remedy, pl.DataFrame())
+        return outcome
+
+    def _dry_run(
+        self,
+        metric: str,
+        *,
+        by: Sequence[str],
+        period: Period,
+        where: Mapping[str, str | Sequence[str]] | None,
+        margins: bool,
+        viewer: Viewer,
+    ) -> DryRun | Refusal:
+        part = self._report_part(
+            metric,
+            by=by,
+            period=period,
+            where=where,
+            margins=margins,
+            viewer=viewer,
+            log_refusal=False,
+        )
+        if isinstance(part, Refusal):
+            return part
+        decision = self._releaser.preview(self._plan_of([part], viewer))
+        if isinstance(decision, Refusal):
+            return decision
+        cells = part.frame.select(*part.query.by).with_columns(
+            pl.Series(
+                "status",
+                ["released" if r else "suppressed" for r in decision.released],
+                dtype=pl.String,
+            )
+        )
+        return DryRun(True, None, "allowed", "", cells)
 
     def _released(
         self,
@@ -1104,6 +1285,19 @@ class Workspace:
                 remedy="ask an auditor",
             ) from None
         return self._ledger.policies()
+
+
+@dataclass(frozen=True)
+class _ReportPart:
+    """One planned table of a report: cells, values and value-dependent flags (private)."""
+
+    query: Query
+    frame: pl.DataFrame
+    cells: list[Cell]
+    values: pl.Series
+    dominated: list[bool]
+    few: list[bool]
+    logged: dict[str, Any]
 
 
 #: Rule limits on durations are whole multiples of this [ms] (the public grid).
