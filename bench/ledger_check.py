@@ -1,17 +1,17 @@
-"""The privacy ledger's check for one weekly team report, against a year of weekly reports.
+"""The one-space check for one weekly report, against a year of weekly reports in the ledger.
 
-Organisation: 500 agents in 50 teams of 10, each working Monday to Friday. The ledger holds a
-year (52 weeks) of weekly team reports of one metric family: 2,600 released cells, each
-summing 10 agents × 5 days. Timed (median of ``--runs``), in one process with the store on
-disk:
+Organisation: 1,300 agents in 100 teams of 13, each working Monday to Friday. The ledger holds
+a year (52 weeks) of weekly team × week reports of ``adherence_pct`` (two vectors per cell: the
+charged out-of-adherence time and the scheduled time): 5,200 cells, 10,400 vectors, each
+over 13 agents × 5 days. Timed (median of ``--runs``), in one process with the store on disk:
 
-- ``new week``: the 50 cells of the next week's team report (nothing earlier overlaps);
-- ``repeat``: the 50 cells of a week already reported (another lead asks the same);
-- ``site month``: a report by site (5 sites) for one month, overlapping 4-5 reported weeks;
-- ``tracker``: one team's week without one agent, refused (ADH-002).
+- ``new week``: the 100 cells of the next week's team report (nothing earlier overlaps);
+- ``repeat``: the 100 cells of a week already reported (another lead asks the same);
+- ``site month``: a report by site (5 sites) for one month, overlapping 4 reported weeks;
+- ``tracker``: one team's week without one agent (refused, ADH-002).
 
-Each check is what ``Workspace.report`` does between planning the cells and computing values:
-read the connected cells and the knowledge from the ledger, then ``decide``.
+Each check is what a release does between planning the cells and recording them: read the
+connected part of the ledger (``Ledger.space``) and ``decide``.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from adherence.privacy.decide import PlannedCell, Refusal, decide
+from adherence.privacy._decide import Refusal, decide
+from adherence.privacy._plans import Cell
+from adherence.privacy._space import Vector
 from adherence.privacy.ledger import Ledger, day_number
 
-TEAMS, TEAM_SIZE, WEEKS, SITES = 50, 10, 52, 5
+TEAMS, TEAM_SIZE, WEEKS, SITES = 100, 13, 52, 5
 FIRST_MONDAY = date(2025, 1, 6)
-FAMILY = "adherence"
+ATOMS = ({"out_of_adherence_charged_ms": 1}, {"scheduled_ms": 1})
 
 
 def week_days(week: int) -> list[int]:
@@ -37,26 +39,23 @@ def week_days(week: int) -> list[int]:
     return [monday + d for d in range(5)]
 
 
-def team_cell(team: int, days: list[int], drop: int | None = None) -> PlannedCell:
-    agents = [team * TEAM_SIZE + i for i in range(TEAM_SIZE) if i != drop]
-    return PlannedCell(days[0], days[0] + 6, frozenset((a, d) for a in agents for d in days))
+def cell(agents: list[int], days: list[int]) -> Cell:
+    support = [(a, d) for a in agents for d in days]
+    return Cell(("",), tuple(Vector.of(atoms, support) for atoms in ATOMS), frozenset(agents))
 
 
-def weekly_report(week: int) -> list[PlannedCell]:
+def team_cell(team: int, days: list[int], drop: int | None = None) -> Cell:
+    return cell([team * TEAM_SIZE + i for i in range(TEAM_SIZE) if i != drop], days)
+
+
+def weekly_report(week: int) -> list[Cell]:
     return [team_cell(t, week_days(week)) for t in range(TEAMS)]
 
 
-def site_month(first_week: int, weeks: int) -> list[PlannedCell]:
+def site_month(first_week: int, weeks: int) -> list[Cell]:
     days = [d for w in range(first_week, first_week + weeks) for d in week_days(w)]
     per_site = TEAMS // SITES * TEAM_SIZE
-    return [
-        PlannedCell(
-            days[0],
-            days[-1],
-            frozenset((a, d) for a in range(s * per_site, (s + 1) * per_site) for d in days),
-        )
-        for s in range(SITES)
-    ]
+    return [cell(list(range(s * per_site, (s + 1) * per_site)), days) for s in range(SITES)]
 
 
 def fill(ledger: Ledger) -> None:
@@ -71,23 +70,21 @@ def fill(ledger: Ledger) -> None:
                 metric="adherence_pct",
                 fingerprint="f",
                 policy=("p", "{}"),
-                family=FAMILY,
-                cells=[(c.first_day, c.last_day, True, c.members) for c in weekly_report(week)],
             )
+            vectors = [v for c in weekly_report(week) for v in c.vectors]
+            ledger.add_vectors(db, f"w{week}", "released", vectors)
 
 
-def check(ledger: Ledger, cells: list[PlannedCell]) -> bool:
-    lo = min(c.first_day for c in cells)
-    hi = max(c.last_day for c in cells)
-    stored = ledger.cells(FAMILY, lo, hi)
+def check(ledger: Ledger, cells: list[Cell]) -> bool:
+    space = ledger.read_space([v for c in cells for v in c.vectors])
     decision = decide(
         cells,
         min_agents=5,
         k=5,
-        viewer_agent=None,
-        viewer_knowledge=ledger.knowledge(FAMILY, lo, hi, viewer="team_lead:tl"),
-        known=[],
-        ledger=stored,
+        unprotected=frozenset(),
+        old=space.released,
+        knowledge=space.known,
+        targets=space.hidden,
     )
     return not isinstance(decision, Refusal)
 

@@ -110,13 +110,22 @@ def _complete(
         )
         if not exposed:
             break
-        # One culprit per exposure: the vector with the fewest protected agents (and all
-        # cells holding it). Several exposures are mended in one round.
-        for group in exposed:
-            holders = [owners[new[j].key] for j in group]
-            chosen = min(holders, key=lambda g: (min(sizes[i] for i in g), min(g)))
-            for i in chosen:
-                released[i] = False
+        # Per part of the space, as many culprits as it has independent exposures: the
+        # vectors with the fewest protected agents (and all cells holding them), distinct.
+        # Several exposures are mended in one round.
+        chosen: dict[int, list[tuple[int, ...]]] = {}
+        for part, group in exposed:
+            holders = sorted(
+                {tuple(owners[new[j].key]) for j in group},
+                key=lambda g: (min(sizes[i] for i in g), min(g)),
+            )
+            taken = chosen.setdefault(part, [])
+            fresh = [h for h in holders if h not in taken]
+            taken.append(fresh[0] if fresh else holders[0])
+        for cells_of_part in chosen.values():
+            for holder in cells_of_part:
+                for i in holder:
+                    released[i] = False
     return released
 
 

@@ -248,23 +248,15 @@ class _Layout:
             return None  # no small block and nothing hidden: nothing to expose
         matrix = np.zeros((len(members), len(local_blocks)))
         matrix[np.searchsorted(members, rows[:, 0]), column.reshape(-1)] = rows[:, 2]
-        if not _exposed_at_all(
-            matrix,
-            members=members,
-            is_target=is_target,
-            big=big,
-            first_known=first_known,
-            first_new=first_new,
-        ):
-            return None
         # New vectors in the span of the old ones (and of other new ones) add nothing:
         # leave them out, so that a culprit is a vector the exposure really needs.
-        independent = _independent_rows(matrix, members < first_new, ~is_target)
+        independent, rank = _independent_rows(matrix, members < first_new, ~is_target)
         spanning_members = members[independent]
         spanning = matrix[independent]
         is_known = (spanning_members >= first_known) & (spanning_members < first_new)
-        weights = _small_set_weights(spanning, big, spanning[is_known][:, ~big])
-        rank = _rank(spanning)
+        weights = (
+            _small_set_weights(spanning, big, spanning[is_known][:, ~big]) if not big.all() else []
+        )
         for i in np.flatnonzero(is_target).tolist():
             if _rank(np.vstack([spanning, matrix[i : i + 1]])) == rank:
                 solved, *_ = np.linalg.lstsq(spanning.T, matrix[i], rcond=None)
@@ -274,31 +266,11 @@ class _Layout:
         for w in weights:
             involved = np.abs(w) > _TOLERANCE * max(1.0, float(np.abs(w).max()))
             found.append([int(v) - first_new for v in spanning_members[involved & is_new]])
+        if not weights:
+            return None
         if not any(found):
             return [[int(v) - first_new for v in members[(members >= first_new) & ~is_target]]]
         return [f for f in found if f]
-
-
-def _exposed_at_all(
-    matrix: NDArray[np.float64],
-    *,
-    members: NDArray[np.int64],
-    is_target: NDArray[np.bool_],
-    big: NDArray[np.bool_],
-    first_known: int,
-    first_new: int,
-) -> bool:
-    """The cheap test: ranks only (the culprits are looked for only when it fails)."""
-    spanning = matrix[~is_target]
-    spanning_members = members[~is_target]
-    is_known = (spanning_members >= first_known) & (spanning_members < first_new)
-    rank = _rank(spanning)
-    if not big.all() and rank - _rank(spanning[:, big]) > _rank(spanning[is_known]):
-        return True
-    return any(
-        _rank(np.vstack([spanning, matrix[i : i + 1]])) == rank
-        for i in np.flatnonzero(is_target).tolist()
-    )
 
 
 _TOLERANCE = 1e-9
@@ -306,8 +278,10 @@ _TOLERANCE = 1e-9
 
 def _independent_rows(
     matrix: NDArray[np.float64], base: NDArray[np.bool_], candidates: NDArray[np.bool_]
-) -> NDArray[np.bool_]:
+) -> tuple[NDArray[np.bool_], int]:
     """``base`` rows, and a largest set of other ``candidates`` independent modulo them.
+
+    Also returns the rank of all the ``candidates`` rows.
 
     A rank-revealing QR decomposition (column pivoting) of the rows as columns, with the
     base rows scaled up so that the pivoting takes every one of them it can first: the other
@@ -316,7 +290,7 @@ def _independent_rows(
     keep = base & candidates
     others = np.flatnonzero(candidates & ~base)
     if not len(others):
-        return keep
+        return keep, _rank(matrix[keep])
     order = np.concatenate([np.flatnonzero(keep), others])
     weight = np.where(np.arange(len(order)) < int(keep.sum()), _BASE_WEIGHT, 1.0)
     columns = matrix[order].T * weight
@@ -325,7 +299,7 @@ def _independent_rows(
     rank = int(np.count_nonzero(diagonal > _TOLERANCE * max(1.0, float(diagonal[0]))))
     chosen = order[pivots[:rank]]
     keep[chosen[~base[chosen]]] = True
-    return keep
+    return keep, rank
 
 
 #: How much more the pivoting favours a base row than another (0/1 data: far apart).
@@ -338,12 +312,13 @@ def _small_set_weights(
     """Row weights of combinations that vanish on big blocks and are not known."""
     on_big = spanning[:, big]
     if on_big.shape[1]:
-        u, singular, _ = np.linalg.svd(on_big, full_matrices=True)
-        tolerance = (
-            max(on_big.shape) * np.finfo(np.float64).eps * (singular[0] if len(singular) else 0)
-        )
-        rank = int(np.count_nonzero(singular > tolerance))
-        left_null = u[:, rank:]
+        # A rank-revealing QR (column pivoting): the last columns of Q span the left null
+        # space of the big-block part, as an SVD's would, at a fraction of the cost.
+        q, r, _ = scipy.linalg.qr(on_big, mode="full", pivoting=True)
+        diagonal = np.abs(np.diagonal(r))
+        scale = max(1.0, float(diagonal[0])) if len(diagonal) else 1.0
+        rank = int(np.count_nonzero(diagonal > _TOLERANCE * scale))
+        left_null = q[:, rank:]
     else:
         left_null = np.eye(len(spanning))
     if not left_null.shape[1]:
@@ -374,7 +349,7 @@ def exposures(
     groups = exposure_groups(
         old, new, k=k, knowledge=knowledge, targets=targets, constants=constants
     )
-    return sorted({i for group in groups for i in group})
+    return sorted({i for _, group in groups for i in group})
 
 
 def exposure_groups(
@@ -385,8 +360,10 @@ def exposure_groups(
     knowledge: Sequence[Vector] = (),
     targets: Sequence[Vector] = (),
     constants: frozenset[str] = frozenset(),
-) -> list[list[int]]:
-    """Per exposure the release would create, the positions in ``new`` taking part.
+) -> list[tuple[int, list[int]]]:
+    """Per exposure the release would create: its part of the space and the new vectors in it.
+
+    The new vectors are given as positions in ``new``.
 
     ``old`` are the vectors released before (assumed safe), ``knowledge`` what viewers
     know, ``targets`` sums that must stay hidden (suppressed cells). ``constants`` are atoms
@@ -405,15 +382,33 @@ def exposure_groups(
 
         kept = [t for t in targets if not any(a in constants for a, _ in t.atoms)]
         stripped_new = strip(new)
+        again = _exposed(strip(old), knowledge, stripped_new, kept, k=k)
         found += [
-            group
-            for group in (
-                [i for i in g if stripped_new[i].atoms]
-                for g in _exposed(strip(old), knowledge, stripped_new, kept, k=k)
-            )
-            if group
+            (-1 - c, [i for i in g if stripped_new[i].atoms])
+            for c, g in again
+            if any(stripped_new[i].atoms for i in g)
         ]
     return found
+
+
+def _atom_groups(vectors: Sequence[Vector]) -> list[int]:
+    """Per vector, its group: vectors whose atoms are linked (share an atom, transitively)."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for v in vectors:
+        names = [a for a, _ in v.atoms]
+        for other in names[1:]:
+            ra, rb = find(names[0]), find(other)
+            if ra != rb:
+                parent[ra] = rb
+    roots: dict[str, int] = {}
+    return [roots.setdefault(find(v.atoms[0][0]), len(roots)) for v in vectors]
 
 
 def _exposed(
@@ -423,19 +418,53 @@ def _exposed(
     targets: Sequence[Vector],
     *,
     k: int,
-) -> list[list[int]]:
-    old = [v for v in old if v.atoms]
-    keep = [i for i, v in enumerate(new) if v.atoms]
-    layout = _layout(old, knowledge, [new[i] for i in keep], targets, k=k)
+) -> list[tuple[int, list[int]]]:
+    """Exposures per part of the space, each group of linked atoms on its own.
+
+    Vectors of unlinked atoms never mix, so each group is tested alone, and groups alike up
+    to atom names (a rate's two sums, an audit's counts at each limit) only once.
+    """
+    kinds = [(0, old), (1, knowledge), (2, new), (3, targets)]
+    tagged = [(kind, i, v) for kind, vs in kinds for i, v in enumerate(vs) if v.atoms and len(v)]
+    group_of = _atom_groups([v for _, _, v in tagged])
+    members: dict[int, list[tuple[int, int, Vector]]] = {}
+    for g, item in zip(group_of, tagged, strict=True):
+        members.setdefault(g, []).append(item)
+    found: list[tuple[int, list[int]]] = []
+    seen: dict[tuple[tuple[int, int], ...], list[tuple[int, list[int]]]] = {}
+    for g, items in members.items():
+        if not any(kind == 2 for kind, _, _ in items):
+            continue
+        shape = tuple((kind, hash((v.support.tobytes(), tuple(c for _, c in v.atoms))))
+                      for kind, _, v in items)  # fmt: skip
+        new_positions = [i for kind, i, _ in items if kind == 2]
+        if shape not in seen:
+            part = [[v for kind, _, v in items if kind == n] for n in range(4)]
+            seen[shape] = _exposed_in(part[0], part[1], part[2], part[3], k=k)
+        found += [
+            (g * 1_000_000 + c, [new_positions[j] for j in group]) for c, group in seen[shape]
+        ]
+    return found
+
+
+def _exposed_in(
+    old: Sequence[Vector],
+    knowledge: Sequence[Vector],
+    new: Sequence[Vector],
+    targets: Sequence[Vector],
+    *,
+    k: int,
+) -> list[tuple[int, list[int]]]:
+    layout = _layout(old, knowledge, new, targets, k=k)
     if layout is None:
         return []
     first_new = layout.n_old + layout.n_known
     own = layout.component[first_new : first_new + layout.n_new]
-    found: list[list[int]] = []
+    found: list[tuple[int, list[int]]] = []
     for c in sorted(set(own.tolist())):
         culprits = layout.culprits(c)
         if culprits is not None:
-            found += [[keep[i] for i in group] for group in culprits]
+            found += [(c, group) for group in culprits]
     return found
 
 
