@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 import pytest
@@ -110,22 +111,32 @@ def test_split_at_midnight_attributes_each_part_to_its_local_day(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("split", "expected"),
+    ("split", "per", "expected"),
     [
         # One row on Sunday: 100 * (1 - 24/480) = 95.0.
-        (False, [("2026-03-15", 95.0, 24 * MIN)]),
+        (False, "day", [("2026-03-15", 95.0, 24 * MIN, 480 * MIN)]),
+        (False, "shift", [("2026-03-15", 95.0, 24 * MIN, 480 * MIN)]),
         # Sunday's 2 h all in adherence; Monday 100 * (1 - 24/360) = 93.33... -> 93.3.
-        (True, [("2026-03-15", 100.0, 0), ("2026-03-16", 93.3, 24 * MIN)]),
+        (
+            True,
+            "day",
+            [("2026-03-15", 100.0, 0, 120 * MIN), ("2026-03-16", 93.3, 24 * MIN, 360 * MIN)],
+        ),
+        # Per shift the two days add up again, on the day the shift starts.
+        (True, "shift", [("2026-03-15", 95.0, 24 * MIN, 480 * MIN)]),
     ],
 )
 def test_the_self_view_follows_the_day_attribution(
-    tmp_path: Path, split: bool, expected: list[tuple[str, float, int]]
+    tmp_path: Path, split: bool, per: Literal["shift", "day"], expected: list[tuple[object, ...]]
 ) -> None:
     ws = _workspace(tmp_path, split=split)
 
-    rows = ws.self_view("night-0", viewer=Employee("night-0")).to_dicts()
+    rows = ws.self_view("night-0", viewer=Employee("night-0"), per=per).to_dicts()
 
-    assert [(r["day"], r["adherence_pct"], r["out_of_adherence_ms"]) for r in rows] == expected
+    found = [
+        (r["day"], r["adherence_pct"], r["out_of_adherence_ms"], r["scheduled_ms"]) for r in rows
+    ]
+    assert found == expected
 
 
 @pytest.mark.parametrize(("split", "day"), [(False, "2026-03-15"), (True, "2026-03-16")])
