@@ -41,6 +41,7 @@ from adherence.errors import (
     SmallGroupError,
     SourceNotFoundError,
     TimeZoneError,
+    UnknownAgentError,
 )
 from adherence.fairness import FairnessAudit
 from adherence.ingest import Ingest, IngestReport, LazyIngest
@@ -125,6 +126,7 @@ __all__ = [
     "Steward",
     "TeamLead",
     "TimeZoneError",
+    "UnknownAgentError",
     "Workspace",
     "__version__",
     "fairness",

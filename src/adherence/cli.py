@@ -193,7 +193,9 @@ def _add_share_commands(commands: Any) -> None:
     share_commands = shares.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = share_commands.add_parser("create", help="share figures (as the employee)")
     create.add_argument("--store", type=Path, required=True)
-    create.add_argument("--agent", required=True, help="your own pseudonymous agent id")
+    create.add_argument(
+        "--agent", required=True, help="your own login id (resolved with $ADHERENCE_KEY)"
+    )
     create.add_argument("--to", required=True, help="the recipient, e.g. team_lead:tl-17")
     create.add_argument(
         "--purpose", required=True, choices=("development_plan", "quality_feedback", "team_bonus")
@@ -207,7 +209,7 @@ def _add_share_commands(commands: Any) -> None:
     revoke = share_commands.add_parser("revoke", help="revoke a share")
     revoke.add_argument("share_id")
     revoke.add_argument("--store", type=Path, required=True)
-    revoke.add_argument("--viewer", required=True, help="employee:AGENT or steward:ID")
+    revoke.add_argument("--viewer", required=True, help="employee:LOGIN or steward:ID")
     register = share_commands.add_parser("import", help="import a consent register CSV")
     register.add_argument("path", type=Path)
     register.add_argument("--store", type=Path, required=True)
@@ -404,21 +406,30 @@ def _audit(args: argparse.Namespace) -> None:
         print(audit)
 
 
+def _resolved(workspace: Workspace, viewer: Viewer) -> Viewer:
+    """An ``employee:LOGIN`` viewer as the workspace knows them (by pseudonym)."""
+    if isinstance(viewer, Employee):
+        return workspace.employee(viewer.agent_id, key=_required_key())
+    return viewer
+
+
 def _shares(args: argparse.Namespace) -> None:
     workspace = Workspace.open(args.store, audit_key=_audit_key())
     if args.action == "create":
+        me = workspace.employee(args.agent, key=_required_key())
         share = workspace.share(
-            agent=args.agent,
+            agent=me.agent_id,
             to=_viewer(args.to, ["(recipient)"]),
             purpose=args.purpose,
             metrics=args.metrics,
             periods=args.periods,
             expires=None if args.days is None else timedelta(days=args.days),
-            viewer=Employee(args.agent),
+            viewer=me,
         )
         print(share.id)
     elif args.action == "list":
-        for share in workspace.shares(viewer=_viewer(args.viewer, ["(any)"])):
+        viewer = _resolved(workspace, _viewer(args.viewer, ["(any)"]))
+        for share in workspace.shares(viewer=viewer):
             state = "revoked" if share.revoked_at else "valid" if share.is_valid() else "expired"
             periods = ",".join(share.periods)
             print(
@@ -426,7 +437,7 @@ def _shares(args: argparse.Namespace) -> None:
                 f"until {share.expires_at:%Y-%m-%d}  {state}"
             )
     elif args.action == "revoke":
-        workspace.revoke_share(args.share_id, viewer=_viewer(args.viewer))
+        workspace.revoke_share(args.share_id, viewer=_resolved(workspace, _viewer(args.viewer)))
         print(f"revoked {args.share_id}")
     else:
         key = None if args.pseudonymous else _required_key()

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from tests.privacy.org import AUDIT_KEY, MONDAY, Agent, tables, team
 
-from adherence.errors import ConfigurationError, ConsentError
+from adherence.errors import ConfigurationError, ConsentError, UnknownAgentError
 from adherence.options import MetricOptions
 from adherence.privacy import Employee, PrivacyPolicy, Steward, Workspace
 from adherence.privacy._self import SELF_VIEW_FIGURES
+from adherence.pseudonym import Pseudonymiser
 
 MIN = 60_000
 ME = Employee("alpha-0")
@@ -139,3 +140,52 @@ def test_per_is_shift_or_day(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="per="):
         ws.self_view(ME, per="week")  # type: ignore[arg-type]
+
+
+# The employee by login id ------------------------------------------------------------------
+PSEUDONYM_KEY = "the steward's pseudonymisation key"
+
+
+def test_an_employee_is_found_by_their_login_id(tmp_path: Path) -> None:
+    me = Pseudonymiser(PSEUDONYM_KEY).pseudonym("ag1156")
+    intervals, schedule, roster = tables(
+        [Agent(me, "Alpha", days=[MONDAY]), *team("Alpha", 5, days=[MONDAY], prefix="a")]
+    )
+    ws = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY)
+    ws.add(intervals, schedule=schedule, roster=roster)
+
+    employee = ws.employee(" ag1156 ", key=PSEUDONYM_KEY)
+    (row,) = ws.self_view(employee).to_dicts()
+
+    assert employee == Employee(me)
+    assert (row["scheduled_ms"], row["adherence_pct"]) == (420 * MIN, 100.0)
+    assert ws.self_exceptions(employee).to_dicts() == []
+
+
+@pytest.mark.parametrize(
+    ("login", "key"), [("ag9999", PSEUDONYM_KEY), ("ag1156", "another key, long enough")]
+)
+def test_an_unknown_login_id_is_a_typed_error(tmp_path: Path, login: str, key: str) -> None:
+    me = Pseudonymiser(PSEUDONYM_KEY).pseudonym("ag1156")
+    intervals, schedule, roster = tables([Agent(me, "Alpha", days=[MONDAY])])
+    ws = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY)
+    ws.add(intervals, schedule=schedule, roster=roster)
+
+    with pytest.raises(UnknownAgentError) as unknown:
+        ws.employee(login, key=key)
+
+    assert unknown.value.code == "ADH-150"
+    assert login not in str(unknown.value)
+    assert "Hint:" in str(unknown.value)
+
+
+def test_a_store_knows_its_agents_without_data_loaded(tmp_path: Path) -> None:
+    me = Pseudonymiser(PSEUDONYM_KEY).pseudonym("ag1156")
+    intervals, schedule, roster = tables([Agent(me, "Alpha", days=[MONDAY])])
+    with Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY) as ws:
+        ws.add(intervals, schedule=schedule, roster=roster)
+
+    with Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY) as reopened:
+        assert reopened.employee("ag1156", key=PSEUDONYM_KEY) == Employee(me)
+        with pytest.raises(ConfigurationError):
+            reopened.employee("ag1156")

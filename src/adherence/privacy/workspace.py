@@ -55,6 +55,7 @@ from adherence.errors import (
     RoleError,
     ScopeError,
     SmallGroupError,
+    UnknownAgentError,
 )
 from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables
 from adherence.ingest import Ingest
@@ -84,6 +85,7 @@ from adherence.privacy.query import Period, Query, parse_period
 from adherence.privacy.released import ReleasedTable, Unit
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
+from adherence.pseudonym import Pseudonymiser
 from adherence.rules import Rule
 
 __all__ = ["AuditExport", "Workspace"]
@@ -662,6 +664,41 @@ class Workspace:
         )
 
     # Individual figures -------------------------------------------------------------
+    def employee(self, login_id: str, *, key: str | bytes | None = None) -> Employee:
+        """The ``Employee`` viewer of a raw login id, e.g. ``ws.employee("ag1156")``.
+
+        The workspace pseudonymises the id with the steward's pseudonymisation key, as the
+        data was at ingest, and checks that the agent is one of its own: in the data added,
+        or added to this store before.
+
+        Parameters
+        ----------
+        login_id
+            The id the employee logs in with (blanks around it are ignored).
+        key
+            The steward's pseudonymisation key.
+
+        Raises
+        ------
+        UnknownAgentError
+            ``ADH-150``: no agent of the workspace has that login id under that key.
+        ConfigurationError
+            No key given.
+        """
+        if key is None:
+            raise ConfigurationError(
+                "resolving a login id needs the steward's pseudonymisation key",
+                hint="pass key= (the key the data was ingested with)",
+            )
+        if not isinstance(login_id, str) or not login_id.strip():
+            raise ConfigurationError(
+                "a login id is a non-empty text", hint='pass the id, e.g. ws.employee("ag1156")'
+            )
+        agent_id = Pseudonymiser(key).pseudonym(login_id)
+        if agent_id not in self._codes and not self._ledger.knows_agent(agent_id):
+            raise UnknownAgentError.for_login()
+        return Employee(agent_id)
+
     def self_view(
         self, agent: str | Employee, *, viewer: Viewer | None = None, per: Per = "shift"
     ) -> ReleasedTable:
