@@ -62,6 +62,7 @@ from adherence.privacy import (
 from adherence.pseudonym import Pseudonymiser
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import (
+    Incident,
     Quarantine,
     Roster,
     ScheduledActivity,
@@ -88,6 +89,7 @@ __all__ = [
     "Employee",
     "FairnessAudit",
     "ForbiddenQueryError",
+    "Incident",
     "Ingest",
     "IngestReport",
     "Intervals",

@@ -65,6 +65,7 @@ from adherence.options import MetricOptions
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
 from adherence.privacy._decide import Refusal
 from adherence.privacy._fairness import BUILT_IN, audit_plan
+from adherence.privacy._incidents import incident_notes, neutral_schedule, validated_incidents
 from adherence.privacy._plans import (
     cell_values,
     cells_for,
@@ -87,6 +88,7 @@ from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewe
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
 from adherence.pseudonym import Pseudonymiser
 from adherence.rules import Rule
+from adherence.schemas import UTC_MS, Roster, ScheduledActivity, validate
 
 __all__ = ["AuditExport", "Workspace"]
 
@@ -108,6 +110,14 @@ _ERRORS: dict[str, type[PrivacyError]] = {
         AuditKeyError,
     )
 }
+
+
+def _no_incidents() -> pl.DataFrame:
+    """An empty table of the ``Incident`` model."""
+    return pl.DataFrame(
+        schema={"site": pl.String, "team": pl.String, "start": UTC_MS, "end": UTC_MS,
+                "reason": pl.String}
+    )  # fmt: skip
 
 
 def _now() -> datetime:
@@ -176,6 +186,7 @@ class Workspace:
         self.options = options
         self._tables: Tables | None = None
         self._codes: dict[str, int] = {}
+        self._incidents = _no_incidents()
 
     @classmethod
     def open(
@@ -239,13 +250,31 @@ class Workspace:
         return self._audit
 
     # Data ---------------------------------------------------------------------------
-    def add(self, log: Table | Intervals, *, schedule: Table, roster: Table) -> None:
+    def add(
+        self,
+        log: Table | Intervals,
+        *,
+        schedule: Table,
+        roster: Table,
+        incidents: pl.DataFrame | pl.LazyFrame | None = None,
+    ) -> None:
         """Load the data: status events or state intervals, the schedule and the roster.
 
         ``log`` is an ``Ingest`` of status events (``adherence.io.read_iws``), an
         ``Intervals``, or a frame of either. Events become intervals here, with the missing
         Log Off inferred against the schedule. A later ``add`` replaces the data; the ledger
         and the shares stay.
+
+        ``incidents`` (``adherence.schemas.Incident``: ``site`` or ``team``, ``start``,
+        ``end``, ``reason``) are windows in which a site or a team could not work as
+        scheduled, e.g. a telephony outage: the scheduled time of everyone there inside the
+        window is neutral, out of the adherence denominator and never charged. Reports'
+        notes name each incident that overlaps their period (reason and window, never who).
+
+        Raises
+        ------
+        SchemaValidationError
+            A table, the incidents included, does not satisfy its schema.
         """
         plan = _frame(schedule)
         if isinstance(log, Intervals):
@@ -260,7 +289,19 @@ class Workspace:
             else:
                 intervals = events
         people = _frame(roster)
+        outages = validated_incidents(
+            _frame(incidents) if incidents is not None else _no_incidents()
+        )
+        if not outages.is_empty():
+            checked = validate(people, Roster)
+            plan = neutral_schedule(
+                validate(plan, ScheduledActivity),
+                outages,
+                checked,
+                time_zone=self.options.time_zone,
+            )
         self._codes = self._ledger.agent_codes(agent_ids(intervals, plan, people))
+        self._incidents = outages
         self._tables = build_tables(
             intervals,
             plan,
@@ -269,6 +310,11 @@ class Workspace:
             options=self.options,
             sensitive_reasons=self.policy.sensitive_reasons,
         )
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """The incidents applied to the data, one line each (reason, local window, where)."""
+        return tuple(incident_notes(self._incidents, time_zone=self.options.time_zone))
 
     def _data(self) -> Tables:
         if self._tables is None:
@@ -471,6 +517,12 @@ class Workspace:
         notes.append(
             f"cells with fewer than {self.policy.min_group_size} people, or that would reveal "
             "another cell, are suppressed"
+        )
+        notes += incident_notes(
+            self._incidents,
+            time_zone=self.options.time_zone,
+            first=query.first_day,
+            last=query.last_day,
         )
         return ReleasedTable(
             data,
