@@ -142,6 +142,42 @@ def test_report_writes_html_for_a_team_lead(
     assert "Privat Harstad" in out.read_text()
 
 
+def test_report_applies_an_incidents_file_and_names_it(
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text(
+        "site,team,start,end,reason\n,Privat Harstad,2026-03-09 09:00,2026-03-09 09:40,"
+        "telephony outage\n"
+    )
+    out = tmp_path / "r.html"
+
+    code = main(["report", "--data", str(sample), "--store", str(tmp_path / "a.db"),
+                 "--viewer", "steward:s", "--incidents", str(incidents), "--out", str(out)])  # fmt: skip
+
+    assert code == 0
+    assert "1 incidents" in capsys.readouterr().err
+    # Naive times are local (Oslo), and shown local.
+    assert (
+        "incident applied: telephony outage, 2026-03-09 09:00 to 2026-03-09 09:40 "
+        "(team Privat Harstad)"
+    ) in out.read_text()
+
+
+def test_a_bad_incidents_file_is_one_line(
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text("site,team,start,end,reason\nOslo,,2026-03-09 09:40,2026-03-09 09:00,x\n")
+
+    code = main(["report", "--data", str(sample), "--store", str(tmp_path / "a.db"),
+                 "--viewer", "steward:s", "--incidents", str(incidents),
+                 "--out", str(tmp_path / "r.html")])  # fmt: skip
+
+    assert code == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("adherence: error ADH-110")
+
+
 def test_audit_prints_json_and_refusals_are_one_line(
     sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
