@@ -17,10 +17,14 @@ import polars as pl
 import pytest
 from tests.privacy.org import AUDIT_KEY
 
+from adherence.intervals import from_events
 from adherence.options import MetricOptions
 from adherence.privacy import Employee, Steward, Workspace
+from adherence.privacy._atoms import ATOMS, agent_ids, build_tables
+from adherence.rules import AdherenceTarget
 from adherence.schemas import UTC_MS
 from adherence.states import ACTIVITY_DTYPE, STATE_DTYPE
+from adherence.synth import load_sample
 
 MIN = 60_000
 AGENTS = [f"night-{i}" for i in range(5)]
@@ -150,3 +154,48 @@ def test_an_exception_after_midnight_is_on_the_day_the_option_says(
     assert [(r["day"], r["start"], r["end"], r["raw_ms"]) for r in rows] == [
         (day, "2026-03-16 00:30:00", "2026-03-16 00:54:00", 24 * MIN)
     ]
+
+
+def test_splitting_moves_time_between_days_but_keeps_every_total() -> None:
+    # The sample's shifts and the night shift above: per-day time atoms move between days,
+    # never appear or vanish; only the exception count and the charged time may differ (runs
+    # are cut at midnight).
+    sample = load_sample(key="a key for the day-attribution test", n_agents=30, weeks=1)
+    night = night_tables()
+    observed = from_events(sample.log.valid, schedule=sample.schedule.valid).intervals
+    intervals, schedule, roster = (
+        pl.concat([mine, theirs.select(mine.columns).cast(mine.schema)])
+        for mine, theirs in zip(
+            night, (observed, sample.schedule.valid, sample.roster.valid), strict=True
+        )
+    )
+    codes = {a: i for i, a in enumerate(agent_ids(intervals, schedule, roster))}
+    kept = [c for c in ATOMS if c not in ("exception_count", "out_of_adherence_charged_ms")]
+    totals, rows = [], []
+    for split in (False, True):
+        days = build_tables(
+            intervals,
+            schedule,
+            roster,
+            codes=codes,
+            options=MetricOptions(split_at_midnight=split),
+            sensitive_reasons=frozenset(),
+        ).days
+        totals.append(days.select(pl.col(kept).sum()).row(0, named=True))
+        rows.append(days.height)
+
+    assert totals[0] == totals[1]
+    assert totals[0]["scheduled_ms"] > 0
+    assert rows[1] == rows[0] + len(AGENTS)  # each night shift covers a second day
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_shift_rule_judges_the_whole_night_shift(tmp_path: Path, split: bool) -> None:
+    ws = _workspace(tmp_path, split=split)
+
+    audit = ws.audit_tolerance(AdherenceTarget(95), viewer=Steward("s"), permutations=99)
+
+    # Five shifts, one unit each; night-0's shift is 100 * (1 - 24/480) = 95.0: no breach
+    # (its Monday part alone, 93.3, would be one).
+    (group,) = audit.groups.to_dicts()
+    assert (group["units"], group["breaches"]) == (5, 0)
