@@ -23,6 +23,7 @@ import polars as pl
 from adherence._engine import ADDITIVE, sweep
 from adherence.mapping import normalise_expr
 from adherence.options import MetricOptions
+from adherence.privacy._incidents import neutral_schedule
 from adherence.privacy.policy import normalise_reason
 from adherence.privacy.query import ORG_DIMENSIONS, ROSTER_DIMENSIONS
 from adherence.schemas import Roster, ScheduledActivity, StateInterval, validate
@@ -271,15 +272,19 @@ def build_tables(
     codes: dict[str, int],
     options: MetricOptions,
     sensitive_reasons: frozenset[str],
+    incidents: pl.DataFrame | None = None,
 ) -> Tables:
     """Validate the inputs, run the engine, fold sensitive time and key atoms by day.
 
     Figures are attributed to local days as ``options.split_at_midnight`` says (metrics.md
-    §5): the day a shift starts on, or each local day its activities touch.
+    §5): the day a shift starts on, or each local day its activities touch. Scheduled time
+    inside ``incidents`` (validated ``Incident`` rows) is neutral for the agents there.
     """
     intervals = validate(intervals, StateInterval)
     schedule = validate(schedule, ScheduledActivity)
     roster = validate(roster, Roster)
+    if incidents is not None and not incidents.is_empty():
+        schedule = neutral_schedule(schedule, incidents, roster, time_zone=options.time_zone)
     shift_days = _shift_days(schedule, options)
     membership = _membership(shift_days, roster, codes, options.time_zone)
     run = sweep(intervals, schedule, options=options)

@@ -65,7 +65,7 @@ from adherence.options import MetricOptions
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
 from adherence.privacy._decide import Refusal
 from adherence.privacy._fairness import BUILT_IN, audit_plan
-from adherence.privacy._incidents import incident_notes, neutral_schedule, validated_incidents
+from adherence.privacy._incidents import incident_notes, no_incidents, validated_incidents
 from adherence.privacy._plans import (
     cell_values,
     cells_for,
@@ -88,7 +88,6 @@ from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewe
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
 from adherence.pseudonym import Pseudonymiser
 from adherence.rules import Rule
-from adherence.schemas import UTC_MS, Roster, ScheduledActivity, validate
 
 __all__ = ["AuditExport", "Workspace"]
 
@@ -110,14 +109,6 @@ _ERRORS: dict[str, type[PrivacyError]] = {
         AuditKeyError,
     )
 }
-
-
-def _no_incidents() -> pl.DataFrame:
-    """An empty table of the ``Incident`` model."""
-    return pl.DataFrame(
-        schema={"site": pl.String, "team": pl.String, "start": UTC_MS, "end": UTC_MS,
-                "reason": pl.String}
-    )  # fmt: skip
 
 
 def _now() -> datetime:
@@ -186,7 +177,7 @@ class Workspace:
         self.options = options
         self._tables: Tables | None = None
         self._codes: dict[str, int] = {}
-        self._incidents = _no_incidents()
+        self._incidents = no_incidents()
 
     @classmethod
     def open(
@@ -289,23 +280,14 @@ class Workspace:
             else:
                 intervals = events
         people = _frame(roster)
-        outages = validated_incidents(
-            _frame(incidents) if incidents is not None else _no_incidents()
-        )
-        if not outages.is_empty():
-            checked = validate(people, Roster)
-            plan = neutral_schedule(
-                validate(plan, ScheduledActivity),
-                outages,
-                checked,
-                time_zone=self.options.time_zone,
-            )
+        outages = validated_incidents(_frame(incidents)) if incidents is not None else None
         self._codes = self._ledger.agent_codes(agent_ids(intervals, plan, people))
-        self._incidents = outages
+        self._incidents = outages if outages is not None else no_incidents()
         self._tables = build_tables(
             intervals,
             plan,
             people,
+            incidents=outages,
             codes=self._codes,
             options=self.options,
             sensitive_reasons=self.policy.sensitive_reasons,
