@@ -9,15 +9,19 @@ else is Ready all shift.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.privacy.org import AUDIT_KEY, MONDAY, Agent, tables, team
 
 from adherence.errors import SchemaValidationError
+from adherence.options import MetricOptions
 from adherence.privacy import Employee, TeamLead, Workspace
+from adherence.privacy._atoms import build_tables
 from adherence.privacy._incidents import neutral_schedule
 from adherence.schemas import UTC_MS
 
@@ -142,3 +146,37 @@ def test_an_invalid_incident_is_a_schema_error(
 ) -> None:
     with pytest.raises(SchemaValidationError):
         _workspace(tmp_path, _incidents(**changes))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    start=st.integers(6 * 60, 17 * 60 - 1),
+    length=st.integers(1, 4 * 60),
+    unit=st.sampled_from([("site", "Oslo"), ("team", "Alpha")]),
+)
+def test_an_incident_takes_exactly_its_overlap_out_and_never_charges_more(
+    start: int, length: int, unit: tuple[str, str]
+) -> None:
+    intervals, schedule, roster = _data()
+    begin, end = _at(0) + timedelta(minutes=start), _at(0) + timedelta(minutes=start + length)
+    where = {"site": [None], "team": [None], unit[0]: [unit[1]]}
+    incident = _incidents(start=[begin], end=[end], **where)
+    codes = {a: i for i, a in enumerate(sorted(roster["agent_id"]))}
+
+    def days(incidents: pl.DataFrame | None) -> dict[str, dict[str, int]]:
+        built = build_tables(intervals, schedule, roster, codes=codes, options=MetricOptions(),
+                             sensitive_reasons=frozenset(), incidents=incidents)  # fmt: skip
+        return {r["agent_id"]: r for r in built.days.iter_rows(named=True)}
+
+    cut = neutral_schedule(schedule, incident, roster, time_zone="Europe/Oslo")
+    with_, without = days(incident), days(None)
+
+    # The cut schedule tiles the same time, in the same order.
+    span = (pl.col("end") - pl.col("start")).sum()
+    assert cut.select(span).item() == schedule.select(span).item()
+    overlap = max(0, min(start + length, 15 * 60) - max(start, 8 * 60)) * MIN
+    for agent, figures in with_.items():
+        neutral = overlap if agent.startswith("alpha") else 0
+        assert figures["scheduled_ms"] == without[agent]["scheduled_ms"] - neutral
+        charged = "out_of_adherence_charged_ms"
+        assert figures[charged] <= without[agent][charged]
