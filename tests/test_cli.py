@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from adherence.cli import AUDIT_KEY_VARIABLE, DEMO_AUDIT_KEY, main
@@ -141,6 +142,42 @@ def test_report_writes_html_for_a_team_lead(
     assert "Privat Harstad" in out.read_text()
 
 
+def test_report_applies_an_incidents_file_and_names_it(
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text(
+        "site,team,start,end,reason\n,Privat Harstad,2026-03-09 09:00,2026-03-09 09:40,"
+        "telephony outage\n"
+    )
+    out = tmp_path / "r.html"
+
+    code = main(["report", "--data", str(sample), "--store", str(tmp_path / "a.db"),
+                 "--viewer", "steward:s", "--incidents", str(incidents), "--out", str(out)])  # fmt: skip
+
+    assert code == 0
+    assert "1 incidents" in capsys.readouterr().err
+    # Naive times are local (Oslo), and shown local.
+    assert (
+        "incident applied: telephony outage, 2026-03-09 09:00 to 2026-03-09 09:40 "
+        "(team Privat Harstad)"
+    ) in out.read_text()
+
+
+def test_a_bad_incidents_file_is_one_line(
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text("site,team,start,end,reason\nOslo,,2026-03-09 09:40,2026-03-09 09:00,x\n")
+
+    code = main(["report", "--data", str(sample), "--store", str(tmp_path / "a.db"),
+                 "--viewer", "steward:s", "--incidents", str(incidents),
+                 "--out", str(tmp_path / "r.html")])  # fmt: skip
+
+    assert code == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("adherence: error ADH-110")
+
+
 def test_audit_prints_json_and_refusals_are_one_line(
     sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -180,16 +217,21 @@ def test_audit_needs_the_steward_key(
 
 
 def test_shares_create_list_revoke_and_import(
-    tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = ["--store", str(tmp_path / "a.db")]
-    created = main(["shares", "create", *store, "--agent", "a1", "--to", "team_lead:tl-1",
+    # A report loads the sample into the store: from then on it knows its agents.
+    main(["report", "--data", str(sample), *store, "--viewer", "steward:s",
+          "--out", str(tmp_path / "r.html")])  # fmt: skip
+    login = pl.read_csv(sample / "roster.csv")["agent_id"][0]
+    capsys.readouterr()
+    created = main(["shares", "create", *store, "--agent", login, "--to", "team_lead:tl-1",
                     "--purpose", "development_plan", "--metrics", "adherence_pct",
                     "--periods", "2026-W11"])  # fmt: skip
     share_id = capsys.readouterr().out.strip()
-    listed = main(["shares", "list", *store, "--viewer", "employee:a1"])
+    listed = main(["shares", "list", *store, "--viewer", f"employee:{login}"])
     listing = capsys.readouterr().out
-    revoked = main(["shares", "revoke", share_id, *store, "--viewer", "employee:a1"])
+    revoked = main(["shares", "revoke", share_id, *store, "--viewer", f"employee:{login}"])
     capsys.readouterr()
     register = tmp_path / "consents.csv"
     register.write_text(
@@ -202,6 +244,19 @@ def test_shares_create_list_revoke_and_import(
     assert share_id in listing
     assert "valid" in listing
     assert capsys.readouterr().out.strip() == "1 shares in the register"
+
+
+def test_shares_create_refuses_a_login_id_the_store_does_not_know(
+    tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["shares", "create", "--store", str(tmp_path / "a.db"), "--agent", "ag0000",
+                 "--to", "team_lead:tl-1", "--purpose", "development_plan",
+                 "--metrics", "adherence_pct", "--periods", "2026-W11"])  # fmt: skip
+
+    error = capsys.readouterr().err
+    assert code == 1
+    assert error.startswith("adherence: error ADH-150")
+    assert "ag0000" not in error
 
 
 def test_ledger_verify_exits_one_on_a_tampered_log_and_names_each_line(

@@ -41,6 +41,7 @@ from adherence.errors import (
     SmallGroupError,
     SourceNotFoundError,
     TimeZoneError,
+    UnknownAgentError,
 )
 from adherence.fairness import FairnessAudit
 from adherence.ingest import Ingest, IngestReport, LazyIngest
@@ -61,6 +62,7 @@ from adherence.privacy import (
 from adherence.pseudonym import Pseudonymiser
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import (
+    Incident,
     Quarantine,
     Roster,
     ScheduledActivity,
@@ -87,6 +89,7 @@ __all__ = [
     "Employee",
     "FairnessAudit",
     "ForbiddenQueryError",
+    "Incident",
     "Ingest",
     "IngestReport",
     "Intervals",
@@ -125,6 +128,7 @@ __all__ = [
     "Steward",
     "TeamLead",
     "TimeZoneError",
+    "UnknownAgentError",
     "Workspace",
     "__version__",
     "fairness",

@@ -6,7 +6,8 @@
     audit of "lunch ≤ 30:00" and "login ≤ 2:00 late", and print where they are.
 
 ``adherence report --store DB --viewer ROLE:ID [--teams ...] [--period P] --out FILE``
-    The team-lead HTML report of the data (``--data DIR`` or ``--log/--schedule/--roster``).
+    The team-lead HTML report of the data (``--data DIR`` or ``--log/--schedule/--roster``;
+    ``--incidents FILE``: a CSV of site or team outages whose time is neutral).
 
 ``adherence audit RULE --store DB --viewer ROLE:ID [--by DIM ...] [--period P] [--json]``
     The tolerance-fairness audit of one rule (``MEAL<=30:00``, ``MEAL/week<=2:30:00``,
@@ -57,7 +58,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adherence.errors import AdherenceError, ConfigurationError, MostlyQuarantinedWarning
+import polars as pl
+
+from adherence._timeparse import parse_instants
+from adherence.errors import (
+    AdherenceError,
+    ConfigurationError,
+    MostlyQuarantinedWarning,
+    SourceNotFoundError,
+)
 from adherence.ingest import Ingest
 from adherence.intervals import from_events, from_state_detail
 from adherence.io import read_iws, read_iws_state_detail, read_roster, read_schedule
@@ -160,6 +169,10 @@ def _add_workspace_commands(commands: Any) -> None:
         command.add_argument("--log", type=Path, help="the status log (instead of --data)")
         command.add_argument("--schedule", type=Path, help="the schedule (instead of --data)")
         command.add_argument("--roster", type=Path, help="the roster (instead of --data)")
+        command.add_argument(
+            "--incidents", type=Path, default=None,
+            help="a CSV of incidents (site or team, start, end, reason): neutral time",
+        )  # fmt: skip
         command.add_argument("--period", default=None, help="e.g. 2026-W11, 2026-03, a/b")
         command.add_argument(
             "--viewer", required=True, help="who asks: steward:ID, team_lead:ID, auditor:ID"
@@ -193,7 +206,9 @@ def _add_share_commands(commands: Any) -> None:
     share_commands = shares.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = share_commands.add_parser("create", help="share figures (as the employee)")
     create.add_argument("--store", type=Path, required=True)
-    create.add_argument("--agent", required=True, help="your own pseudonymous agent id")
+    create.add_argument(
+        "--agent", required=True, help="your own login id (resolved with $ADHERENCE_KEY)"
+    )
     create.add_argument("--to", required=True, help="the recipient, e.g. team_lead:tl-17")
     create.add_argument(
         "--purpose", required=True, choices=("development_plan", "quality_feedback", "team_bonus")
@@ -207,7 +222,7 @@ def _add_share_commands(commands: Any) -> None:
     revoke = share_commands.add_parser("revoke", help="revoke a share")
     revoke.add_argument("share_id")
     revoke.add_argument("--store", type=Path, required=True)
-    revoke.add_argument("--viewer", required=True, help="employee:AGENT or steward:ID")
+    revoke.add_argument("--viewer", required=True, help="employee:LOGIN or steward:ID")
     register = share_commands.add_parser("import", help="import a consent register CSV")
     register.add_argument("path", type=Path)
     register.add_argument("--store", type=Path, required=True)
@@ -314,8 +329,47 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _load(workspace: Workspace, log: Path, schedule: Path, roster: Path, *, key: str) -> None:
-    """Ingest the three files into ``workspace``, showing progress on standard error."""
+def _read_incidents(path: Path, *, time_zone: str) -> pl.DataFrame:
+    """An incidents CSV (``site`` or ``team``, ``start``, ``end``, ``reason``) as a table.
+
+    Times are read like the schedule's (naive ones are local in ``time_zone``); a fall-back
+    time is read so that the window is the wider one. An unreadable time is left empty, and
+    the workspace then refuses the table with a schema error naming the column.
+    """
+    if not path.is_file():
+        raise SourceNotFoundError(f"no incidents file at {path}", hint="check --incidents")
+    frame = pl.read_csv(path, infer_schema=False)
+    for optional in ("site", "team"):
+        if optional not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
+    for column, prefix in (("start", "_s"), ("end", "_e")):
+        if column not in frame.columns:
+            raise ConfigurationError(
+                f"the incidents file has no {column!r} column",
+                hint="its columns are site or team, start, end and reason",
+            )
+        frame = parse_instants(
+            frame, column, time_zone=time_zone, dtype=pl.String(), prefix=prefix
+        ).collect()
+    blank = pl.col("site", "team").str.strip_chars().replace("", None)
+    return frame.select(
+        blank,
+        pl.col("_s_early").alias("start"),
+        pl.col("_e_late").alias("end"),
+        pl.col("reason") if "reason" in frame.columns else pl.lit(None, pl.String).alias("reason"),
+    )
+
+
+def _load(
+    workspace: Workspace,
+    log: Path,
+    schedule: Path,
+    roster: Path,
+    *,
+    key: str,
+    incidents: Path | None = None,
+) -> None:
+    """Ingest the files into ``workspace``, showing progress on standard error."""
     started = time.perf_counter()
     _progress(f"reading {log.name} ...")
     events = read_iws(log, key=key)
@@ -323,8 +377,12 @@ def _load(workspace: Workspace, log: Path, schedule: Path, roster: Path, *, key:
               f"{events.report.rows_quarantined:,} quarantined")  # fmt: skip
     plan = read_schedule(schedule, key=key)
     people = read_roster(roster, key=key)
+    outages = None
+    if incidents is not None:
+        outages = _read_incidents(incidents, time_zone=workspace.options.time_zone)
+        _progress(f"  {outages.height:,} incidents")
     _progress("computing figures ...")
-    workspace.add(events, schedule=plan, roster=people)
+    workspace.add(events, schedule=plan, roster=people, incidents=outages)
     _progress(f"  done in {time.perf_counter() - started:.1f} s")
 
 
@@ -374,7 +432,7 @@ def _workspace(args: argparse.Namespace) -> Workspace:
         for name, default in zip(("log", "schedule", "roster"), SAMPLE_FILES, strict=True)
     ]
     workspace = Workspace.open(args.store, audit_key=_audit_key())
-    _load(workspace, *files, key=key)
+    _load(workspace, *files, key=key, incidents=args.incidents)
     return workspace
 
 
@@ -404,21 +462,30 @@ def _audit(args: argparse.Namespace) -> None:
         print(audit)
 
 
+def _resolved(workspace: Workspace, viewer: Viewer) -> Viewer:
+    """An ``employee:LOGIN`` viewer as the workspace knows them (by pseudonym)."""
+    if isinstance(viewer, Employee):
+        return workspace.employee(viewer.agent_id, key=_required_key())
+    return viewer
+
+
 def _shares(args: argparse.Namespace) -> None:
     workspace = Workspace.open(args.store, audit_key=_audit_key())
     if args.action == "create":
+        me = workspace.employee(args.agent, key=_required_key())
         share = workspace.share(
-            agent=args.agent,
+            agent=me.agent_id,
             to=_viewer(args.to, ["(recipient)"]),
             purpose=args.purpose,
             metrics=args.metrics,
             periods=args.periods,
             expires=None if args.days is None else timedelta(days=args.days),
-            viewer=Employee(args.agent),
+            viewer=me,
         )
         print(share.id)
     elif args.action == "list":
-        for share in workspace.shares(viewer=_viewer(args.viewer, ["(any)"])):
+        viewer = _resolved(workspace, _viewer(args.viewer, ["(any)"]))
+        for share in workspace.shares(viewer=viewer):
             state = "revoked" if share.revoked_at else "valid" if share.is_valid() else "expired"
             periods = ",".join(share.periods)
             print(
@@ -426,7 +493,7 @@ def _shares(args: argparse.Namespace) -> None:
                 f"until {share.expires_at:%Y-%m-%d}  {state}"
             )
     elif args.action == "revoke":
-        workspace.revoke_share(args.share_id, viewer=_viewer(args.viewer))
+        workspace.revoke_share(args.share_id, viewer=_resolved(workspace, _viewer(args.viewer)))
         print(f"revoked {args.share_id}")
     else:
         key = None if args.pseudonymous else _required_key()

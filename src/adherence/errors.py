@@ -44,6 +44,7 @@ __all__ = [
     "SmallGroupError",
     "SourceNotFoundError",
     "TimeZoneError",
+    "UnknownAgentError",
 ]
 
 
@@ -112,6 +113,24 @@ class PseudonymKeyError(AdherenceError, ValueError):
     """The pseudonymisation key is missing or too short."""
 
     code = "ADH-140"
+
+
+class UnknownAgentError(AdherenceError, LookupError):
+    """A login id that, under the pseudonymisation key given, is no agent of the workspace.
+
+    The message never repeats the id (a login id is a direct identifier).
+    """
+
+    code = "ADH-150"
+
+    @classmethod
+    def for_login(cls) -> UnknownAgentError:
+        """The error for a login id the workspace does not know."""
+        return cls(
+            "no agent of this workspace has that login id",
+            hint="check the login id (blanks around it are ignored), and that the key is the "
+            "steward's pseudonymisation key the data was ingested with",
+        )
 
 
 class PrivacyError(AdherenceError, PermissionError):

@@ -168,7 +168,18 @@ def _methods(ws: Workspace) -> str:
         "the first productive instant after the first counted activity starts; login to Ready "
         "is the time from the first event of a shift to the first productive state.</p>"
         f"<h3>Options in force</h3><table><tr><th>option</th><th>value</th></tr>{options}</table>"
-        "</section>"
+        f"{_incidents(ws)}</section>"
+    )
+
+
+def _incidents(ws: Workspace) -> str:
+    """The incidents applied (reason, window, where), if any."""
+    if not ws.incidents:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in ws.incidents)
+    return (
+        "<h3>Incidents</h3><p>Scheduled time inside these windows is neutral for everyone "
+        f"scheduled there: out of the adherence denominator and never charged.</p><ul>{items}</ul>"
     )
 
 

@@ -28,6 +28,7 @@ from adherence.states import ACTIVITY_DTYPE, STATE_DTYPE
 __all__ = [
     "UTC_MS",
     "CanonicalModel",
+    "Incident",
     "Quarantine",
     "Roster",
     "ScheduledActivity",
@@ -139,6 +140,32 @@ class Roster(CanonicalModel):
     work_location: str = pa.Field(nullable=True, isin=["office", "home", "hybrid"])
     contract_pct: pl.Float64 = pa.Field(nullable=True, ge=0, le=100)
     skill: str = pa.Field(nullable=True)
+
+
+class Incident(CanonicalModel):
+    """A window ``[start, end)`` in which a site or a team could not work as scheduled.
+
+    Exactly one of ``site`` and ``team`` names where; ``reason`` says why (shown in reports'
+    notes). The scheduled time of every agent there inside the window is neutral.
+    """
+
+    site: str = pa.Field(nullable=True)
+    team: str = pa.Field(nullable=True)
+    start: UTC_MS = pa.Field(nullable=False)  # type: ignore[valid-type]
+    end: UTC_MS = pa.Field(nullable=False)  # type: ignore[valid-type]
+    reason: str = pa.Field(nullable=False, str_length={"min_value": 1})
+
+    @pa.dataframe_check
+    @classmethod
+    def starts_before_end(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Every incident has a positive length."""
+        return data.lazyframe.select(pl.col("start") < pl.col("end"))
+
+    @pa.dataframe_check
+    @classmethod
+    def one_site_or_team(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Exactly one of ``site`` and ``team`` is given."""
+        return data.lazyframe.select(pl.col("site").is_null() != pl.col("team").is_null())
 
 
 class Quarantine(CanonicalModel):

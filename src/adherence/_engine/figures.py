@@ -112,18 +112,19 @@ class Sweep:
             .collect(engine="in-memory")
         )
 
-    def exceptions(self) -> pl.DataFrame:
+    def exceptions(self, *, short: bool = False) -> pl.DataFrame:
         """Each maximal out-of-adherence run per shift (and per day when days are split).
 
         Columns: ``agent_id``, ``shift_id``, ``local_date``, ``start``, ``end``, ``raw_ms``,
         ``charged_ms``, ``activities`` and ``states`` (in order of appearance; a null state is
         time without any state, e.g. not logged in). Runs no longer than the threshold are
-        left out.
+        not exceptions and are left out, unless ``short`` (then they are charged 0).
         """
         columns = ["start", "end", "raw_ms", "charged_ms", "activities", "states"]
-        return self._keyed(self._exceptions()).select(*KEYS, *columns).sort(AGENT, "start")
+        runs = self._exceptions(short=short)
+        return self._keyed(runs).select(*KEYS, *columns).sort(AGENT, "start")
 
-    def _exceptions(self) -> pl.LazyFrame:
+    def _exceptions(self, *, short: bool = False) -> pl.LazyFrame:
         threshold = self.options.exception_threshold_ms
         out = self.segments.lazy().filter(pl.col("_out") | pl.col("_outside_work"))
         # The segments are in (agent, time) order and never overlap, so an out segment that
@@ -145,8 +146,8 @@ class Sweep:
                 pl.col("activity").unique(maintain_order=True).alias("activities"),
                 pl.col("state").unique(maintain_order=True).alias("states"),
             )
-            .filter(pl.col("raw_ms") > threshold)
-            .with_columns((pl.col("raw_ms") - threshold).alias("charged_ms"))
+            .filter(pl.lit(short) | (pl.col("raw_ms") > threshold))
+            .with_columns(pl.max_horizontal(pl.col("raw_ms") - threshold, 0).alias("charged_ms"))
             .drop("_run")
         )
 

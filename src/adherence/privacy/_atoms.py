@@ -23,6 +23,7 @@ import polars as pl
 from adherence._engine import ADDITIVE, sweep
 from adherence.mapping import normalise_expr
 from adherence.options import MetricOptions
+from adherence.privacy._incidents import neutral_schedule
 from adherence.privacy.policy import normalise_reason
 from adherence.privacy.query import ORG_DIMENSIONS, ROSTER_DIMENSIONS
 from adherence.schemas import Roster, ScheduledActivity, StateInterval, validate
@@ -38,6 +39,7 @@ OTHER = "OTHER"
 #: and the number of shifts starting that day.
 ATOMS = [*ADDITIVE, "other_ms", "other_episodes", "other_episode_ms", "shifts"]
 _STATE_ATOMS = [f"{s.value.lower()}_ms" for s in State]
+_KEYS = ["agent_id", "shift_id", "local_date"]
 
 
 @dataclass(frozen=True)
@@ -51,28 +53,59 @@ class Tables:
     """Per pause episode: codes, local day, dimensions, ``state`` (``OTHER`` for sensitive
     ones), ``duration_ms``, ``late_start`` and ``system_reason``."""
     exceptions: pl.DataFrame
-    """Per adherence exception: agent id, shift, local date, times and lengths."""
+    """Per out-of-adherence run: agent id, shift, local date, times and lengths; runs no
+    longer than the exception threshold too (``under_threshold``, charged 0)."""
     shifts: pl.DataFrame
-    """Per agent and shift: the engine's additive figures (the employee's own view)."""
+    """Per agent, shift and local day: ``shift_date`` and every atom (the employee's own
+    view); one row per shift unless days are split at midnight."""
+
+
+def _shift_days(schedule: pl.DataFrame, options: MetricOptions) -> pl.DataFrame:
+    """Per agent, shift and local day the shift's figures are attributed to.
+
+    Columns ``agent_id``, ``shift_id``, ``local_date``, ``start`` (the shift's start) and
+    ``first_day`` / ``last_day`` (the shift's first and last such day). Without
+    ``split_at_midnight`` a shift has one day, the local date it starts on (metrics.md §5);
+    with it, every local day one of its activities touches (an activity ending at midnight
+    does not touch the next day).
+    """
+    zone = options.time_zone
+    local_day = pl.col("start").dt.convert_time_zone(zone).dt.date()
+    spans = schedule.group_by("agent_id", "shift_id").agg(pl.col("start").min())
+    if options.split_at_midnight:
+        last_instant = pl.col("end") - pl.duration(milliseconds=1)
+        touched = pl.date_ranges(local_day, last_instant.dt.convert_time_zone(zone).dt.date())
+        days = (
+            schedule.select("agent_id", "shift_id", touched.alias("local_date"))
+            .explode("local_date")
+            .unique()
+            .join(spans, on=["agent_id", "shift_id"])
+        )
+    else:
+        days = spans.with_columns(local_day.alias("local_date"))
+    shift = ["agent_id", "shift_id"]
+    return days.with_columns(
+        pl.col("local_date").min().over(shift).alias("first_day"),
+        pl.col("local_date").max().over(shift).alias("last_day"),
+    ).sort("agent_id", "start", "local_date")
 
 
 def _membership(
-    schedule: pl.DataFrame, roster: pl.DataFrame, codes: dict[str, int], zone: str
+    shift_days: pl.DataFrame, roster: pl.DataFrame, codes: dict[str, int], zone: str
 ) -> pl.DataFrame:
     """One row per agent and local day with a shift: roster attributes on that date.
 
     ``contract`` is ``full_time`` (``contract_pct`` 100) or ``part_time``; ``start_hour`` is
-    the local hour the day's first shift starts (``"08"``); ``shifts`` counts the shifts
-    starting that day.
+    the local hour the first shift of the day starts (``"08"``; for a day a night shift only
+    continues into, that shift's); ``shifts`` counts the shifts starting that day.
     """
     local_start = pl.col("start").dt.convert_time_zone(zone)
+    starts_here = pl.col("local_date") == pl.col("first_day")
     shifts = (
-        schedule.group_by("agent_id", "shift_id")
-        .agg(pl.col("start").min())
-        .with_columns(local_date=local_start.dt.date(), start_hour=local_start.dt.strftime("%H"))
-        .sort("agent_id", "start")
+        shift_days.with_columns(start_hour=local_start.dt.strftime("%H"), _starts=starts_here)
+        .sort("agent_id", "_starts", "start", descending=[False, True, False])
         .group_by("agent_id", "local_date", maintain_order=True)
-        .agg(pl.col("start_hour").first(), pl.len().cast(pl.Int64).alias("shifts"))
+        .agg(pl.col("start_hour").first(), pl.col("_starts").sum().cast(pl.Int64).alias("shifts"))
     )
     on_date = (pl.col("valid_from") <= pl.col("local_date")) & (
         pl.col("valid_to").is_null() | (pl.col("local_date") <= pl.col("valid_to"))
@@ -197,9 +230,9 @@ def _fold_episodes(episodes: pl.DataFrame, sensitive: pl.DataFrame) -> pl.DataFr
 
 
 def _episode_atoms(episodes: pl.DataFrame) -> pl.DataFrame:
-    """Per agent and shift: episode counts and time per pause state, ``OTHER`` included."""
+    """Per agent, shift and day: episode counts and time per pause state, ``OTHER`` included."""
     states = [*(s.value for s in sorted(NON_PRODUCTIVE_STATES)), OTHER]
-    return episodes.group_by("agent_id", "shift_id").agg(
+    return episodes.group_by(_KEYS).agg(
         expr
         for state in states
         for expr in (
@@ -213,6 +246,24 @@ def _episode_atoms(episodes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _on_shift_days(frame: pl.DataFrame, shift_days: pl.DataFrame) -> pl.DataFrame:
+    """``frame``'s ``local_date`` moved onto its shift's days (``_shift_days``).
+
+    The engine gives time in a shift's conformance window before its first or after its
+    last day to that day; it belongs to the nearest day of the shift. Without
+    ``split_at_midnight`` every row lands on the day the shift starts. Adds ``shift_date``.
+    """
+    spans = shift_days.select("agent_id", "shift_id", "first_day", "last_day").unique()
+    return (
+        frame.join(spans, on=["agent_id", "shift_id"], how="left")
+        .with_columns(
+            pl.col("local_date").clip(pl.col("first_day"), pl.col("last_day")),
+            pl.col("first_day").alias("shift_date"),
+        )
+        .drop("first_day", "last_day")
+    )
+
+
 def build_tables(
     intervals: pl.DataFrame,
     schedule: pl.DataFrame,
@@ -221,18 +272,27 @@ def build_tables(
     codes: dict[str, int],
     options: MetricOptions,
     sensitive_reasons: frozenset[str],
+    incidents: pl.DataFrame | None = None,
 ) -> Tables:
-    """Validate the inputs, run the engine, fold sensitive time and key atoms by day."""
+    """Validate the inputs, run the engine, fold sensitive time and key atoms by day.
+
+    Figures are attributed to local days as ``options.split_at_midnight`` says (metrics.md
+    §5): the day a shift starts on, or each local day its activities touch. Scheduled time
+    inside ``incidents`` (validated ``Incident`` rows) is neutral for the agents there.
+    """
     intervals = validate(intervals, StateInterval)
     schedule = validate(schedule, ScheduledActivity)
     roster = validate(roster, Roster)
-    membership = _membership(schedule, roster, codes, options.time_zone)
+    if incidents is not None and not incidents.is_empty():
+        schedule = neutral_schedule(schedule, incidents, roster, time_zone=options.time_zone)
+    shift_days = _shift_days(schedule, options)
+    membership = _membership(shift_days, roster, codes, options.time_zone)
     run = sweep(intervals, schedule, options=options)
     per_shift = run.figures()
     flagged = intervals.with_columns(_sensitive(intervals, sensitive_reasons).alias("_sensitive"))
     sensitive = flagged.filter(pl.col("_sensitive")).drop("_sensitive")
     episodes = _with_late_start(run.pause_episodes(), intervals, schedule)
-    episodes = _fold_episodes(episodes, sensitive)
+    episodes = _on_shift_days(_fold_episodes(episodes, sensitive), shift_days)
     episode_atoms = _episode_atoms(episodes)
     other = pl.lit(0, dtype=pl.Int64).alias("other_ms")
     if not sensitive.is_empty():
@@ -240,9 +300,9 @@ def build_tables(
         folded = (
             sweep(sensitive, schedule, options=options, as_of=as_of)
             .figures()
-            .select("agent_id", "shift_id", *[pl.col(c).alias(f"_x_{c}") for c in _STATE_ATOMS])
+            .select(*_KEYS, *[pl.col(c).alias(f"_x_{c}") for c in _STATE_ATOMS])
         )
-        per_shift = per_shift.join(folded, on=["agent_id", "shift_id"], how="left")
+        per_shift = per_shift.join(folded, on=_KEYS, how="left")
         other = pl.sum_horizontal(pl.col(f"_x_{c}").fill_null(0) for c in _STATE_ATOMS)
         per_shift = per_shift.with_columns(
             *[pl.col(c) - pl.col(f"_x_{c}").fill_null(0) for c in _STATE_ATOMS],
@@ -250,37 +310,29 @@ def build_tables(
         ).drop(f"_x_{c}" for c in _STATE_ATOMS)
     else:
         per_shift = per_shift.with_columns(other)
-    episode_columns = [c for c in episode_atoms.columns if c not in ("agent_id", "shift_id")]
-    per_shift = (
-        per_shift.drop(episode_columns, strict=False)
-        .join(episode_atoms, on=["agent_id", "shift_id"], how="left")
-        .with_columns(pl.col(episode_columns).fill_null(0))
-    )
-    shift_day = per_shift.group_by("agent_id", "shift_id").agg(pl.col("local_date").min())
+    episode_columns = [c for c in episode_atoms.columns if c not in _KEYS]
     summed = [c for c in ATOMS if c != "shifts"]
-    per_day = (
-        per_shift.drop("local_date")
-        .join(shift_day, on=["agent_id", "shift_id"])
-        .group_by("agent_id", "local_date")
-        .agg(pl.col(summed).sum())
+    engine_columns = [c for c in summed if c not in episode_columns]
+    per_shift = (
+        _on_shift_days(per_shift, shift_days)
+        .group_by(*_KEYS, "shift_date")
+        .agg(pl.col(engine_columns).sum())
+        .join(episode_atoms, on=_KEYS, how="left")
+        .with_columns(pl.col(episode_columns).fill_null(0))
+        .select(*_KEYS, "shift_date", *summed)
+        .sort(_KEYS)
     )
+    per_day = per_shift.group_by("agent_id", "local_date").agg(pl.col(summed).sum())
     days = membership.join(per_day, on=["agent_id", "local_date"], how="left").with_columns(
         pl.col(summed).fill_null(0)
     )
     dimensions = membership.drop("shifts", *ATOMS, strict=False)
-    episodes = (
-        episodes.select(
-            "agent_id", "shift_id", "local_date", "state", "duration_ms", "late_start",
-            "system_reason",
-        )
-        .join(shift_day.rename({"local_date": "_shift_date"}), on=["agent_id", "shift_id"])
-        .drop("local_date")
-        .rename({"_shift_date": "local_date"})
-        .join(dimensions, on=["agent_id", "local_date"])
-    )  # fmt: skip
-    return Tables(
-        days=days,
-        episodes=episodes,
-        exceptions=run.exceptions(),
-        shifts=per_shift,
+    episodes = episodes.select(
+        "agent_id", "shift_id", "local_date", "state", "duration_ms", "late_start",
+        "system_reason",
+    ).join(dimensions, on=["agent_id", "local_date"])  # fmt: skip
+    threshold = options.exception_threshold_ms
+    exceptions = _on_shift_days(run.exceptions(short=True), shift_days).with_columns(
+        (pl.col("raw_ms") <= threshold).alias("under_threshold")
     )
+    return Tables(days=days, episodes=episodes, exceptions=exceptions, shifts=per_shift)

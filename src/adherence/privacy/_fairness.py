@@ -70,11 +70,15 @@ def _units(tables: Tables, rows: pl.DataFrame, unit: str) -> pl.DataFrame:
         return tables.episodes.select("agent_id", "local_date", *episode).join(
             keys, on=["agent_id", "local_date"]
         )
-    shifts = tables.shifts.join(keys, on=["agent_id", "local_date"])
+    additive = [c for c in ATOMS if c in tables.shifts.columns]
+    # A shift is one unit, on the day it starts, also when its days are split at midnight.
+    whole = tables.shifts.group_by(
+        "agent_id", "shift_id", pl.col("shift_date").alias("local_date")
+    ).agg(pl.col(additive).sum())
+    shifts = whole.join(keys, on=["agent_id", "local_date"])
     if unit == "shift":
         return shifts
     week = pl.col("local_date").dt.strftime("%G-W%V")
-    additive = [c for c in ATOMS if c in shifts.columns]
     return (
         shifts.with_columns(week.alias("_week"))
         .sort("local_date")

@@ -183,6 +183,10 @@ class Ledger:
             raise _unavailable()
         return codes
 
+    def knows_agent(self, agent_id: str) -> bool:
+        """Whether ``agent_id`` (a pseudonym) was ever added to this store."""
+        return bool(self._read("SELECT 1 FROM agents WHERE agent_id = ?", (agent_id,)))
+
     # Vectors ------------------------------------------------------------------------
     def space(self, db: sqlite3.Connection, vectors: Sequence[Vector]) -> Space:
         """Every stored vector connected to ``vectors`` through shared days and atoms.

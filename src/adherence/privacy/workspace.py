@@ -56,6 +56,7 @@ from adherence.errors import (
     RoleError,
     ScopeError,
     SmallGroupError,
+    UnknownAgentError,
 )
 from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables
 from adherence.ingest import Ingest
@@ -65,6 +66,7 @@ from adherence.options import MetricOptions
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
 from adherence.privacy._decide import Refusal
 from adherence.privacy._fairness import BUILT_IN, audit_plan
+from adherence.privacy._incidents import incident_notes, no_incidents, validated_incidents
 from adherence.privacy._plans import (
     Cell,
     cell_values,
@@ -76,15 +78,17 @@ from adherence.privacy._plans import (
     metric_atoms,
 )
 from adherence.privacy._release import Plan, Releaser, ValueRule
+from adherence.privacy._self import Per, own_exceptions, own_figures
 from adherence.privacy._space import Vector
 from adherence.privacy.audit_log import AuditLog, AuditRecord
 from adherence.privacy.consents import read_register
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
 from adherence.privacy.query import Period, Query, parse_period
-from adherence.privacy.released import DryRun, ReleasedTable
+from adherence.privacy.released import DryRun, ReleasedTable, Unit
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
+from adherence.pseudonym import Pseudonymiser
 from adherence.rules import Rule
 
 __all__ = ["AuditExport", "Workspace"]
@@ -107,19 +111,6 @@ _ERRORS: dict[str, type[PrivacyError]] = {
         AuditKeyError,
     )
 }
-#: Per-shift figures an employee sees in their self view.
-SELF_VIEW_METRICS = (
-    "adherence_pct",
-    "conformance_pct",
-    "occupancy_pct",
-    "out_of_adherence_ms",
-    "exception_count",
-    "pause_ms",
-    "break_ms",
-    "meal_ms",
-    "lateness_mean_ms",
-    "login_to_ready_mean_ms",
-)
 
 
 def _now() -> datetime:
@@ -188,6 +179,7 @@ class Workspace:
         self.options = options
         self._tables: Tables | None = None
         self._codes: dict[str, int] = {}
+        self._incidents = no_incidents()
 
     @classmethod
     def open(
@@ -251,13 +243,31 @@ class Workspace:
         return self._audit
 
     # Data ---------------------------------------------------------------------------
-    def add(self, log: Table | Intervals, *, schedule: Table, roster: Table) -> None:
+    def add(
+        self,
+        log: Table | Intervals,
+        *,
+        schedule: Table,
+        roster: Table,
+        incidents: pl.DataFrame | pl.LazyFrame | None = None,
+    ) -> None:
         """Load the data: status events or state intervals, the schedule and the roster.
 
         ``log`` is an ``Ingest`` of status events (``adherence.io.read_iws``), an
         ``Intervals``, or a frame of either. Events become intervals here, with the missing
         Log Off inferred against the schedule. A later ``add`` replaces the data; the ledger
         and the shares stay.
+
+        ``incidents`` (``adherence.schemas.Incident``: ``site`` or ``team``, ``start``,
+        ``end``, ``reason``) are windows in which a site or a team could not work as
+        scheduled, e.g. a telephony outage: the scheduled time of everyone there inside the
+        window is neutral, out of the adherence denominator and never charged. Reports'
+        notes name each incident that overlaps their period (reason and window, never who).
+
+        Raises
+        ------
+        SchemaValidationError
+            A table, the incidents included, does not satisfy its schema.
         """
         plan = _frame(schedule)
         if isinstance(log, Intervals):
@@ -272,15 +282,23 @@ class Workspace:
             else:
                 intervals = events
         people = _frame(roster)
+        outages = validated_incidents(_frame(incidents)) if incidents is not None else None
         self._codes = self._ledger.agent_codes(agent_ids(intervals, plan, people))
+        self._incidents = outages if outages is not None else no_incidents()
         self._tables = build_tables(
             intervals,
             plan,
             people,
+            incidents=outages,
             codes=self._codes,
             options=self.options,
             sensitive_reasons=self.policy.sensitive_reasons,
         )
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """The incidents applied to the data, one line each (reason, local window, where)."""
+        return tuple(incident_notes(self._incidents, time_zone=self.options.time_zone))
 
     def _data(self) -> Tables:
         if self._tables is None:
@@ -663,6 +681,12 @@ class Workspace:
             f"cells with fewer than {self.policy.min_group_size} people, or that would reveal "
             "another cell, are suppressed"
         )
+        notes += incident_notes(
+            self._incidents,
+            time_zone=self.options.time_zone,
+            first=query.first_day,
+            last=query.last_day,
+        )
         return ReleasedTable(
             data,
             keys=list(query.by),
@@ -855,20 +879,98 @@ class Workspace:
         )
 
     # Individual figures -------------------------------------------------------------
-    def self_view(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
-        """All of an employee's own figures, per shift — for that employee only (G8).
+    def employee(self, login_id: str, *, key: str | bytes | None = None) -> Employee:
+        """The ``Employee`` viewer of a raw login id, e.g. ``ws.employee("ag1156")``.
+
+        The workspace pseudonymises the id with the steward's pseudonymisation key, as the
+        data was at ingest, and checks that the agent is one of its own: in the data added,
+        or added to this store before.
+
+        Parameters
+        ----------
+        login_id
+            The id the employee logs in with (blanks around it are ignored).
+        key
+            The steward's pseudonymisation key.
+
+        Raises
+        ------
+        UnknownAgentError
+            ``ADH-150``: no agent of the workspace has that login id under that key.
+        ConfigurationError
+            No key given.
+        """
+        if key is None:
+            raise ConfigurationError(
+                "resolving a login id needs the steward's pseudonymisation key",
+                hint="pass key= (the key the data was ingested with)",
+            )
+        if not isinstance(login_id, str) or not login_id.strip():
+            raise ConfigurationError(
+                "a login id is a non-empty text", hint='pass the id, e.g. ws.employee("ag1156")'
+            )
+        agent_id = Pseudonymiser(key).pseudonym(login_id)
+        if agent_id not in self._codes and not self._ledger.knows_agent(agent_id):
+            raise UnknownAgentError.for_login()
+        return Employee(agent_id)
+
+    def self_view(
+        self, agent: str | Employee, *, viewer: Viewer | None = None, per: Per = "shift"
+    ) -> ReleasedTable:
+        """All of an employee's own figures — for that employee only (G8).
+
+        Every figure the engine computes for them (``SELF_VIEW_FIGURES``): scheduled time,
+        time in and out of adherence (raw and charged), not-calculated and unobserved time,
+        exceptions, conformance, occupancy, shrinkage, time and episodes per state (the time
+        under sensitive reason codes as ``other_ms``: it is theirs), lateness and login to
+        Ready. Percentages are released to 0.1 point, durations to whole seconds.
+
+        Parameters
+        ----------
+        agent
+            The employee: an ``Employee`` (e.g. from ``Workspace.employee``), or their
+            pseudonymous id.
+        viewer
+            Who asks (default: ``agent`` when it is an ``Employee``).
+        per
+            ``"shift"`` (default): one row per shift, on the local date it starts;
+            ``"day"``: one row per local day, as ``split_at_midnight`` attributes time.
 
         Raises
         ------
         ConsentError
             ``ADH-010``: anybody else asking; individual figures need a share.
+        ConfigurationError
+            ``per`` is neither ``"shift"`` nor ``"day"``, or no viewer is given.
         """
-        outcome = _contained(lambda: self._self_view(agent, viewer))
+        agent_id, asking = _own_viewer(agent, viewer)
+        if per not in ("shift", "day"):
+            raise ConfigurationError(
+                f"per={per!r} is not a self-view breakdown", hint='use per="shift" or per="day"'
+            )
+        outcome = _contained(lambda: self._own(agent_id, asking, per=per, exceptions=False))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
         return outcome
 
-    def _self_view(self, agent: str, viewer: Viewer) -> ReleasedTable | Refusal:
+    def self_exceptions(
+        self, agent: str | Employee, *, viewer: Viewer | None = None
+    ) -> ReleasedTable:
+        """Every out-of-adherence run of an employee — for that employee only (G8).
+
+        Each run with its raw and charged length; runs no longer than the exception
+        threshold are listed too, flagged ``under_threshold`` (charged 0). ``agent`` and
+        ``viewer`` as for ``self_view``.
+        """
+        agent_id, asking = _own_viewer(agent, viewer)
+        outcome = _contained(lambda: self._own(agent_id, asking, per="shift", exceptions=True))
+        if isinstance(outcome, Refusal):
+            raise _error(outcome) from None
+        return outcome
+
+    def _own(
+        self, agent: str, viewer: Viewer, *, per: Per, exceptions: bool
+    ) -> ReleasedTable | Refusal:
         tables = self._data()
         if not (isinstance(viewer, Employee) and viewer.agent_id == agent):
             refusal = Refusal(
@@ -877,13 +979,21 @@ class Workspace:
                 "ask the employee to share the figures with you (Workspace.share)",
             )
             return self._refuse(refusal, viewer, purpose="self_view")
-        own = tables.shifts.filter(pl.col("agent_id") == agent).sort("local_date", "shift_id")
-        metrics = [METRICS[name] for name in SELF_VIEW_METRICS]
-        figures = rates(own).select(
-            pl.col("local_date").dt.strftime("%Y-%m-%d").alias("day"),
-            pl.col("shift_id"),
-            *[value_expr(m).cast(pl.Float64 if m.unit == "pct" else pl.Int64) for m in metrics],
-        )
+        zone = self.options.time_zone
+        if exceptions:
+            frame = own_exceptions(tables, agent, time_zone=zone)
+            keys = ["day", "shift_id", "start", "end", "activities", "states", "under_threshold"]
+            units: dict[str, Unit] = {"raw_ms": "ms", "charged_ms": "ms"}
+            title = "Your own out-of-adherence time"
+            notes = [
+                f"times are local ({zone}); runs no longer than the exception threshold are "
+                "listed with under_threshold and charged nothing",
+            ]
+        else:
+            figures = own_figures(tables, agent, per=per)
+            frame, keys, units = figures.frame, figures.keys, dict(figures.units)
+            title = f"Your own figures, per {per}"
+            notes = ["only you can see this table; share it with Workspace.share"]
         release_id = uuid.uuid4().hex
         try:
             self._audit.append(
@@ -891,62 +1001,24 @@ class Workspace:
                 actor_role=viewer.role,
                 actor=self._actor(viewer),
                 purpose="self_view",
-                released=figures.height,
+                released=frame.height,
                 policy=self.policy.hash,
                 release_id=release_id,
                 subjects=[self._subject(agent)],
+                detail="exceptions" if exceptions else f"per {per}",
             )
         except LedgerUnavailableError as err:
             return Refusal(err.code, err.message, err.hint or "")
         return ReleasedTable(
-            figures.with_columns(pl.lit("released").alias("status")),
-            keys=["day", "shift_id"],
-            values=[m.name for m in metrics],
+            frame,
+            keys=keys,
+            values=list(units),
             metric="self_view",
-            unit={m.name: m.unit for m in metrics},
-            title="Your own figures, per shift",
+            unit=units,
+            title=title,
             release_id=release_id,
             recorder=self._exports(viewer),
-            notes=["only you can see this table; share it with Workspace.share"],
-        )
-
-    def self_exceptions(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
-        """An employee's own adherence exceptions — for that employee only (G8)."""
-        outcome = _contained(lambda: self._self_view(agent, viewer))
-        if isinstance(outcome, Refusal):
-            raise _error(outcome) from None
-        zone = self.options.time_zone
-        local = "%Y-%m-%d %H:%M:%S"
-        own = (
-            self._data()
-            .exceptions.filter(pl.col("agent_id") == agent)
-            .sort("start")
-            .select(
-                pl.col("local_date").dt.strftime("%Y-%m-%d").alias("day"),
-                "shift_id",
-                pl.col("start").dt.convert_time_zone(zone).dt.strftime(local).alias("start"),
-                pl.col("end").dt.convert_time_zone(zone).dt.strftime(local).alias("end"),
-                pl.col("activities").cast(pl.List(pl.String)).list.join(", ").alias("activities"),
-                pl.col("states")
-                .cast(pl.List(pl.String))
-                .list.eval(pl.element().fill_null("not logged in"))
-                .list.join(", ")
-                .alias("states"),
-                "raw_ms",
-                "charged_ms",
-                pl.lit("released").alias("status"),
-            )
-        )
-        return ReleasedTable(
-            own,
-            keys=["day", "shift_id", "start", "end", "activities", "states"],
-            values=["raw_ms", "charged_ms"],
-            metric="exceptions",
-            unit="ms",
-            title="Your own adherence exceptions",
-            release_id=outcome.release_id,
-            recorder=self._exports(viewer),
-            notes=[f"times are local ({zone})"],
+            notes=notes,
         )
 
     def share(
@@ -1353,6 +1425,18 @@ def _forbidden(
             "ask for pause_ms, which includes it",
         )
     return None
+
+
+def _own_viewer(agent: str | Employee, viewer: Viewer | None) -> tuple[str, Viewer]:
+    """The agent id of a self-view request and who asks (the employee, by default)."""
+    if isinstance(agent, Employee):
+        return agent.agent_id, viewer if viewer is not None else agent
+    if viewer is None:
+        raise ConfigurationError(
+            "a self view of an agent id needs the viewer asking",
+            hint="pass the Employee from Workspace.employee(login_id), or viewer=",
+        )
+    return agent, viewer
 
 
 def _texts(value: object) -> list[str]:
