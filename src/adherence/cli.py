@@ -317,7 +317,7 @@ def _demo(args: argparse.Namespace) -> None:
     audit_path.write_text("\n\n".join(repr(a) for a in audits) + "\n", encoding="utf-8")
     for audit in audits:
         print(f"{audit.rule.name}: {audit.verdict}\n")
-    verified = workspace.audit_log.verify()
+    verified = workspace.verify()
     workspace.close()
     print(f"Team report:    {report}")
     print(f"Fairness audit: {audit_path}")
@@ -503,7 +503,7 @@ def _shares(args: argparse.Namespace) -> None:
 
 def _ledger(args: argparse.Namespace) -> int:
     workspace = Workspace.open(args.store, audit_key=_audit_key(), read_only=True)
-    result = workspace.audit_log.verify()
+    result = workspace.verify()
     for problem in result.problems:
         where = f"line {problem.line}" if problem.line else "ledger"
         print(f"{where}: {problem.kind}: {problem.message}")

@@ -27,6 +27,7 @@ from adherence.privacy import (
     AuditLog,
     Auditor,
     AuditRecord,
+    Employee,
     PrivacyPolicy,
     Steward,
     TeamLead,
@@ -348,3 +349,27 @@ def test_tables_released_together_share_one_suppression_pattern(
     statuses = {r["team"]: r["status"] for r in by_team.to_dicts()}
     assert statuses["Beta"] == "suppressed"
     assert "suppressed" in (statuses["Alpha"], by_site.to_dicts()[0]["status"])
+
+
+def test_every_kind_of_release_is_in_both_the_ledger_and_the_audit_log(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = workspace(team("Alpha", 6))
+    me = Employee("alpha-0")
+    ws.report("adherence_pct", by=["team"], viewer=LEAD)
+    ws.self_view("alpha-0", viewer=me)
+    share = ws.share(
+        agent="alpha-0", to=LEAD, purpose="development_plan", metrics=["meal_ms"],
+        periods=["2026-W11"], viewer=me,
+    )  # fmt: skip
+    ws.open_share(share.id, viewer=LEAD)
+    assert ws.verify().ok
+
+    # A release removed from the ledger behind the library's back: its record is an orphan.
+    with sqlite3.connect(tmp_path / "adherence.db") as db:
+        db.execute("DELETE FROM releases WHERE metric = 'self_view'")
+    db.close()
+
+    result = ws.verify()
+    assert not result.ok
+    assert [p.kind for p in result.problems] == ["orphan"]

@@ -188,6 +188,49 @@ class Releaser:
         )
         return Released(decision, release_id)
 
+    def record(
+        self,
+        event: str,
+        *,
+        metric: str,
+        fields: Mapping[str, AuditValue],
+        released: int,
+        role: str,
+        actor: str,
+    ) -> str | Refusal:
+        """Record a release that needs no decision, with its audit record; its id.
+
+        An employee's own figures need no decision, but they are a release like any other:
+        the ledger entry and the audit record are committed together.
+        """
+        release_id = uuid.uuid4().hex
+        try:
+            with self._ledger.transaction() as db:
+                self._ledger.add_release(
+                    db,
+                    release_id=release_id,
+                    time=_now(),
+                    viewer_role=role,
+                    viewer=actor,
+                    metric=metric,
+                    fingerprint=release_id,
+                    policy=self._policy_row(),
+                )
+                self._audit.append(
+                    event,
+                    via=db,
+                    actor_role=role,
+                    actor=actor,
+                    released=released,
+                    policy=self._policy.hash,
+                    release_id=release_id,
+                    **fields,
+                )
+            self._audit.flush()
+        except LedgerUnavailableError as err:
+            return Refusal(err.code, err.message, err.hint or "")
+        return release_id
+
     def preview(self, plan: Plan) -> Decision | Refusal:
         """What ``release`` would decide now, from public inputs only; records nothing.
 

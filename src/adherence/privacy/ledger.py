@@ -284,6 +284,10 @@ class Ledger:
         )
         db.execute("INSERT OR IGNORE INTO policies VALUES (?, ?, ?)", (*policy, time))
 
+    def release_ids(self) -> set[str]:
+        """The id of every release in the ledger."""
+        return {str(row[0]) for row in self._read("SELECT id FROM releases")}
+
     def releases_concerning(self, code: int) -> set[str]:
         """Ids of the releases with a released vector that counts agent ``code``."""
         rows = self._read("SELECT release_id, support FROM vectors WHERE kind = 'released'")

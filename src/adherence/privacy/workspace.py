@@ -80,7 +80,7 @@ from adherence.privacy._plans import (
 from adherence.privacy._release import Plan, Releaser, ValueRule
 from adherence.privacy._self import Per, own_exceptions, own_figures
 from adherence.privacy._space import Vector
-from adherence.privacy.audit_log import AuditLog, AuditRecord
+from adherence.privacy.audit_log import AuditLog, AuditRecord, AuditVerification
 from adherence.privacy.consents import read_register
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
@@ -236,6 +236,14 @@ class Workspace:
             f"Workspace({str(self._ledger.path)!r}, {loaded}, "
             f"k={self.policy.min_group_size}, policy {self.policy.hash[:12]})"
         )
+
+    def verify(self) -> AuditVerification:
+        """Check the audit log (MACs, chain, head) and cross-check it with the ledger.
+
+        Every release in the ledger must have exactly one audit record, and every release
+        record its ledger entry (a release and its record are committed together).
+        """
+        return self._audit.verify(release_ids=self._ledger.release_ids())
 
     @property
     def audit_log(self) -> AuditLog:
@@ -994,21 +1002,20 @@ class Workspace:
             frame, keys, units = figures.frame, figures.keys, dict(figures.units)
             title = f"Your own figures, per {per}"
             notes = ["only you can see this table; share it with Workspace.share"]
-        release_id = uuid.uuid4().hex
-        try:
-            self._audit.append(
-                "self_view",
-                actor_role=viewer.role,
-                actor=self._actor(viewer),
-                purpose="self_view",
-                released=frame.height,
-                policy=self.policy.hash,
-                release_id=release_id,
-                subjects=[self._subject(agent)],
-                detail="exceptions" if exceptions else f"per {per}",
-            )
-        except LedgerUnavailableError as err:
-            return Refusal(err.code, err.message, err.hint or "")
+        release_id = self._releaser.record(
+            "self_view",
+            metric="self_view",
+            fields={
+                "purpose": "self_view",
+                "subjects": [self._subject(agent)],
+                "detail": "exceptions" if exceptions else f"per {per}",
+            },
+            released=frame.height,
+            role=viewer.role,
+            actor=self._actor(viewer),
+        )
+        if isinstance(release_id, Refusal):
+            return release_id
         return ReleasedTable(
             frame,
             keys=keys,
