@@ -22,7 +22,8 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -39,6 +40,7 @@ __all__ = [
     "plot_breach_margins",
     "plot_login_to_ready",
     "plot_pause_distribution",
+    "plot_released_cells",
     "plot_sensitivity",
 ]
 
@@ -180,4 +182,71 @@ def plot_login_to_ready(audit: FairnessAudit, *, ax: Axes | None = None) -> Axes
     ax.set_title("Time from the first login event to Ready")
     ax.legend(fontsize="small")
     _note_gaps(ax, frame)
+    return ax
+
+
+#: Keys a released table's plot draws lines over.
+_LINE_KEYS = ("day", "iso_week", "month", "period")
+_AXIS_UNITS = {"pct": "%", "ms": "min", "count": "count"}
+
+
+def _joined(parts: Sequence[object]) -> str:
+    return " / ".join("(none)" if p is None else str(p) for p in parts)
+
+
+def _axis_label(column: str, unit: str) -> str:
+    """``adherence_pct`` -> ``adherence [%]``; ``meal_ms`` -> ``meal [min]`` (drawn in minutes)."""
+    name = column.removesuffix(f"_{unit}") if unit != "count" else column
+    return f"{name.replace('_', ' ')} [{_AXIS_UNITS[unit]}]"
+
+
+def plot_released_cells(
+    key_rows: Sequence[Sequence[object]],
+    values: Sequence[object],
+    *,
+    keys: Sequence[str],
+    key_types: Sequence[pl.DataType],
+    column: str,
+    unit: str,
+    title: str,
+    gaps: bool,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw one value column of a released table (``ReleasedTable.plot`` calls this).
+
+    ``values`` are the released values, ``None`` where a cell is suppressed or missing:
+    those are gaps. With a time key, one line per group of the other keys; else bars.
+    """
+    scale = 60_000.0 if unit == "ms" else 1.0
+    ys = [math.nan if v is None else float(v) / scale for v in values]  # type: ignore[arg-type]
+    ax = _axes(ax)
+    time_key = next((k for k in keys if k in _LINE_KEYS), None)
+    if time_key is not None:
+        at = list(keys).index(time_key)
+        others = [i for i, k in enumerate(keys) if k != time_key]
+        times = sorted({row[at] for row in key_rows if row[at] is not None})  # type: ignore[type-var]
+        series: dict[str, dict[object, float]] = {}
+        for row, y in zip(key_rows, ys, strict=True):
+            if row[at] is not None:
+                series.setdefault(_joined([row[i] for i in others]), {})[row[at]] = y
+        temporal = isinstance(key_types[at], pl.Date | pl.Datetime)
+        xs: list[Any] = list(times) if temporal else list(range(len(times)))
+        for name, points in series.items():
+            ax.plot(xs, [points.get(t, math.nan) for t in times], marker="o",
+                    label=name or None)  # fmt: skip
+        if not temporal:
+            ax.set_xticks(xs, [str(t) for t in times])
+        ax.set_xlabel(time_key.replace("_", " "))
+        if others:
+            ax.legend(fontsize="small")
+    else:
+        labels = [_joined(row) or title for row in key_rows]
+        positions = list(range(len(labels)))
+        ax.bar(positions, ys)
+        ax.set_xticks(positions, labels)
+    ax.set_ylabel(_axis_label(column, unit))
+    ax.set_title(title)
+    if gaps:
+        ax.text(1.0, 1.01, "gaps: suppressed cells", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize="small")  # fmt: skip
     return ax

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adherence.errors import PrivacyError
+from adherence.format import LEGEND, format_value
 from adherence.privacy.query import Period, parse_period
-from adherence.privacy.released import LEGEND, format_value
 from adherence.rules import LoginGrace, PauseLimit, Rule
 
 if TYPE_CHECKING:

@@ -46,42 +46,43 @@ reveal another)
 
 from __future__ import annotations
 
-import html
 import importlib.util
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, final
+from typing import TYPE_CHECKING, Any, Protocol, final
 
 import polars as pl
+
+from adherence.format import (
+    LEGEND,
+    SUPPRESSED,
+    display_rows,
+    format_value,
+    table_html,
+    table_text,
+)
+from adherence.metrics import Unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["LEGEND", "STATUSES", "ExportRecorder", "ReleasedTable", "Unit", "format_value"]
+__all__ = [
+    "LEGEND",
+    "STATUSES",
+    "DryRun",
+    "ExportRecorder",
+    "ReleasedTable",
+    "Unit",
+    "format_value",
+]
 
-#: The unit of a value column: a percentage, a duration in milliseconds, or a count.
-Unit = Literal["pct", "ms", "count"]
 #: The only values of the ``status`` column.
 STATUSES = ("released", "suppressed")
-#: The one-line explanation shown wherever suppressed cells are shown.
-LEGEND = (
-    "suppressed: not released to protect individuals "
-    "(too few people, or a cell that would reveal another)"
-)
 
 _UNITS: tuple[Unit, ...] = ("pct", "ms", "count")
 _RESERVED = ("status", "agents")
-#: Keys that are a time axis: a plot draws lines over them.
-_TIME_KEYS = ("day", "iso_week", "month", "period")
-#: How many rows the text repr shows before it abbreviates (the HTML repr shows every row).
-_REPR_ROWS = 40
-_SUPPRESSED = "suppressed"
-_AXIS_UNITS: dict[Unit, str] = {"pct": "%", "ms": "min", "count": "count"}
-_NO_VALUE = "n/a"
 
 
 class ExportRecorder(Protocol):
@@ -93,76 +94,6 @@ class ExportRecorder(Protocol):
 
     def __call__(self, release_id: str, export_format: str) -> None:
         """Record that release ``release_id`` is exported as ``export_format``."""
-
-
-def _decimal(value: int | float | Decimal) -> Decimal:
-    """The exact decimal a reader means: for a float, its shortest repr (what Python prints)."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
-def _fixed(exact: Decimal, places: int) -> str:
-    """``exact`` with ``places`` decimals, rounded half to even; never ``-0.0``."""
-    context = Context(prec=max(28, exact.adjusted() + places + 2))
-    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN, context=context)
-    if rounded.is_zero():
-        rounded = abs(rounded)
-    return f"{rounded:f}"
-
-
-def format_value(value: object, unit: Unit) -> str:
-    """A released value as a reader sees it.
-
-    ``pct`` has one decimal; ``ms`` is shown as ``h:mm:ss`` (rounded to the second); a
-    ``count`` is grouped by thousands with spaces (one decimal if it is not whole). A missing
-    value (null or NaN in a *released* cell, e.g. a rate over zero scheduled time) is
-    ``n/a``; text values are shown as they are.
-
-    Rounding is half to even on the decimal value, that is on the float's shortest decimal
-    representation (the digits Python prints): 12.25 becomes 12.2 and 12.35 becomes 12.4.
-    ``format(12.35, ".1f")`` would give 12.3, because it rounds the binary value
-    12.3499999... instead.
-
-    Parameters
-    ----------
-    value
-        The value of one cell.
-    unit
-        The unit of its column.
-
-    Returns
-    -------
-    str
-        The text shown in tables.
-
-    Examples
-    --------
-    >>> format_value(12.25, "pct"), format_value(12.35, "pct"), format_value(-0.04, "pct")
-    ('12.2', '12.4', '0.0')
-    >>> format_value(3_723_400, "ms"), format_value(1_500, "ms"), format_value(2_500, "ms")
-    ('1:02:03', '0:00:02', '0:00:02')
-    >>> format_value(1_500, "count"), format_value(None, "pct")
-    ('1 500', 'n/a')
-    """
-    if value is None:
-        return _NO_VALUE
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return _NO_VALUE if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return _format_number(_decimal(value), unit)
-
-
-def _format_number(exact: Decimal, unit: Unit) -> str:
-    if unit == "ms":
-        seconds = int(exact.scaleb(-3).to_integral_value(rounding=ROUND_HALF_EVEN))
-        hours, rest = divmod(abs(seconds), 3600)
-        sign = "-" if seconds < 0 else ""
-        return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
-    if unit == "count" and exact == exact.to_integral_value():
-        return f"{int(exact):,}".replace(",", " ")
-    return _fixed(exact, 1)
 
 
 def _key_dtype(name: str, dtype: pl.DataType) -> pl.DataType:
@@ -242,7 +173,7 @@ def _validated_schema(
     if "agents" in data.columns:
         schema["agents"] = _agents_dtype(data.schema["agents"])
         figures.append("agents")
-    hidden = data.filter(status == _SUPPRESSED)
+    hidden = data.filter(status == SUPPRESSED)
     for column in figures:
         if hidden.get_column(column).null_count() != hidden.height:
             raise ValueError(
@@ -250,16 +181,6 @@ def _validated_schema(
                 "figure. Hint: null the figures where status is 'suppressed'"
             )
     return schema
-
-
-def _label(parts: Sequence[object]) -> str:
-    return " / ".join("(none)" if p is None else str(p) for p in parts)
-
-
-def _axis_label(column: str, unit: Unit) -> str:
-    """``adherence_pct`` -> ``adherence [%]``; ``meal_ms`` -> ``meal [min]`` (drawn in minutes)."""
-    name = column.removesuffix(f"_{unit}") if unit != "count" else column
-    return f"{name.replace('_', ' ')} [{_AXIS_UNITS[unit]}]"
 
 
 @dataclass(frozen=True)
@@ -607,69 +528,34 @@ class ReleasedTable:
         self._record("parquet")
         self._frame().write_parquet(Path(path))
 
-    # Displays (not exports) ----------------------------------------------------------
-    def _display_rows(self) -> list[list[object]]:
-        """Rows for display: keys as they are, figures formatted, hidden ones ``suppressed``."""
-        figures = {c: self._units.get(c, "count") for c in self.columns[len(self._keys) :]}
-        figures.pop("status")
-        shown: list[list[object]] = []
-        for row, released in zip(self._rows, self._released_mask(), strict=True):
-            cells: list[object] = []
-            for (name, _), value in zip(self._schema, row, strict=True):
-                if name not in figures:
-                    cells.append(value)
-                elif not released:
-                    cells.append(_SUPPRESSED)
-                else:
-                    cells.append(format_value(value, figures[name]))
-            shown.append(cells)
-        return shown
+    # Displays (not exports): drawn by adherence.format and adherence.plot ---------------
+    def _figures(self) -> dict[str, Unit]:
+        return {c: self._units.get(c, "count") for c in self.columns[len(self._keys) :]}
+
+    def _shown(self) -> list[list[object]]:
+        figures = {c: u for c, u in self._figures().items() if c != "status"}
+        return display_rows(self._rows, self._released_mask(), self.columns, figures)
 
     def __repr__(self) -> str:
         schema = {c: (dtype if c in self._keys else pl.String()) for c, dtype in self._schema}
-        shown = pl.DataFrame(self._display_rows(), schema=schema, orient="row")
-        with pl.Config(
-            tbl_rows=_REPR_ROWS,
-            tbl_cols=-1,
-            tbl_hide_column_data_types=True,
-            tbl_hide_dataframe_shape=self.height <= _REPR_ROWS,
-            fmt_str_lengths=80,
-            tbl_width_chars=max(100, 20 * len(schema)),
-        ):
-            text = repr(shown)
-        lines = [self._title, text, *self._notes]
-        if self.suppressed_count:
-            lines.append(LEGEND)
-        return "\n".join(lines)
+        return table_text(
+            self._title, schema, self._shown(), self._notes, suppressed=self.suppressed_count
+        )
 
     def _repr_html_(self) -> str:
         """An HTML table: all text escaped, suppressed cells marked, a legend; no assets."""
-        figures = set(self.columns[len(self._keys) :]) - {"status"}
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = []
-        for row, released in zip(self._display_rows(), self._released_mask(), strict=True):
-            cells = []
-            for name, value in zip(self.columns, row, strict=True):
-                if name in figures and not released:
-                    cells.append('<td class="suppressed">suppressed<sup>*</sup></td>')
-                else:
-                    text = "" if value is None else str(value)
-                    kind = ' class="figure"' if name in figures else ""
-                    cells.append(f"<td{kind}>{html.escape(text)}</td>")
-            row_class = "released" if released else "suppressed"
-            body.append(f'<tr class="{row_class}">{"".join(cells)}</tr>')
-        notes = [f'<p class="note">{html.escape(n)}</p>' for n in self._notes]
-        if self.suppressed_count:
-            notes.append(f'<p class="legend"><sup>*</sup> {html.escape(LEGEND)}</p>')
-        return (
-            '<div class="adherence-released">'
-            f"<table><caption>{html.escape(self._title)}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-            f"{''.join(notes)}</div>"
+        figures = [c for c in self._figures() if c != "status"]
+        return table_html(
+            self._title,
+            self.columns,
+            figures,
+            self._shown(),
+            released=self._released_mask(),
+            notes=self._notes,
         )
 
     def plot(self, *, value: str | None = None, ax: Axes | None = None) -> Axes:
-        """Draw the released values; suppressed cells are gaps.
+        """Draw the released values; suppressed cells are gaps (``adherence.plot``).
 
         With a time key (``day``, ``iso_week``, ``month`` or ``period``) one line is drawn
         per group of the other keys over it; otherwise one bar per row. Suppressed (and
@@ -704,55 +590,28 @@ class ReleasedTable:
         ('adherence [%]', [91.0, nan, 95.5])
         >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
+        from adherence.plot import plot_released_cells
+
         column = self._values[0] if value is None else value
         if column not in self._values:
             raise ValueError(f"value must be one of {list(self._values)}, found {column!r}")
-        dtype = self.schema[column]
-        if not dtype.is_numeric():
-            raise ValueError(f"only numeric value columns can be drawn; {column!r} is {dtype}")
-        unit = self._units[column]
-        scale = 60_000.0 if unit == "ms" else 1.0
+        if not self.schema[column].is_numeric():
+            raise ValueError(
+                f"only numeric value columns can be drawn; {column!r} is {self.schema[column]}"
+            )
         at = self.columns.index(column)
         ys = [
-            math.nan if not released or row[at] is None else float(row[at]) / scale
+            None if not released else row[at]
             for row, released in zip(self._rows, self._released_mask(), strict=True)
         ]
-
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
-        time_key = next((k for k in self._keys if k in _TIME_KEYS), None)
-        if time_key is not None:
-            self._draw_lines(ax, time_key, ys)
-        else:
-            labels = [_label(row[: len(self._keys)]) or self._title for row in self._rows]
-            positions = list(range(len(labels)))
-            ax.bar(positions, ys)
-            ax.set_xticks(positions, labels)
-        ax.set_ylabel(_axis_label(column, unit))
-        ax.set_title(self._title)
-        if self.suppressed_count:
-            ax.text(1.0, 1.01, "gaps: suppressed cells", transform=ax.transAxes,
-                    ha="right", va="bottom", fontsize="small")  # fmt: skip
-        return ax
-
-    def _draw_lines(self, ax: Axes, time_key: str, ys: Sequence[float]) -> None:
-        """One line per group of the other keys over ``time_key``, aligned on all its values."""
-        at = self._keys.index(time_key)
-        others = [i for i, k in enumerate(self._keys) if k != time_key]
-        times = sorted({row[at] for row in self._rows if row[at] is not None})
-        series: dict[str, dict[Any, float]] = {}
-        for row, y in zip(self._rows, ys, strict=True):
-            if row[at] is not None:
-                series.setdefault(_label([row[i] for i in others]), {})[row[at]] = y
-        temporal = isinstance(self.schema[time_key], pl.Date | pl.Datetime)
-        xs: list[Any] = times if temporal else list(range(len(times)))
-        for name, points in series.items():
-            ax.plot(xs, [points.get(t, math.nan) for t in times], marker="o",
-                    label=name or None)  # fmt: skip
-        if not temporal:
-            ax.set_xticks(xs, [str(t) for t in times])
-        ax.set_xlabel(time_key.replace("_", " "))
-        if others:
-            ax.legend(fontsize="small")
+        return plot_released_cells(
+            [row[: len(self._keys)] for row in self._rows],
+            ys,
+            keys=self._keys,
+            key_types=[self.schema[k] for k in self._keys],
+            column=column,
+            unit=self._units[column],
+            title=self._title,
+            gaps=self.suppressed_count > 0,
+            ax=ax,
+        )
