@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
-from adherence.errors import ForbiddenQueryError, SmallGroupError
+from adherence.errors import ConfigurationError, ForbiddenQueryError, SmallGroupError
 from adherence.fairness import permutation_p, wilson
 from adherence.privacy import Auditor, Steward, Workspace
 from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, clock
@@ -201,3 +201,25 @@ def test_a_site_can_audit_its_own_rule(tmp_path: Path) -> None:
     assert [r["breach_pct"] for r in audit.groups.to_dicts()] == [100.0, 0.0]
     assert audit.rule.name == "MEAL per shift ≤ 35:00"
     assert [r["limit"] for r in audit.sensitivity.to_dicts()][:3] == ["30:00", "35:00", "40:00"]
+
+
+@pytest.mark.parametrize(
+    ("level", "margin"),
+    [
+        (1e-12, timedelta(seconds=60)),  # a level tuned to read one count
+        (0.05, timedelta(milliseconds=61_001)),  # a margin bisected to the millisecond
+        (0.05, timedelta(minutes=10)),
+    ],
+)
+def test_an_audits_level_and_margin_lie_on_public_grids(
+    tmp_path: Path, level: float, margin: timedelta
+) -> None:
+    # Free parameters made the suggested limit an oracle: bisecting the margin over 23
+    # audits read the longest meal to the millisecond. Only grid values are accepted.
+    ws = _workspace(tmp_path, team("Alpha", 6))
+
+    with pytest.raises(ConfigurationError):
+        ws.audit_tolerance(
+            PauseLimit("MEAL", timedelta(minutes=30)), viewer=AUDITOR, level=level,
+            measurement_margin=margin,
+        )  # fmt: skip

@@ -231,3 +231,29 @@ def test_medians_are_not_combined_with_sums_but_trackers_on_medians_are_refused(
         ws.report("meal_episode_median_ms", where={"skill": "sales"}, viewer=steward)
 
     assert site.to_dicts()[0]["status"] == "released"
+
+
+def test_an_employee_cannot_subtract_her_own_figures_from_two_released_cells(
+    workspace: OpenWorkspace,
+) -> None:
+    # Team Alpha: alpha-0..4 in sales, billing-0..4 in billing, meals 30..39 minutes.
+    # Team (10) − billing (5) − her own meal = the meals of alpha-1..4: four people.
+    agents = [
+        *(Agent(f"alpha-{i}", "Alpha", meal=timedelta(minutes=30 + i)) for i in range(5)),
+        *(Agent(f"billing-{i}", "Alpha", skill="billing",
+                meal=timedelta(minutes=35 + i)) for i in range(5)),
+    ]  # fmt: skip
+    meals = {a.id: a.meal // timedelta(milliseconds=1) * 5 for a in agents}
+    team, billing = sum(meals.values()), sum(v for k, v in meals.items() if "billing" in k)
+    assert team - billing - meals["alpha-0"] == sum(meals[f"alpha-{i}"] for i in range(1, 5))
+    ws = workspace(agents)
+    me = Employee("alpha-0")
+
+    ws.report("meal_ms", by=["team"], period="2026-W11", viewer=me)
+    with pytest.raises(DifferencingError):
+        ws.report("meal_ms", by=["team"], period="2026-W11", where={"skill": "billing"}, viewer=me)
+    # The same second report is fine for a team lead, who knows nobody's figures.
+    lead = ws.report(
+        "meal_ms", by=["team"], period="2026-W11", where={"skill": "billing"}, viewer=LEAD
+    )
+    assert lead.to_dicts()[0]["meal_ms"] == billing

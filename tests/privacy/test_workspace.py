@@ -373,3 +373,17 @@ def test_every_kind_of_release_is_in_both_the_ledger_and_the_audit_log(
     result = ws.verify()
     assert not result.ok
     assert [p.kind for p in result.problems] == ["orphan"]
+
+
+@pytest.mark.parametrize("written", ["Union-duty", "Union - duty", "union_duty", "UNION DUTY"])
+def test_a_sensitive_code_is_folded_however_it_is_written(
+    workspace: OpenWorkspace, written: str
+) -> None:
+    # Five agents take a 30-minute meal on five days; a sixth's meals carry the code. Written
+    # with dashes or underscores it is still the default list's "Union duty": meal_ms counts
+    # the five others only.
+    ws = workspace([*team("Alpha", 5), Agent("alpha-u", "Alpha", meal_reason=written)])
+
+    meal = ws.report("meal_ms", by=["team"], viewer=LEAD)
+
+    assert meal.to_dicts()[0]["meal_ms"] == 5 * 5 * 30 * 60_000

@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 import polars as pl
 
 from adherence._engine import ADDITIVE, sweep
-from adherence.mapping import normalise_expr
 from adherence.options import MetricOptions
 from adherence.privacy._incidents import neutral_schedule
-from adherence.privacy.policy import normalise_reason
+from adherence.privacy.policy import normalise_reason, normalise_reason_expr
 from adherence.privacy.query import ORG_DIMENSIONS, ROSTER_DIMENSIONS
 from adherence.schemas import Roster, ScheduledActivity, StateInterval, validate
 from adherence.states import NON_PRODUCTIVE_STATES, Activity, State
@@ -200,7 +199,7 @@ def agent_ids(intervals: pl.DataFrame, schedule: pl.DataFrame, roster: pl.DataFr
 
 def _sensitive(intervals: pl.DataFrame, reasons: frozenset[str]) -> pl.Expr:
     wanted = sorted(normalise_reason(r) for r in reasons)
-    return normalise_expr(pl.col("reason")).is_in(wanted).fill_null(value=False)
+    return normalise_reason_expr(pl.col("reason")).is_in(wanted).fill_null(value=False)
 
 
 def _fold_episodes(episodes: pl.DataFrame, sensitive: pl.DataFrame) -> pl.DataFrame:

@@ -21,6 +21,7 @@ Steps, in order:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,13 +83,24 @@ def _complete(
     targets: Sequence[Vector],
     sizes: Sequence[int],
     k: int,
+    own: int | None = None,
 ) -> list[bool]:
     """Suppress more cells until the one-space test passes (at worst: all of them).
 
     A vector released before adds nothing and is left out of the test; a vector several
     cells share is tested once. For each exposure the test finds, the cells holding its
     culprit vector of the fewest protected agents are suppressed; then the test runs again.
+    An employee knows every figure of their own (``own``): their unknowns are known numbers,
+    left out of every vector, so what is left counts only the colleagues.
     """
+    if own is not None:
+        old, knowledge, targets = (_without(vs, own) for vs in (old, knowledge, targets))
+        cells = [
+            dataclasses.replace(
+                c, vectors=tuple(_without(c.vectors, own)), targets=tuple(_without(c.targets, own))
+            )
+            for c in cells
+        ]
     seen = {v.key for v in old}
     while any(released):
         owners: dict[object, list[int]] = {}
@@ -129,6 +141,15 @@ def _complete(
     return released
 
 
+def _without(vectors: Sequence[Vector], agent: int) -> list[Vector]:
+    """The vectors with ``agent``'s unknowns left out (known numbers to that viewer)."""
+    kept = []
+    for v in vectors:
+        mask = v.support[:, 0] != agent
+        kept.append(v if mask.all() else Vector(v.atoms, v.support[mask]))
+    return kept
+
+
 def decide(
     cells: Sequence[Cell],
     *,
@@ -138,6 +159,7 @@ def decide(
     old: Sequence[Vector],
     knowledge: Sequence[Vector],
     targets: Sequence[Vector] = (),
+    own: int | None = None,
 ) -> Decision | Refusal:
     """Decide which cells are released, or refuse (steps 1–3 above).
 
@@ -151,6 +173,9 @@ def decide(
         The policy's minimum group size (for the one-space test).
     unprotected
         Agents the viewer is or already knows through an opened share.
+    own
+        The viewer's own agent code when the viewer is an employee: all of that agent's
+        unknowns are known to the viewer.
     old, knowledge, targets
         The ledger's released vectors, everything known through opened shares, and the
         sums that must stay hidden.
@@ -175,7 +200,14 @@ def decide(
     if not any(released):
         return SMALL
     released = _complete(
-        cells, released, old=old, knowledge=knowledge, targets=targets, sizes=sizes, k=k
+        cells,
+        released,
+        old=old,
+        knowledge=knowledge,
+        targets=targets,
+        sizes=sizes,
+        k=k,
+        own=own,
     )
     if not any(released):
         return DIFFERENCING
@@ -192,6 +224,7 @@ def suppress_more(
     old: Sequence[Vector],
     knowledge: Sequence[Vector],
     targets: Sequence[Vector] = (),
+    own: int | None = None,
 ) -> tuple[Decision, list[Vector]]:
     """Suppress the cells a value-dependent rule hides, and whatever would reveal them.
 
@@ -216,5 +249,6 @@ def suppress_more(
         targets=[*targets, *hidden],
         sizes=sizes,
         k=k,
+        own=own,
     )
     return Decision(tuple(released)), hidden

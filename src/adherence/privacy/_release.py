@@ -48,6 +48,8 @@ class Plan:
     cells: Sequence[Cell]
     min_agents: int
     unprotected: frozenset[int]
+    own: int | None
+    """The viewer's own agent code when the viewer is an employee."""
     event: str
     purpose: str
     metric: str
@@ -127,6 +129,7 @@ class Releaser:
             min_agents=plan.min_agents,
             k=k,
             unprotected=plan.unprotected,
+            own=plan.own,
             old=space.released,
             knowledge=space.known,
             targets=space.hidden,
@@ -153,6 +156,7 @@ class Releaser:
                 old=space.released,
                 knowledge=space.known,
                 targets=[*space.hidden, *hidden],
+                own=plan.own,
             )
             hidden += more
         shown = [c for c, r in zip(plan.cells, decision.released, strict=True) if r]
@@ -247,6 +251,7 @@ class Releaser:
             min_agents=plan.min_agents,
             k=self._policy.min_group_size,
             unprotected=plan.unprotected,
+            own=plan.own,
             old=space.released,
             knowledge=space.known,
             targets=space.hidden,

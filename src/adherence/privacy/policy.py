@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import polars as pl
+
 from adherence.errors import ConfigurationError
-from adherence.mapping import normalise_status
+from adherence.mapping import normalise_expr, normalise_status
 
 __all__ = ["DEFAULT_SENSITIVE_REASONS", "MAX_SHARE_EXPIRY", "PrivacyPolicy"]
 
@@ -161,12 +164,24 @@ class PrivacyPolicy:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: What the sensitive-code rule ignores in a reason code: anything but letters and digits.
+REASON_NOISE = r"[^\p{L}\p{N}]"
+
+
 def normalise_reason(reason: str) -> str:
-    """A reason code as the sensitive-code rule compares it (as statuses are matched).
+    """A reason code as the sensitive-code rule compares it: letters and digits only.
+
+    Stricter than status matching: case, blanks, dashes, underscores and punctuation do
+    not matter, so "Union-duty", "Union – duty" and "union_duty" are all one code.
 
     Examples
     --------
-    >>> normalise_reason("  Union – Duty ")
-    'union-duty'
+    >>> normalise_reason("  Union – Duty "), normalise_reason("Tillitsvalgt-arbeid")
+    ('unionduty', 'tillitsvalgtarbeid')
     """
-    return normalise_status(reason)
+    return re.sub(r"[\W_]", "", normalise_status(reason))
+
+
+def normalise_reason_expr(expr: pl.Expr) -> pl.Expr:
+    """The polars twin of ``normalise_reason``."""
+    return normalise_expr(expr).str.replace_all(REASON_NOISE, "")

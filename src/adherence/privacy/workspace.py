@@ -379,6 +379,10 @@ class Workspace:
             refusal, role=viewer.role, actor=self._actor(viewer), fields=fields
         )
 
+    def _own_code(self, viewer: Viewer) -> int | None:
+        """The viewer's own agent code, when the viewer is an employee in the data."""
+        return self._codes.get(viewer.agent_id) if isinstance(viewer, Employee) else None
+
     def _unprotected(self, viewer: Viewer) -> frozenset[int]:
         """The viewer's own code (an employee) and the agents they know through shares."""
         known = self._ledger.known_agents(viewer_key(viewer))
@@ -510,6 +514,7 @@ class Workspace:
             cells=[c for p in parts for c in p.cells],
             min_agents=self.policy.min_group_size,
             unprotected=self._unprotected(viewer),
+            own=self._own_code(viewer),
             event="release",
             purpose="team_report",
             metric=str(logged["metric"]),
@@ -737,10 +742,12 @@ class Workspace:
             Who asks (typically an ``Auditor``; a team lead audits their own teams).
         level
             The suggested tolerance keeps breaches explained by the system or the
-            measurement below this share (default 5 %).
+            measurement below this share (default 5 %): one of ``AUDIT_LEVELS``.
         measurement_margin
             A breach no larger than this is within what the measurement can account for
-            (default 60 s; not used for percentage rules).
+            (default 60 s; not used for percentage rules): a whole number of 30 s up to
+            5 minutes. Both lie on public grids, so that neither can be tuned to read one
+            value (a free margin bisected over many audits would find the longest episode).
         permutations, seed
             The agent-clustered permutation test (seeded: the same data, the same p-value).
 
@@ -749,7 +756,10 @@ class Workspace:
         ForbiddenQueryError, ScopeError, SmallGroupError, DifferencingError,
         LedgerUnavailableError
             As for ``report``.
+        ConfigurationError
+            ``level`` or ``measurement_margin`` off their public grids.
         """
+        _check_audit_grid(level, measurement_margin)
         outcome = _contained(
             lambda: self._audit_tolerance(
                 rule,
@@ -831,6 +841,7 @@ class Workspace:
                 cells=plan.cells,
                 min_agents=self.policy.min_group_size,
                 unprotected=self._unprotected(viewer),
+                own=self._own_code(viewer),
                 event="fairness_audit",
                 purpose="fairness_audit",
                 metric=f"fairness:{rule.name}",
@@ -1377,6 +1388,30 @@ class _ReportPart:
     dominated: list[bool]
     few: list[bool]
     logged: dict[str, Any]
+
+
+#: The levels an audit's suggested tolerance may be computed at (a public grid).
+AUDIT_LEVELS = (0.01, 0.02, 0.05, 0.1)
+_MARGIN_STEP = timedelta(seconds=30)
+_MAX_MARGIN = timedelta(minutes=5)
+
+
+def _check_audit_grid(level: object, margin: object) -> None:
+    """Refuse an audit level or measurement margin off its public grid."""
+    if isinstance(level, bool) or level not in AUDIT_LEVELS:
+        raise ConfigurationError(
+            f"level must be one of {', '.join(map(str, AUDIT_LEVELS))}, got {level!r}",
+            hint="the default 0.05 keeps explained breaches below 5 %",
+        )
+    if not (
+        isinstance(margin, timedelta)
+        and timedelta(0) <= margin <= _MAX_MARGIN
+        and margin % _MARGIN_STEP == timedelta(0)
+    ):
+        raise ConfigurationError(
+            f"measurement_margin must be a whole number of 30 s up to 5 minutes, got {margin!r}",
+            hint="e.g. timedelta(seconds=60), the default",
+        )
 
 
 #: Rule limits on durations are whole multiples of this [ms] (the public grid).
