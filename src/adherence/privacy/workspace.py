@@ -65,6 +65,7 @@ from adherence.metrics import METRICS, value_expr
 from adherence.options import MetricOptions
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
 from adherence.privacy._decide import Refusal
+from adherence.privacy._exports import AuditExport, adopt_exports
 from adherence.privacy._fairness import BUILT_IN, audit_plan
 from adherence.privacy._incidents import incident_notes, no_incidents, validated_incidents
 from adherence.privacy._plans import (
@@ -139,24 +140,6 @@ def _frame(table: Table) -> pl.DataFrame:
     return table.collect() if isinstance(table, pl.LazyFrame) else table
 
 
-class AuditExport:
-    """Writes the audit record of an export of a released table (picklable: paths only)."""
-
-    def __init__(self, log: AuditLog, actor_role: str, actor: str, policy: str) -> None:
-        self.log, self.actor_role, self.actor, self.policy = log, actor_role, actor, policy
-
-    def __call__(self, release_id: str, export_format: str) -> None:
-        """Log the export; raises ``LedgerUnavailableError`` when the log cannot be written."""
-        self.log.append(
-            "export",
-            actor_role=self.actor_role,
-            actor=self.actor,
-            release_id=release_id,
-            format=export_format,
-            policy=self.policy,
-        )
-
-
 class Workspace:
     """The privacy layer: policy, ledger, audit log and shares over one organisation's data.
 
@@ -221,7 +204,9 @@ class Workspace:
         )
 
     def close(self) -> None:
-        """Close the store."""
+        """Close the store (queued export records are adopted first, when possible)."""
+        if not self._ledger.read_only:
+            self._adopt_exports()
         self._ledger.close()
 
     def __enter__(self) -> Workspace:
@@ -243,6 +228,7 @@ class Workspace:
         Every release in the ledger must have exactly one audit record, and every release
         record its ledger entry (a release and its record are committed together).
         """
+        self._adopt_exports()
         return self._audit.verify(release_ids=self._ledger.release_ids())
 
     @property
@@ -398,7 +384,16 @@ class Workspace:
 
     def _exports(self, viewer: Viewer) -> AuditExport:
         """The recorder that logs exports of what ``viewer`` was given."""
-        return AuditExport(self._audit, viewer.role, self._actor(viewer), self.policy.hash)
+        return AuditExport(self._export_queue, viewer.role, self._actor(viewer), self.policy.hash)
+
+    @property
+    def _export_queue(self) -> Path:
+        """Where released tables queue their exports' records (beside the store)."""
+        return self._ledger.path.with_suffix(".exports.jsonl")
+
+    def _adopt_exports(self) -> None:
+        """Move queued export records into the authenticated audit log."""
+        adopt_exports(self._export_queue, self._audit, self._ledger.release_ids())
 
     def _subject(self, agent_id: str) -> str:
         salted = f"{self._ledger.subject_salt}:{agent_id}".encode()
@@ -1351,6 +1346,7 @@ class Workspace:
         Auditors and stewards read all of it; an employee reads the records that concern
         them (their shares, their self views, and every release that counted their figures).
         """
+        self._adopt_exports()
         if isinstance(viewer, Auditor | Steward):
             return self._audit.records()
         if isinstance(viewer, Employee):
