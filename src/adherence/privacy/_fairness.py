@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from adherence.fairness import MARGINS_MS, unit_flags
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables
 from adherence.privacy._plans import Cell, cells_for, grouped
+from adherence.privacy._space import Vector
 from adherence.privacy.query import DIMENSIONS
 from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, Rule
 
@@ -53,8 +55,15 @@ class AuditPlan:
     """The audit's frame of groups, its cells and the judged units."""
 
     def __init__(
-        self, frame: pl.DataFrame, cells: list[Cell], flagged: pl.DataFrame, columns: dict[str, str]
+        self,
+        frame: pl.DataFrame,
+        cells: list[Cell],
+        flagged: pl.DataFrame,
+        columns: dict[str, str],
+        verdict: list[Cell],
     ) -> None:
+        self.verdict = verdict
+        """The p-value as a cell of its own over everyone audited (none without groups)."""
         self.frame = frame
         self.cells = cells
         self.flagged = flagged
@@ -145,4 +154,13 @@ def audit_plan(
     if isinstance(rule, LoginGrace):
         combos.append({f"quantile:rule:{key}:system": 1})
     cells = cells_for(frame, by, combos)
-    return AuditPlan(frame, cells, flagged, columns)
+    # The verdict's p-value is a function of every group's units: its own entry over the
+    # whole population audited, so that an audit of a population and of the same one minus
+    # a few people meet in the space like any other pair of releases.
+    verdict: list[Cell] = []
+    if cells:
+        everyone = np.unique(np.concatenate([c.vectors[0].support for c in cells]), axis=0)
+        vector = Vector(((f"rule:{key}:p_value", 1),), everyone)
+        agents = frozenset(a for c in cells for a in c.agents)
+        verdict.append(Cell(("p_value",), (vector,), agents))
+    return AuditPlan(frame, cells, flagged, columns, verdict)

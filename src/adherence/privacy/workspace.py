@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -833,7 +834,7 @@ class Workspace:
         groups = list(query.by)
         outcome = self._releaser.release(
             Plan(
-                cells=plan.cells,
+                cells=[*plan.cells, *plan.verdict],
                 min_agents=self.policy.min_group_size,
                 unprotected=self._unprotected(viewer),
                 own=self._own_code(viewer),
@@ -848,7 +849,8 @@ class Workspace:
         )
         if isinstance(outcome, Refusal):
             return outcome
-        released = outcome.decision.released
+        released = outcome.decision.released[: len(plan.cells)]
+        verdict_shown = all(outcome.decision.released[len(plan.cells) :])
         figures = _audit_figures(plan.frame, plan.flagged, groups, rule)
         audit = audit_tables(
             figures,
@@ -887,7 +889,7 @@ class Workspace:
                 release_id=outcome.release_id,
                 recorder=self._exports(viewer),
             ),
-            p_value=round(audit.p_value, 2),
+            p_value=round(audit.p_value, 2) if verdict_shown else math.nan,
             suggested_limit=audit.suggested,
             verdict=audit.verdict,
         )
