@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from tests.privacy.racer import race
+from tests.privacy.processes import race
 
 TRIALS = 10
 

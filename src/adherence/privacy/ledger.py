@@ -30,6 +30,7 @@ import numpy as np
 
 from adherence.errors import LedgerUnavailableError
 from adherence.privacy._space import Vector
+from adherence.privacy._storage import unavailable
 
 __all__ = ["Ledger", "Space", "VectorKind", "day_number"]
 
@@ -53,16 +54,6 @@ CREATE TABLE IF NOT EXISTS shares (
 CREATE TABLE IF NOT EXISTS policies (hash TEXT PRIMARY KEY, policy TEXT NOT NULL,
     first_used TEXT NOT NULL);
 """
-
-_UNAVAILABLE = (
-    "nothing is released when the ledger cannot be written",
-    "check that the store file and its folder are writable and have space, or open the "
-    "workspace without read_only",
-)
-
-
-def _unavailable() -> LedgerUnavailableError:
-    return LedgerUnavailableError(_UNAVAILABLE[0], remedy=_UNAVAILABLE[1])
 
 
 def day_number(day: date) -> int:
@@ -110,57 +101,72 @@ class Ledger:
         The store file; created when missing (unless ``read_only``).
     read_only
         Open for reading only: every write raises ``LedgerUnavailableError``.
+    timeout
+        How long to wait for another connection's lock before giving up [s].
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.read_only = read_only
         try:
             if read_only:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
                 self._db.row_factory = sqlite3.Row
             else:
-                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
                 self._db.row_factory = sqlite3.Row
                 self._db.executescript(_SCHEMA)
                 self._db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('subject_salt', ?)",
                     (secrets.token_hex(16),),
                 )
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise unavailable(err, folder=self.path.parent) from None
 
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
 
+    def unavailable(self, err: sqlite3.Error | OSError | None = None) -> LedgerUnavailableError:
+        """The fail-closed error (``ADH-040``) for ``err``, naming its cause."""
+        return unavailable(err, folder=self.path.parent)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside is committed together or not at all."""
+        """One atomic write: everything inside is committed together or not at all.
+
+        Any failure rolls back what the transaction wrote (when SQLite has not already done
+        so: a full disk ends the transaction by itself) and raises ``LedgerUnavailableError``
+        naming the cause; other errors roll back and pass through.
+        """
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise self.unavailable(err) from None
         try:
             yield self._db
-        except sqlite3.Error:
-            self._db.execute("ROLLBACK")
-            raise _unavailable() from None
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        try:
             self._db.execute("COMMIT")
+        except sqlite3.Error as err:
+            self._rollback()
+            raise self.unavailable(err) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        """Undo an open transaction; one SQLite already ended (or cannot end) is left alone."""
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
         except sqlite3.Error:
-            self._db.execute("ROLLBACK")
-            raise _unavailable() from None
+            pass  # the connection is unusable; SQLite rolls the journal back on next open
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._db.execute(sql, params).fetchall()
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise self.unavailable(err) from None
 
     @property
     def subject_salt(self) -> str:
@@ -180,7 +186,7 @@ class Ledger:
         codes = {str(a): int(c) for a, c in rows}
         missing = [a for a in agent_ids if a not in codes]
         if missing:
-            raise _unavailable()
+            raise self.unavailable()
         return codes
 
     # Vectors ------------------------------------------------------------------------

@@ -197,6 +197,7 @@ class Workspace:
         options: MetricOptions | None = None,
         audit_log: str | Path | None = None,
         read_only: bool = False,
+        timeout: float = 30.0,
     ) -> Workspace:
         """Open (or create) the store at ``path``.
 
@@ -217,11 +218,14 @@ class Workspace:
         read_only
             Open the store for reading: the audit log can be verified and shares listed, but
             nothing can be released (every release raises ``LedgerUnavailableError``).
+        timeout
+            How long a release waits for another process's lock on the store [s] before it
+            raises ``LedgerUnavailableError`` (default 30).
         """
         store = Path(path)
         log_path = Path(audit_log) if audit_log is not None else store.with_suffix(".audit.jsonl")
         log = AuditLog(log_path, key=audit_key, head_store=store)
-        ledger = Ledger(store, read_only=read_only)
+        ledger = Ledger(store, read_only=read_only, timeout=timeout)
         return cls(
             ledger, log, policy=policy or PrivacyPolicy(), options=options or MetricOptions()
         )

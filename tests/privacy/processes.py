@@ -1,15 +1,14 @@
-"""A process of the race test: opens a shared store and releases one report on a signal.
-
-Kept apart from the test module so that spawned processes import it by name.
-"""
+"""What the processes started by the tests run (spawned processes import them by name)."""
 
 from __future__ import annotations
 
+import resource
+import signal
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
-from tests.privacy.org import AUDIT_KEY, Agent, team
+from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
 from adherence.errors import AdherenceError
 from adherence.privacy import Steward, Workspace
@@ -26,8 +25,6 @@ def race(
     folder: str, trials: int, where: dict[str, str] | None, barrier: Barrier, results: Any
 ) -> None:
     """In each trial's store: add the data, wait for the other process, release one report."""
-    from tests.privacy.org import tables
-
     intervals, schedule, roster = tables(racers())
     for trial in range(trials):
         ws = Workspace.open(Path(folder) / f"trial-{trial}.db", audit_key=AUDIT_KEY)
@@ -41,3 +38,18 @@ def race(
             results.put((trial, where is None, "released"))
         finally:
             ws.close()
+
+
+def report_under_a_size_limit(folder: str) -> tuple[str, str]:
+    """Load the data, then release a report while no file may grow: (code, message)."""
+    intervals, schedule, roster = tables(racers())
+    ws = Workspace.open(Path(folder) / "adherence.db", audit_key=AUDIT_KEY)
+    ws.add(intervals, schedule=schedule, roster=roster)
+    largest = max(f.stat().st_size for f in Path(folder).iterdir())
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (largest, resource.RLIM_INFINITY))
+    try:
+        ws.report("adherence_pct", by=["team"], viewer=Steward("wfm"))
+    except AdherenceError as err:
+        return err.code, str(err)
+    return "released", ""
