@@ -289,9 +289,10 @@ def _demo(args: argparse.Namespace) -> None:
     if not audit_key:
         audit_key = DEMO_AUDIT_KEY
         _progress(f"(no ${AUDIT_KEY_VARIABLE}: the audit log uses the fixed demonstration key)")
-    workspace = Workspace.open(out / "adherence.db", audit_key=audit_key)
+    key = _key()
+    workspace = Workspace.open(out / "adherence.db", audit_key=audit_key, key=key)
     _load(workspace, folder / "status_log.csv", folder / "schedule.csv", folder / "roster.csv",
-          key=_key())  # fmt: skip
+          key=key)  # fmt: skip
     steward = Steward("demo")
     report = render_html(workspace, out / "report.html", viewer=steward)
     audits = [
@@ -373,7 +374,7 @@ def _workspace(args: argparse.Namespace) -> Workspace:
         getattr(args, name) or folder / default
         for name, default in zip(("log", "schedule", "roster"), SAMPLE_FILES, strict=True)
     ]
-    workspace = Workspace.open(args.store, audit_key=_audit_key())
+    workspace = Workspace.open(args.store, audit_key=_audit_key(), key=key)
     _load(workspace, *files, key=key)
     return workspace
 

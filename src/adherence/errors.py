@@ -29,6 +29,7 @@ __all__ = [
     "ConsentError",
     "DifferencingError",
     "ForbiddenQueryError",
+    "KeyMismatchError",
     "LedgerUnavailableError",
     "MappingError",
     "MostlyQuarantinedWarning",
@@ -185,6 +186,17 @@ class LedgerUnavailableError(PrivacyError):
     """The ledger or the audit log cannot be written, so nothing is released (fail closed)."""
 
     code = "ADH-040"
+
+
+class KeyMismatchError(PrivacyError):
+    """Data or a key that is not the pseudonymisation key the store is bound to (G15).
+
+    A store records a keyed fingerprint of the key its data was pseudonymised with; data
+    ingested under another key would let the same people re-enter the ledger under new
+    pseudonyms, so it is refused. ``Workspace.rotate_key`` moves a store to a new key.
+    """
+
+    code = "ADH-043"
 
 
 class MostlyQuarantinedWarning(UserWarning):

@@ -52,7 +52,7 @@ from adherence.ingest import (
 )
 from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.mapping import normalise_status
-from adherence.pseudonym import Pseudonymiser, agent_time_order
+from adherence.pseudonym import Pseudonymiser, agent_time_order, key_fingerprint
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import ScheduledActivity
 from adherence.states import ACTIVITY_DTYPE, Activity
@@ -203,6 +203,7 @@ def scan_schedule(
             sort_by=[agent_time_order("start")],
             repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
             finish=_with_shift_ids,
+            key_fingerprint=key_fingerprint(key),
         )
 
     return reopenable(raw, "schedule", build)

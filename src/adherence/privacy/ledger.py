@@ -174,6 +174,40 @@ class Ledger:
         rows = self._read("SELECT value FROM meta WHERE key = 'subject_salt'")
         return str(rows[0][0]) if rows else ""
 
+    # Pseudonymisation key -----------------------------------------------------------
+    def key_fingerprint(self) -> str | None:
+        """The fingerprint of the pseudonymisation key the store is bound to, if any."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'key_fingerprint'")
+        return str(rows[0][0]) if rows else None
+
+    def bind_key(self, fingerprint: str) -> str:
+        """Bind an unbound store to ``fingerprint``; return the fingerprint it is bound to."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('key_fingerprint', ?)", (fingerprint,))
+            row = db.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+        return str(row["value"])
+
+    def agent_pseudonyms(self) -> list[str]:
+        """Every pseudonym the store holds: of agents with a code, and of sharing employees."""
+        rows = self._read(
+            "SELECT agent_id FROM agents UNION SELECT agent_id FROM shares ORDER BY agent_id"
+        )
+        return [str(row[0]) for row in rows]
+
+    def rekey(self, db: sqlite3.Connection, renamed: dict[str, str], fingerprint: str) -> None:
+        """Rename every pseudonym (agents and shares) and bind the store to ``fingerprint``.
+
+        Inside ``transaction()``; ``renamed`` covers ``agent_pseudonyms()``. Codes stay, so
+        every stored vector keeps its meaning.
+        """
+        pairs = [(new, f"~{old}") for old, new in renamed.items()]
+        for table in ("agents", "shares"):
+            # Two steps: a new pseudonym may equal another's old one (agent ids are unique).
+            # The table names are the two fixed ones above, never input.
+            db.execute(f"UPDATE {table} SET agent_id = '~' || agent_id")
+            db.executemany(f"UPDATE {table} SET agent_id = ? WHERE agent_id = ?", pairs)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)", (fingerprint,))
+
     # Agents -------------------------------------------------------------------------
     def agent_codes(self, agent_ids: Sequence[str]) -> dict[str, int]:
         """Stable integer codes of ``agent_ids``, created on first sight."""

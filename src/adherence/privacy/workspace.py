@@ -29,10 +29,11 @@ True
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +49,7 @@ from adherence.errors import (
     ConsentError,
     DifferencingError,
     ForbiddenQueryError,
+    KeyMismatchError,
     LedgerUnavailableError,
     PrivacyError,
     PurposeError,
@@ -83,6 +85,7 @@ from adherence.privacy.query import Period, Query, parse_period
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
+from adherence.pseudonym import Pseudonymiser, key_fingerprint
 from adherence.rules import Rule
 
 __all__ = ["AuditExport", "Workspace"]
@@ -140,6 +143,49 @@ def _contained(work: Callable[[], T]) -> T | Refusal:
         return Refusal(err.code, err.message, err.hint or "")
 
 
+def _complete_lines(path: Path) -> int:
+    """Complete lines of an audit log, counted, not parsed.
+
+    0 when there is none, or when it cannot be read: an unreadable log fails at its first
+    use instead, with the cause named.
+    """
+    count = 0
+    try:
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                count += block.count(b"\n")
+    except OSError:
+        return 0
+    return count
+
+
+def _no_history() -> AuditIntegrityError:
+    return AuditIntegrityError(
+        "the store does not hold the history of its audit log: it is missing, was replaced, "
+        "or is older than the log",
+        remedy="restore the store that belongs to the log (run 'adherence ledger verify'), or "
+        "archive both and start a new store in a new place",
+    )
+
+
+def _wrong_key() -> KeyMismatchError:
+    return KeyMismatchError(
+        "this is not the pseudonymisation key the store is bound to: its pseudonyms would "
+        "enter the ledger as new people",
+        remedy="read the data with the store's key, or move the store to the new key with "
+        "Workspace.rotate_key",
+    )
+
+
+def _bind_key(ledger: Ledger, fingerprint: str) -> None:
+    """Bind an unbound store to ``fingerprint``; refuse one bound to another key (G15)."""
+    stored = ledger.key_fingerprint()
+    if stored is None and not ledger.read_only:
+        stored = ledger.bind_key(fingerprint)
+    if stored is not None and not hmac.compare_digest(stored, fingerprint):
+        raise _wrong_key() from None
+
+
 def _frame(table: Table) -> pl.DataFrame:
     if isinstance(table, Ingest):
         return table.valid
@@ -193,6 +239,7 @@ class Workspace:
         path: str | Path,
         *,
         audit_key: str | bytes,
+        key: str | bytes | None = None,
         policy: PrivacyPolicy | None = None,
         options: MetricOptions | None = None,
         audit_log: str | Path | None = None,
@@ -209,6 +256,12 @@ class Workspace:
             The key that authenticates every audit record (text or bytes, at least 16
             bytes), held by the steward apart from the store; the store keeps only its
             fingerprint. Opening a store with another key raises ``AuditKeyError``.
+        key
+            The pseudonymisation key the data is read with (``adherence.io.read_*(...,
+            key=...)``). The store keeps its keyed fingerprint, never the key, and is bound to
+            it: opening with another key, or adding tables read under another key, raises
+            ``KeyMismatchError`` (G15). Without it the store is bound to the key of the first
+            ``Ingest`` added. ``rotate_key`` moves a store to a new key.
         policy
             The privacy thresholds (default ``PrivacyPolicy()``).
         options
@@ -221,11 +274,31 @@ class Workspace:
         timeout
             How long a release waits for another process's lock on the store [s] before it
             raises ``LedgerUnavailableError`` (default 30).
+
+        Raises
+        ------
+        AuditIntegrityError
+            ``ADH-041``: the store is missing, or knows fewer records than its audit log holds
+            (a replaced store, or an older one restored beside a newer log): the store's
+            history is not silently started again (G15).
+        KeyMismatchError
+            ``ADH-043``: the store is bound to another pseudonymisation key.
         """
         store = Path(path)
         log_path = Path(audit_log) if audit_log is not None else store.with_suffix(".audit.jsonl")
+        fingerprint = None if key is None else key_fingerprint(key)
+        if not store.exists() and _complete_lines(log_path):
+            raise _no_history()
         log = AuditLog(log_path, key=audit_key, head_store=store)
         ledger = Ledger(store, read_only=read_only, timeout=timeout)
+        try:
+            if _complete_lines(log_path) > log.head()[0]:
+                raise _no_history()
+            if fingerprint is not None:
+                _bind_key(ledger, fingerprint)
+        except PrivacyError:
+            ledger.close()
+            raise
         return cls(
             ledger, log, policy=policy or PrivacyPolicy(), options=options or MetricOptions()
         )
@@ -260,7 +333,13 @@ class Workspace:
         ``Intervals``, or a frame of either. Events become intervals here, with the missing
         Log Off inferred against the schedule. A later ``add`` replaces the data; the ledger
         and the shares stay.
+
+        Raises
+        ------
+        KeyMismatchError
+            ``ADH-043``: a table was read under another pseudonymisation key than the store's.
         """
+        self._check_key(log, schedule, roster)
         plan = _frame(schedule)
         if isinstance(log, Intervals):
             intervals = log.intervals
@@ -283,6 +362,86 @@ class Workspace:
             options=self.options,
             sensitive_reasons=self.policy.sensitive_reasons,
         )
+
+    def _check_key(self, *tables: object) -> None:
+        """Refuse ingested tables whose key is not the store's (binding an unbound store)."""
+        keys = {t.key_fingerprint for t in tables if isinstance(t, Ingest) and t.key_fingerprint}
+        if len(keys) > 1:
+            raise KeyMismatchError(
+                "the tables were pseudonymised under different keys, so their agents do not join",
+                remedy="read the status log, schedule and roster with the same key",
+            ) from None
+        if keys:
+            _bind_key(self._ledger, keys.pop())
+
+    def rotate_key(
+        self,
+        old_key: str | bytes,
+        new_key: str | bytes,
+        *,
+        agent_ids: Iterable[str],
+        viewer: Viewer,
+    ) -> None:
+        """Move the store to a new pseudonymisation key, carrying the ledger over (G15).
+
+        Pseudonyms are keyed hashes of the raw login ids, which the library never keeps: the
+        steward hands in the raw ids of every agent the store has seen (the raw rosters, say).
+        Each stored pseudonym under ``old_key`` is renamed to its pseudonym under
+        ``new_key`` — in the agent table and in the shares — and the store is bound to the
+        new key, in one transaction logged as ``key_rotated``. Every release, known figure
+        and hidden sum keeps its meaning, so nothing released before can be differenced by
+        reloading under the new key. The data in memory is dropped: ``add`` it again, read
+        with ``new_key``. Audit records written before keep naming subjects as they did.
+
+        Raises
+        ------
+        RoleError
+            ``ADH-005``: only the steward rotates the key.
+        KeyMismatchError
+            ``ADH-043``: ``old_key`` is not the key the store is bound to.
+        ConfigurationError
+            The new key is the old one, or some stored pseudonym has no raw id among
+            ``agent_ids`` (nothing is changed).
+        """
+        if not isinstance(viewer, Steward):
+            raise RoleError(
+                "only the steward rotates the pseudonymisation key", remedy="ask the steward"
+            ) from None
+        old, new = Pseudonymiser(old_key), Pseudonymiser(new_key)
+        stored = self._ledger.key_fingerprint()
+        if stored is not None and not hmac.compare_digest(stored, old.fingerprint):
+            raise _wrong_key() from None
+        if hmac.compare_digest(old.fingerprint, new.fingerprint):
+            raise ConfigurationError(
+                "the new key is the key the store is bound to", hint="generate a new key"
+            )
+        renamed: dict[str, str] = {}
+        for raw in agent_ids:
+            if not isinstance(raw, str):
+                raise ConfigurationError(
+                    "agent_ids holds raw login ids as text", hint="pass the roster's agent ids"
+                )
+            renamed[old.pseudonym(raw)] = new.pseudonym(raw)
+        missing = sum(p not in renamed for p in self._ledger.agent_pseudonyms())
+        if missing:
+            raise ConfigurationError(
+                f"{missing} agents known to the store have no raw id among agent_ids; "
+                "nothing was changed",
+                hint="pass the login ids of every agent ever added, e.g. from all raw rosters",
+            )
+        known = {p: renamed[p] for p in self._ledger.agent_pseudonyms()}
+        with self._ledger.transaction() as db:
+            self._ledger.rekey(db, known, new.fingerprint)
+            self._audit.append(
+                "key_rotated",
+                via=db,
+                actor_role=viewer.role,
+                actor=self._actor(viewer),
+                policy=self.policy.hash,
+                detail=f"key {old.fingerprint[:12]} -> {new.fingerprint[:12]}",
+            )
+        self._audit.flush()
+        self._tables, self._codes = None, {}
 
     def _data(self) -> Tables:
         if self._tables is None:
@@ -843,6 +1002,8 @@ class Workspace:
             raise RoleError(
                 "only the steward imports a consent register", remedy="ask the steward"
             ) from None
+        if key is not None:  # the register's ids are pseudonymised with it: the store's key
+            _bind_key(self._ledger, key_fingerprint(key))
         rows = read_register(path, time_zone=self.options.time_zone, key=key)
         for number, row in enumerate(rows, start=1):
             try:
