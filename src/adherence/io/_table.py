@@ -76,6 +76,8 @@ _NO_SEPARATOR = "\x1f"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Helper columns every ``RawTable.frame`` carries for the row checks of ``ingest``.
 ISSUE, ISSUE_COLUMN, ISSUE_VALUE = "_issue", "_issue_column", "_issue_value"
+#: Columns holding (or built from) a login id: a quarantine never shows their text (G11).
+IDENTIFIER_COLUMNS = frozenset({"agent_id", "shift_id"})
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ def _with_issues(
     recognisably too long) and its row marked ``field_too_long``; in text read from a file, a
     field holding U+FFFD (a byte sequence the encoding could not decode) is marked
     ``invalid_encoding``. The first such field of a row is named; its text is shown cut to
-    a short prefix, and never for ``agent_id``.
+    a short prefix, and never for an identifier (``IDENTIFIER_COLUMNS``).
     """
     strings = [c for c, t in dtypes.items() if t == pl.String()]
     issue: pl.Expr = pl.lit(None, dtype=pl.String)
@@ -298,7 +300,7 @@ def _with_issues(
         field = pl.col(name)
         shown = (
             pl.lit(None, dtype=pl.String)
-            if name == "agent_id"
+            if name in IDENTIFIER_COLUMNS
             else field.str.slice(0, _SHOWN_CHARS)
         )
         tests = [("field_too_long", field.str.len_chars() > MAX_FIELD_CHARS)]
