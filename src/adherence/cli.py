@@ -408,7 +408,7 @@ def _audit(args: argparse.Namespace) -> None:
 def _shares(args: argparse.Namespace) -> None:
     workspace = Workspace.open(args.store, audit_key=_audit_key())
     if args.action == "create":
-        share = workspace.share(
+        created = workspace.share(
             agent=args.agent,
             to=_viewer(args.to, ["(recipient)"]),
             purpose=args.purpose,
@@ -417,7 +417,7 @@ def _shares(args: argparse.Namespace) -> None:
             expires=None if args.days is None else timedelta(days=args.days),
             viewer=Employee(args.agent),
         )
-        print(share.id)
+        print(created.id)
     elif args.action == "list":
         for share in workspace.shares(viewer=_viewer(args.viewer, ["(any)"])):
             state = "revoked" if share.revoked_at else "valid" if share.is_valid() else "expired"

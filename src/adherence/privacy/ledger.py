@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -162,9 +162,10 @@ class Ledger:
         except sqlite3.Error:
             pass  # the connection is unusable; SQLite rolls the journal back on next open
 
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         try:
-            return self._db.execute(sql, params).fetchall()
+            rows: list[sqlite3.Row] = self._db.execute(sql, params).fetchall()
+            return rows
         except sqlite3.Error as err:
             raise self.unavailable(err) from None
 
@@ -334,8 +335,14 @@ class Ledger:
             "UPDATE shares SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (when, share_id)
         )
 
-    def shares(self, *, share_id: str | None = None) -> list[tuple[Any, ...]]:
-        """Stored shares (all, or the one with ``share_id``), oldest first."""
+    def shares(self, *, share_id: str | None = None) -> list[sqlite3.Row]:
+        """Stored shares (all, or the one with ``share_id``), oldest first; rows by name."""
+        columns = (
+            "SELECT id, agent_id, recipient, purpose, metrics, periods, granted_at, expires_at, "
+            "revoked_at, origin FROM shares"
+        )
         if share_id is None:
-            return self._read("SELECT * FROM shares ORDER BY granted_at, id")
-        return self._read("SELECT * FROM shares WHERE id = ?", (share_id,))
+            rows = self._read(f"{columns} ORDER BY granted_at, id")
+        else:
+            rows = self._read(f"{columns} WHERE id = ?", (share_id,))
+        return rows

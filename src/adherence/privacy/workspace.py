@@ -83,7 +83,7 @@ from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
 from adherence.privacy.query import Period, Query, parse_period
 from adherence.privacy.released import ReleasedTable
-from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
+from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, OwnShare, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
 from adherence.pseudonym import Pseudonymiser, key_fingerprint
 from adherence.rules import Rule
@@ -941,7 +941,7 @@ class Workspace:
         periods: Sequence[str],
         expires: timedelta | None = None,
         viewer: Viewer,
-    ) -> Share:
+    ) -> OwnShare:
         """Create a share: the employee lets one recipient see chosen figures (G8).
 
         Parameters
@@ -969,9 +969,8 @@ class Workspace:
         lifetime = expires if expires is not None else self.policy.share_expiry
         self._check_share(purpose, metrics, periods, lifetime)
         granted = _now()
-        share = Share(
+        share = OwnShare(
             uuid.uuid4().hex,
-            agent,
             viewer_key(to),
             purpose,
             tuple(metrics),
@@ -979,14 +978,14 @@ class Workspace:
             granted,
             granted + lifetime,
             None,
-            self._revoke_by_owner,
+            agent_id=agent,
         )
         self._store_share(share, origin="employee", actor=viewer)
         return share
 
     def import_consents(
         self, path: str | Path, *, viewer: Viewer, key: bytes | str | None = None
-    ) -> list[Share]:
+    ) -> list[OwnShare]:
         """Import the shares of a consent register CSV (see ``adherence.privacy.consents``).
 
         All or nothing: every row is checked first. Importing the same register again adds
@@ -995,7 +994,7 @@ class Workspace:
 
         Returns
         -------
-        list of Share
+        list of OwnShare
             The register's shares as stored now.
         """
         if not isinstance(viewer, Steward):
@@ -1019,11 +1018,11 @@ class Workspace:
                 stored = self._ledger.shares(share_id=share.id)
                 if not stored:
                     self._record_share(db, share, origin="register", actor=viewer)
-                elif share.revoked_at is not None and stored[0][8] is None:
+                elif share.revoked_at is not None and stored[0]["revoked_at"] is None:
                     self._record_revoke(db, share, share.revoked_at, actor=viewer)
         self._audit.flush()
         ids = {row.id for row in rows}
-        return [s for s in self.shares(viewer=viewer) if s.id in ids]
+        return [OwnShare.from_row(r) for r in self._ledger.shares() if r["id"] in ids]
 
     def _check_share(
         self, purpose: str, metrics: Sequence[str], periods: Sequence[str], lifetime: timedelta
@@ -1054,7 +1053,7 @@ class Workspace:
                 hint="shorten expires; the employee can share again later",
             )
 
-    def _store_share(self, share: Share, *, origin: str, actor: Viewer) -> None:
+    def _store_share(self, share: OwnShare, *, origin: str, actor: Viewer) -> None:
         try:
             with self._ledger.transaction() as db:
                 self._record_share(db, share, origin=origin, actor=actor)
@@ -1066,7 +1065,7 @@ class Workspace:
             ) from None
 
     def _record_share(
-        self, db: sqlite3.Connection, share: Share, *, origin: str, actor: Viewer
+        self, db: sqlite3.Connection, share: OwnShare, *, origin: str, actor: Viewer
     ) -> None:
         """Store a share and log its creation, inside the caller's transaction."""
         self._ledger.add_share(db, share.to_row(origin))
@@ -1087,7 +1086,7 @@ class Workspace:
         )
 
     def _record_revoke(
-        self, db: sqlite3.Connection, share: Share, when: datetime, *, actor: Viewer
+        self, db: sqlite3.Connection, share: OwnShare, when: datetime, *, actor: Viewer
     ) -> None:
         """Mark a share revoked and log it, inside the caller's transaction."""
         self._ledger.revoke_share(db, share.id, when.isoformat())
@@ -1101,17 +1100,12 @@ class Workspace:
             subjects=[self._subject(share.agent_id)],
         )
 
-    def _revoke_by_owner(self, share_id: str) -> None:
-        row = self._ledger.shares(share_id=share_id)
-        if row:
-            self.revoke_share(share_id, viewer=Employee(str(row[0][1])))
-
     def revoke_share(self, share_id: str, *, viewer: Viewer) -> None:
         """End a share now. Only the employee who shared (or the steward) may revoke it."""
         rows = self._ledger.shares(share_id=share_id)
         if not rows:
             raise ConsentError("there is no such share", remedy="list shares with shares()")
-        share = Share.from_row(rows[0])
+        share = OwnShare.from_row(rows[0])
         owner = isinstance(viewer, Employee) and viewer.agent_id == share.agent_id
         if not (owner or isinstance(viewer, Steward)):
             raise RoleError(
@@ -1123,13 +1117,24 @@ class Workspace:
         self._audit.flush()
 
     def shares(self, *, viewer: Viewer) -> list[Share]:
-        """Shares a viewer may see: own, addressed to them, or all (steward, auditor)."""
-        everything = [Share.from_row(r, self._revoke_by_owner) for r in self._ledger.shares()]
-        if isinstance(viewer, Steward | Auditor):
-            return everything
+        """Shares a viewer may see.
+
+        An employee sees their own shares as ``OwnShare`` (with their agent id) and the
+        steward sees every share so; a recipient sees the shares addressed to them, and an
+        auditor every share, as ``Share``: without the employee's id.
+        """
+        everything = [OwnShare.from_row(r) for r in self._ledger.shares()]
+        if isinstance(viewer, Steward):
+            return list(everything)
+        if isinstance(viewer, Auditor):
+            return [s.recipient_view() for s in everything]
         key = viewer_key(viewer)
-        mine = isinstance(viewer, Employee)
-        return [s for s in everything if s.recipient == key or (mine and s.agent_id == viewer.id)]
+        own = viewer.agent_id if isinstance(viewer, Employee) else None
+        return [
+            s if s.agent_id == own else s.recipient_view()
+            for s in everything
+            if s.agent_id == own or s.recipient == key
+        ]
 
     def open_share(
         self, share_id: str, *, viewer: Viewer, purpose: str | None = None
@@ -1159,14 +1164,14 @@ class Workspace:
         tables = self._data()
         rows = self._ledger.shares(share_id=share_id)
         logged: dict[str, Any] = {"share_id": share_id, "purpose": purpose or ""}
-        if not rows or not Share.from_row(rows[0]).is_valid():
+        if not rows or not OwnShare.from_row(rows[0]).is_valid():
             refusal = Refusal(
                 "ADH-010",
                 "there is no valid share: it does not exist, has expired or was revoked",
                 "ask the employee to share the figures again",
             )
             return self._refuse(refusal, viewer, **logged)
-        share = Share.from_row(rows[0])
+        share = OwnShare.from_row(rows[0])
         if share.recipient != viewer_key(viewer):
             refusal = Refusal(
                 "ADH-012",
