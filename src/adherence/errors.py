@@ -29,6 +29,7 @@ __all__ = [
     "ConsentError",
     "DifferencingError",
     "ForbiddenQueryError",
+    "InternalError",
     "KeyMismatchError",
     "LedgerUnavailableError",
     "MappingError",
@@ -71,6 +72,16 @@ class ConfigurationError(AdherenceError, ValueError):
     """An option or argument has a value the library cannot work with."""
 
     code = "ADH-090"
+
+
+class InternalError(AdherenceError, RuntimeError):
+    """A bug inside ``adherence``: an error the library did not expect (nothing was released).
+
+    Raised ``from None`` by a workspace door in place of the unexpected error, whose message
+    could hold data; only the error's type is named.
+    """
+
+    code = "ADH-099"
 
 
 class ParseError(AdherenceError, ValueError):

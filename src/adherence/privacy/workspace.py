@@ -63,6 +63,23 @@ from adherence.ingest import Ingest
 from adherence.intervals import Intervals, from_events
 from adherence.metrics import METRICS, value_expr
 from adherence.options import MetricOptions
+from adherence.privacy._arguments import (
+    check_bool,
+    check_by,
+    check_keys,
+    check_metric,
+    check_metrics,
+    check_number,
+    check_path,
+    check_period,
+    check_periods,
+    check_rule,
+    check_text,
+    check_timedelta,
+    check_viewer,
+    check_where,
+    door,
+)
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
 from adherence.privacy._decide import Refusal
 from adherence.privacy._fairness import BUILT_IN, audit_plan
@@ -81,7 +98,7 @@ from adherence.privacy.audit_log import AuditLog, AuditRecord
 from adherence.privacy.consents import read_register
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
-from adherence.privacy.query import Period, Query, parse_period
+from adherence.privacy.query import Period, Query, did_you_mean, parse_period
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, OwnShare, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
@@ -141,6 +158,28 @@ def _contained(work: Callable[[], T]) -> T | Refusal:
         return work()
     except LedgerUnavailableError as err:
         return Refusal(err.code, err.message, err.hint or "")
+
+
+def _check_instance(value: object, kind: type, name: str) -> None:
+    """``value`` is ``None`` or a ``kind``."""
+    if value is not None and not isinstance(value, kind):
+        raise ConfigurationError(
+            f"{name} must be a {kind.__name__} or None, not a {type(value).__name__}",
+            hint=f"pass {name}={kind.__name__}(...)",
+        )
+
+
+def _check_table(value: object, name: str, *, intervals: bool = False) -> None:
+    """A table is an ``Ingest`` or a polars frame (or ``Intervals``, for the log)."""
+    kinds: tuple[type, ...] = (Ingest, pl.DataFrame, pl.LazyFrame)
+    if intervals:
+        kinds = (*kinds, Intervals)
+    if not isinstance(value, kinds):
+        raise ConfigurationError(
+            f"{name} must be an Ingest (adherence.io.read_*) or a polars frame, "
+            f"not a {type(value).__name__}",
+            hint=f"read it with adherence.io, e.g. {name}=read_schedule(path, key=...)",
+        )
 
 
 def _complete_lines(path: Path) -> int:
@@ -234,6 +273,7 @@ class Workspace:
         self._codes: dict[str, int] = {}
 
     @classmethod
+    @door
     def open(
         cls,
         path: str | Path,
@@ -284,6 +324,15 @@ class Workspace:
         KeyMismatchError
             ``ADH-043``: the store is bound to another pseudonymisation key.
         """
+        check_path(path, "path")
+        check_keys(audit_key, "audit_key")
+        check_keys(key, "key", optional=True)
+        _check_instance(policy, PrivacyPolicy, "policy")
+        _check_instance(options, MetricOptions, "options")
+        if audit_log is not None:
+            check_path(audit_log, "audit_log")
+        check_bool(read_only, "read_only")
+        check_number(timeout, "timeout", low=0)
         store = Path(path)
         log_path = Path(audit_log) if audit_log is not None else store.with_suffix(".audit.jsonl")
         fingerprint = None if key is None else key_fingerprint(key)
@@ -326,6 +375,7 @@ class Workspace:
         return self._audit
 
     # Data ---------------------------------------------------------------------------
+    @door
     def add(self, log: Table | Intervals, *, schedule: Table, roster: Table) -> None:
         """Load the data: status events or state intervals, the schedule and the roster.
 
@@ -339,6 +389,9 @@ class Workspace:
         KeyMismatchError
             ``ADH-043``: a table was read under another pseudonymisation key than the store's.
         """
+        _check_table(log, "log", intervals=True)
+        _check_table(schedule, "schedule")
+        _check_table(roster, "roster")
         self._check_key(log, schedule, roster)
         plan = _frame(schedule)
         if isinstance(log, Intervals):
@@ -374,6 +427,7 @@ class Workspace:
         if keys:
             _bind_key(self._ledger, keys.pop())
 
+    @door
     def rotate_key(
         self,
         old_key: str | bytes,
@@ -403,6 +457,14 @@ class Workspace:
             The new key is the old one, or some stored pseudonym has no raw id among
             ``agent_ids`` (nothing is changed).
         """
+        check_keys(old_key, "old_key")
+        check_keys(new_key, "new_key")
+        check_viewer(viewer)
+        if isinstance(agent_ids, str | bytes):
+            raise ConfigurationError(
+                "agent_ids must be a list of raw login ids, not one text",
+                hint="pass the ids of every agent ever added",
+            )
         if not isinstance(viewer, Steward):
             raise RoleError(
                 "only the steward rotates the pseudonymisation key", remedy="ask the steward"
@@ -451,6 +513,7 @@ class Workspace:
         return self._tables
 
     # Reports ------------------------------------------------------------------------
+    @door
     def report(
         self,
         metric: str,
@@ -499,6 +562,12 @@ class Workspace:
         LedgerUnavailableError
             ``ADH-040``: the ledger or the audit log cannot be written; nothing released.
         """
+        check_metric(metric)
+        check_by(by)
+        check_period(period)
+        check_where(where)
+        check_bool(margins, "margins")
+        check_viewer(viewer)
         outcome = _contained(
             lambda: self._report(
                 metric, by=by, period=period, where=where, margins=margins, viewer=viewer
@@ -658,6 +727,7 @@ class Workspace:
         )
 
     # Fairness audit -------------------------------------------------------------------
+    @door
     def audit_tolerance(
         self,
         rule: Rule,
@@ -700,6 +770,15 @@ class Workspace:
         LedgerUnavailableError
             As for ``report``.
         """
+        check_rule(rule)
+        check_by(by)
+        check_period(period)
+        check_where(where)
+        check_viewer(viewer)
+        check_number(level, "level", low=0)
+        check_timedelta(measurement_margin, "measurement_margin")
+        check_number(permutations, "permutations", integer=True, low=1)
+        check_number(seed, "seed", integer=True)
         outcome = _contained(
             lambda: self._audit_tolerance(
                 rule,
@@ -837,6 +916,7 @@ class Workspace:
         )
 
     # Individual figures -------------------------------------------------------------
+    @door
     def self_view(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
         """All of an employee's own figures, per shift — for that employee only (G8).
 
@@ -845,6 +925,8 @@ class Workspace:
         ConsentError
             ``ADH-010``: anybody else asking; individual figures need a share.
         """
+        check_text(agent, "agent")
+        check_viewer(viewer)
         outcome = _contained(lambda: self._self_view(agent, viewer))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
@@ -892,8 +974,11 @@ class Workspace:
             notes=["only you can see this table; share it with Workspace.share"],
         )
 
+    @door
     def self_exceptions(self, agent: str, *, viewer: Viewer) -> ReleasedTable:
         """An employee's own adherence exceptions — for that employee only (G8)."""
+        check_text(agent, "agent")
+        check_viewer(viewer)
         outcome = _contained(lambda: self._self_view(agent, viewer))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
@@ -931,6 +1016,7 @@ class Workspace:
             notes=[f"times are local ({zone})"],
         )
 
+    @door
     def share(
         self,
         *,
@@ -961,6 +1047,13 @@ class Workspace:
         viewer
             Who creates it: must be ``Employee(agent)``.
         """
+        check_text(agent, "agent")
+        check_viewer(to, "to")
+        check_text(purpose, "purpose")
+        check_metrics(metrics)
+        check_periods(periods)
+        check_timedelta(expires, "expires", optional=True)
+        check_viewer(viewer)
         if not (isinstance(viewer, Employee) and viewer.agent_id == agent):
             raise RoleError(
                 "only the employee themself can share their figures",
@@ -983,6 +1076,7 @@ class Workspace:
         self._store_share(share, origin="employee", actor=viewer)
         return share
 
+    @door
     def import_consents(
         self, path: str | Path, *, viewer: Viewer, key: bytes | str | None = None
     ) -> list[OwnShare]:
@@ -997,6 +1091,9 @@ class Workspace:
         list of OwnShare
             The register's shares as stored now.
         """
+        check_path(path, "path")
+        check_viewer(viewer)
+        check_keys(key, "key", optional=True)
         if not isinstance(viewer, Steward):
             raise RoleError(
                 "only the steward imports a consent register", remedy="ask the steward"
@@ -1100,8 +1197,11 @@ class Workspace:
             subjects=[self._subject(share.agent_id)],
         )
 
+    @door
     def revoke_share(self, share_id: str, *, viewer: Viewer) -> None:
         """End a share now. Only the employee who shared (or the steward) may revoke it."""
+        check_text(share_id, "share_id")
+        check_viewer(viewer)
         rows = self._ledger.shares(share_id=share_id)
         if not rows:
             raise ConsentError("there is no such share", remedy="list shares with shares()")
@@ -1116,6 +1216,7 @@ class Workspace:
             self._record_revoke(db, share, _now(), actor=viewer)
         self._audit.flush()
 
+    @door
     def shares(self, *, viewer: Viewer) -> list[Share]:
         """Shares a viewer may see.
 
@@ -1123,6 +1224,7 @@ class Workspace:
         steward sees every share so; a recipient sees the shares addressed to them, and an
         auditor every share, as ``Share``: without the employee's id.
         """
+        check_viewer(viewer)
         everything = [OwnShare.from_row(r) for r in self._ledger.shares()]
         if isinstance(viewer, Steward):
             return list(everything)
@@ -1136,6 +1238,7 @@ class Workspace:
             if s.agent_id == own or s.recipient == key
         ]
 
+    @door
     def open_share(
         self, share_id: str, *, viewer: Viewer, purpose: str | None = None
     ) -> ReleasedTable:
@@ -1153,6 +1256,9 @@ class Workspace:
         PurposeError
             ``ADH-011``: the share is for another purpose, or for ``team_bonus``.
         """
+        check_text(share_id, "share_id")
+        check_viewer(viewer)
+        check_text(purpose, "purpose", optional=True)
         outcome = _contained(lambda: self._open_share(share_id, viewer, purpose))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
@@ -1244,12 +1350,14 @@ class Workspace:
         )
 
     # Audit ----------------------------------------------------------------------------
+    @door
     def audit_records(self, *, viewer: Viewer) -> list[AuditRecord]:
         """The audit trail a viewer may read.
 
         Auditors and stewards read all of it; an employee reads the records that concern
         them (their shares, their self views, and every release that counted their figures).
         """
+        check_viewer(viewer)
         if isinstance(viewer, Auditor | Steward):
             return self._audit.records()
         if isinstance(viewer, Employee):
@@ -1266,8 +1374,10 @@ class Workspace:
             "team leads do not read the audit log", remedy="ask an auditor or the steward"
         ) from None
 
+    @door
     def policy_history(self, *, viewer: Viewer) -> list[tuple[str, dict[str, object], str]]:
         """Every policy used for a release: (hash, settings, first used). Auditors, stewards."""
+        check_viewer(viewer)
         if not isinstance(viewer, Auditor | Steward):
             raise RoleError(
                 "only auditors and stewards read the policy history",
@@ -1308,10 +1418,11 @@ def _outside_scope(
     asked = dict(filters).get("team", ())
     if scope is None or set(asked) <= scope:
         return None
+    close = did_you_mean(next(t for t in asked if t not in scope), scope)
     return Refusal(
         "ADH-004",
         "a viewer may ask only about their own teams",
-        "leave out the team filter, or ask the steward or an auditor",
+        f"{close}leave out the team filter, or ask the steward or an auditor",
     )
 
 
