@@ -11,7 +11,7 @@ from typing import Any
 from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 
 from adherence.errors import AdherenceError
-from adherence.privacy import Steward, Workspace
+from adherence.privacy import Employee, Steward, TeamLead, Workspace
 
 
 def racers() -> list[Agent]:
@@ -36,6 +36,37 @@ def race(
             results.put((trial, where is None, err.code))
         else:
             results.put((trial, where is None, "released"))
+        finally:
+            ws.close()
+
+
+def kari_and_four() -> list[Agent]:
+    """A team of 5; ``alpha-0`` (Kari) shares her meal figures with the lead."""
+    return team("Alpha", 5)
+
+
+def race_a_share(folder: str, trials: int, opens: bool, barrier: Barrier, results: Any) -> None:
+    """In each trial's store: the lead opens Kari's share, or asks for the team's meals."""
+    intervals, schedule, roster = tables(kari_and_four())
+    lead = TeamLead("tl-1", teams=["Alpha"])
+    kari = Employee("alpha-0")
+    for trial in range(trials):
+        ws = Workspace.open(Path(folder) / f"share-{trial}.db", audit_key=AUDIT_KEY)
+        ws.add(intervals, schedule=schedule, roster=roster)
+        share = None
+        if opens:
+            share = ws.share(agent="alpha-0", to=lead, purpose="development_plan",
+                             metrics=["meal_ms"], periods=["2026-W11"], viewer=kari)  # fmt: skip
+        barrier.wait()
+        try:
+            if share is not None:
+                ws.open_share(share.id, viewer=lead)
+            else:
+                ws.report("meal_ms", by=["team"], period="2026-W11", viewer=lead)
+        except AdherenceError as err:
+            results.put((trial, opens, err.code))
+        else:
+            results.put((trial, opens, "released"))
         finally:
             ws.close()
 
