@@ -369,12 +369,12 @@ def polars_errors(source: str, kind: str) -> Iterator[None]:
     try:
         yield
     except pl.exceptions.PolarsError as err:
+        # Only the error's type: polars quotes the offending values, login ids among them.
         raise ParseError(
-            f"{source}: cannot be read as a {kind} table "
-            f"({type(err).__name__}: {str(err).splitlines()[0][:200]})",
+            f"{source}: cannot be read as a {kind} table ({type(err).__name__})",
             hint="check the delimiter, quoting and encoding; pass separator=/encoding= "
             "to override what was detected",
-        ) from err
+        ) from None
 
 
 def reopenable(raw: RawTable, kind: Kind, build: Callable[[RawTable], LazyIngest]) -> LazyIngest:

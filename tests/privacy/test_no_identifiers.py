@@ -9,6 +9,7 @@ audit log or the text of an error.
 from __future__ import annotations
 
 import tempfile
+import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.privacy.org import AUDIT_KEY
 
-from adherence.errors import AdherenceError
+from adherence.errors import AdherenceError, ParseError
 from adherence.io import read_iws, read_roster, read_schedule
 from adherence.privacy import Employee, Steward, TeamLead, Workspace
 from adherence.pseudonym import Pseudonymiser
@@ -149,3 +150,18 @@ def test_no_planted_identifier_gets_past_ingest(staff: list[Person]) -> None:
     planted = [value for p in staff for value in p.planted()]
     assert [value for value in planted if value.lower() in text] == []
     assert len(texts) > 20
+
+
+@pytest.mark.parametrize("reader", [read_iws, read_schedule, read_roster])
+def test_a_file_without_a_header_row_is_refused_without_quoting_it(reader: object) -> None:
+    first_row = "ag12345,Kari Nordmann,kari.nordmann@example.no,+47 91234567,Alpha,Ready\n"
+
+    with pytest.raises(ParseError) as refused:
+        reader((first_row * 3).encode(), key=KEY)  # type: ignore[operator]
+
+    rendered = "".join(
+        traceback.TracebackException.from_exception(refused.value, capture_locals=False).format()
+    )
+    assert "the header has 6 columns" in refused.value.message
+    for planted in ("ag12345", "Kari", "kari.nordmann", "91234567"):
+        assert planted not in rendered

@@ -196,10 +196,10 @@ def _polars_frame(source: object) -> pl.LazyFrame:
     except (pl.exceptions.PolarsError, TypeError, ValueError) as err:
         if isinstance(err, ParseError):
             raise
-        raise ParseError(
-            f"cannot convert the {type(source).__name__} to a polars table ({err})"[:300],
+        raise ParseError(  # the error's own text may quote values: only its type is named
+            f"cannot convert the {type(source).__name__} to a polars table ({type(err).__name__})",
             hint="convert it with polars yourself and pass the polars DataFrame",
-        ) from err
+        ) from None
     return frame.lazy() if isinstance(frame, pl.DataFrame) else pl.DataFrame(frame).lazy()
 
 
@@ -236,9 +236,12 @@ def _resolve(
         wanted = "; ".join(
             f"{c} (or {', '.join(aliases.get(c, ())) or 'no alias'})" for c in missing
         )
+        # The header's cells are not shown: in a file without a header row they are the
+        # first row's values, login ids and names among them (G11).
         raise ParseError(
-            f"{name}: required column(s) missing: {wanted}; the header has {list(header)}",
-            hint="rename the column or check the delimiter and encoding arguments",
+            f"{name}: required column(s) missing: {wanted}; the header has {len(header)} columns",
+            hint="check that the file starts with a header row, rename the column, or check "
+            "the delimiter and encoding arguments",
         )
     return found
 

@@ -382,7 +382,9 @@ class Workspace:
         ``log`` is an ``Ingest`` of status events (``adherence.io.read_iws``), an
         ``Intervals``, or a frame of either. Events become intervals here, with the missing
         Log Off inferred against the schedule. A later ``add`` replaces the data; the ledger
-        and the shares stay.
+        and the shares stay. An ``Ingest`` names the key its ids were pseudonymised with, and
+        must name the store's (G15); frames and ``Intervals`` carry no key and are taken as
+        the steward's word.
 
         Raises
         ------
