@@ -127,6 +127,8 @@ def test_an_older_store_restored_beside_a_newer_log_is_refused(
 
     with pytest.raises(AuditIntegrityError):
         Workspace.open(tmp_path / "a.db", audit_key=AUDIT_KEY, key=KEY)
+    reader = Workspace.open(tmp_path / "a.db", audit_key=AUDIT_KEY, read_only=True)
+    assert {p.kind for p in reader.audit_log.verify().problems} == {"head"}  # no head, records
 
 
 def test_a_rotated_key_carries_the_ledger_over(

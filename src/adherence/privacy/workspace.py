@@ -320,7 +320,8 @@ class Workspace:
         AuditIntegrityError
             ``ADH-041``: the store is missing, or knows fewer records than its audit log holds
             (a replaced store, or an older one restored beside a newer log): the store's
-            history is not silently started again (G15).
+            history is not silently started again (G15). Opened ``read_only``, such a store
+            can still be read, for ``audit_log.verify()`` to show where the two part.
         KeyMismatchError
             ``ADH-043``: the store is bound to another pseudonymisation key.
         """
@@ -341,7 +342,8 @@ class Workspace:
         log = AuditLog(log_path, key=audit_key, head_store=store)
         ledger = Ledger(store, read_only=read_only, timeout=timeout)
         try:
-            if _complete_lines(log_path) > log.head()[0]:
+            # Read only, nothing can be written over the history: verify() reports it.
+            if not read_only and _complete_lines(log_path) > log.head()[0]:
                 raise _no_history()
             if fingerprint is not None:
                 _bind_key(ledger, fingerprint)
