@@ -101,6 +101,10 @@ WRONG: dict[str, tuple[Call, str]] = {
         lambda ws: ws.audit_tolerance(MEAL, viewer=AUDITOR, permutations=99.5),  # type: ignore[arg-type]
         "permutations must be an integer, not a float",
     ),
+    "level in percent": (
+        lambda ws: ws.audit_tolerance(MEAL, viewer=AUDITOR, level=5),
+        "level must be at most 1",
+    ),
     "margin in seconds": (
         lambda ws: ws.audit_tolerance(MEAL, viewer=AUDITOR, measurement_margin=60),  # type: ignore[arg-type]
         "measurement_margin must be a timedelta of zero or more, not a int",

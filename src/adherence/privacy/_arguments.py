@@ -142,9 +142,14 @@ def check_bool(value: object, name: str) -> None:
 
 
 def check_number(
-    value: object, name: str, *, integer: bool = False, low: float | None = None
+    value: object,
+    name: str,
+    *,
+    integer: bool = False,
+    low: float | None = None,
+    high: float | None = None,
 ) -> None:
-    """A number (an ``int`` when ``integer``), not a bool, at least ``low``."""
+    """A number (an ``int`` when ``integer``), not a bool, from ``low`` to ``high``."""
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds):
         raise ConfigurationError(
@@ -153,6 +158,8 @@ def check_number(
         )
     if low is not None and not value >= low:
         raise ConfigurationError(f"{name} must be at least {low}", hint=f"raise {name}")
+    if high is not None and not value <= high:
+        raise ConfigurationError(f"{name} must be at most {high}", hint=f"lower {name}")
 
 
 def check_timedelta(value: object, name: str, *, optional: bool = False) -> None:

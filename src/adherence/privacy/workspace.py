@@ -779,7 +779,7 @@ class Workspace:
         check_period(period)
         check_where(where)
         check_viewer(viewer)
-        check_number(level, "level", low=0)
+        check_number(level, "level", low=0, high=1)
         check_timedelta(measurement_margin, "measurement_margin")
         check_number(permutations, "permutations", integer=True, low=1)
         check_number(seed, "seed", integer=True)
