@@ -15,16 +15,22 @@ from adherence.privacy import Employee, Steward, TeamLead, Workspace
 
 
 def racers() -> list[Agent]:
-    """A team of 6; one agent differs in skill, so ``skill == sales`` holds 5 of them."""
-    agents = team("Alpha", 6)
+    """A team of 7: ``skill == sales`` leaves out alpha-0, ``permanent`` staff alpha-1."""
+    agents = team("Alpha", 7)
     agents[0] = Agent("alpha-0", "Alpha", skill="support")
+    agents[1] = Agent("alpha-1", "Alpha", employment_type="temporary")
     return agents
 
 
 def race(
-    folder: str, trials: int, where: dict[str, str] | None, barrier: Barrier, results: Any
+    folder: str,
+    trials: int,
+    label: str,
+    where: dict[str, str] | None,
+    barrier: Barrier,
+    results: Any,
 ) -> None:
-    """In each trial's store: add the data, wait for the other process, release one report."""
+    """In each trial's store: add the data, wait for the others, release one team report."""
     intervals, schedule, roster = tables(racers())
     for trial in range(trials):
         ws = Workspace.open(Path(folder) / f"trial-{trial}.db", audit_key=AUDIT_KEY)
@@ -33,9 +39,9 @@ def race(
         try:
             ws.report("adherence_pct", by=["team"], where=where, viewer=Steward("wfm"))
         except AdherenceError as err:
-            results.put((trial, where is None, err.code))
+            results.put((trial, label, err.code))
         else:
-            results.put((trial, where is None, "released"))
+            results.put((trial, label, "released"))
         finally:
             ws.close()
 
@@ -45,8 +51,10 @@ def kari_and_four() -> list[Agent]:
     return team("Alpha", 5)
 
 
-def race_a_share(folder: str, trials: int, opens: bool, barrier: Barrier, results: Any) -> None:
-    """In each trial's store: the lead opens Kari's share, or asks for the team's meals."""
+def race_a_share(folder: str, trials: int, label: str, barrier: Barrier, results: Any) -> None:
+    """In each trial's store: the lead opens Kari's share (``open``), or asks for the team's
+    meals."""
+    opens = label == "open"
     intervals, schedule, roster = tables(kari_and_four())
     lead = TeamLead("tl-1", teams=["Alpha"])
     kari = Employee("alpha-0")
@@ -64,9 +72,9 @@ def race_a_share(folder: str, trials: int, opens: bool, barrier: Barrier, result
             else:
                 ws.report("meal_ms", by=["team"], period="2026-W11", viewer=lead)
         except AdherenceError as err:
-            results.put((trial, opens, err.code))
+            results.put((trial, label, err.code))
         else:
-            results.put((trial, opens, "released"))
+            results.put((trial, label, "released"))
         finally:
             ws.close()
 
