@@ -7,11 +7,14 @@ same release succeeds once the cause is gone.
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
 import sqlite3
+import struct
 import threading
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,17 +87,45 @@ def test_a_read_only_store_releases_nothing_and_says_so(tmp_path: Path) -> None:
     _assert_recovers(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="file permissions do not bind the superuser")
-def test_a_store_file_without_write_permission_releases_nothing(tmp_path: Path) -> None:
-    _open(tmp_path).close()
-    (tmp_path / "adherence.db").chmod(0o444)
-    try:
-        with pytest.raises(LedgerUnavailableError) as refused:
-            _open(tmp_path)
-    finally:
-        (tmp_path / "adherence.db").chmod(0o644)
+# Linux's "immutable" inode flag (linux/fs.h): it binds the superuser too, unlike permissions.
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10
 
-    assert "read-only" in refused.value.message
+
+def _set_flags(path: Path, *, immutable: bool) -> None:
+    with path.open("rb") as f:
+        (flags,) = struct.unpack("i", fcntl.ioctl(f.fileno(), _FS_IOC_GETFLAGS, b"\0" * 4))
+        flags = flags | _FS_IMMUTABLE_FL if immutable else flags & ~_FS_IMMUTABLE_FL
+        fcntl.ioctl(f.fileno(), _FS_IOC_SETFLAGS, struct.pack("i", flags))
+
+
+@contextmanager
+def _read_only(path: Path) -> Iterator[None]:
+    """``path`` cannot be written, not even by the superuser, while inside."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o644)
+        return
+    try:
+        _set_flags(path, immutable=True)
+    except OSError:
+        pytest.skip("as the superuser, a file is made read-only by the immutable flag, not here")
+    try:
+        yield
+    finally:
+        _set_flags(path, immutable=False)
+
+
+def test_a_store_file_that_cannot_be_written_releases_nothing(tmp_path: Path) -> None:
+    _open(tmp_path).close()
+    with _read_only(tmp_path / "adherence.db"), pytest.raises(LedgerUnavailableError) as refused:
+        _open(tmp_path)
+
+    assert refused.value.message == (
+        "nothing is released: the store, its audit log or their folder is read-only"
+    )
     _assert_recovers(tmp_path)
 
 
