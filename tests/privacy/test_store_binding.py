@@ -18,12 +18,13 @@ from adherence.errors import (
 )
 from adherence.ingest import Ingest
 from adherence.io import read_iws, read_roster, read_schedule
-from adherence.privacy import Auditor, Steward, Workspace
-from adherence.pseudonym import key_fingerprint
+from adherence.privacy import Auditor, Employee, Steward, TeamLead, Workspace
+from adherence.pseudonym import Pseudonymiser, key_fingerprint
 
 KEY = "the first pseudonymisation key"
 OTHER_KEY = "another pseudonymisation key"
 STEWARD = Steward("wfm")
+LEAD = TeamLead("tl-1", teams=["Alpha"])
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +138,10 @@ def test_a_rotated_key_carries_the_ledger_over(
     ws = Workspace.open(tmp_path / "a.db", audit_key=AUDIT_KEY, key=KEY)
     _add(ws, _read(files, KEY))
     _team(ws)
+    before = Employee(Pseudonymiser(KEY).pseudonym("alpha-2"))
+    after = Employee(Pseudonymiser(OTHER_KEY).pseudonym("alpha-2"))
+    share = ws.share(agent=before.agent_id, to=LEAD, purpose="development_plan",
+                     metrics=["meal_ms"], periods=["2026-W11"], viewer=before)  # fmt: skip
     raw_ids = [f"alpha-{i}" for i in range(6)]
 
     ws.rotate_key(KEY, OTHER_KEY, agent_ids=raw_ids, viewer=STEWARD)
@@ -148,6 +153,8 @@ def test_a_rotated_key_carries_the_ledger_over(
     _add(ws, _read(files, OTHER_KEY))
     with pytest.raises(DifferencingError):  # the team released under the old key still counts
         _team(ws, {"skill": "sales"})
+    assert [(s.id, s.agent_id) for s in ws.shares(viewer=after)] == [(share.id, after.agent_id)]  # type: ignore[attr-defined]
+    assert ws.shares(viewer=before) == []
     rotated = [r for r in ws.audit_log.records() if r.event == "key_rotated"]
     assert [r.fields["actor_role"] for r in rotated] == ["steward"]
     assert ws.audit_log.verify()

@@ -32,12 +32,15 @@ from typing import ParamSpec, TypeVar
 import polars as pl
 
 from adherence.errors import AdherenceError, ConfigurationError, InternalError
+from adherence.ingest import Ingest
+from adherence.intervals import Intervals
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead
 from adherence.rules import Rule
 
 __all__ = [
     "check_bool",
     "check_by",
+    "check_instance",
     "check_keys",
     "check_metric",
     "check_metrics",
@@ -46,6 +49,7 @@ __all__ = [
     "check_period",
     "check_periods",
     "check_rule",
+    "check_table",
     "check_text",
     "check_timedelta",
     "check_viewer",
@@ -179,6 +183,28 @@ def check_path(value: object, name: str) -> None:
         raise ConfigurationError(
             f"{name} must be a path (str or pathlib.Path), not a {_kind(value)}",
             hint="pass the file's path",
+        )
+
+
+def check_instance(value: object, kind: type, name: str) -> None:
+    """``value`` is ``None`` or a ``kind``."""
+    if value is not None and not isinstance(value, kind):
+        raise ConfigurationError(
+            f"{name} must be a {kind.__name__} or None, not a {_kind(value)}",
+            hint=f"pass {name}={kind.__name__}(...)",
+        )
+
+
+def check_table(value: object, name: str, *, intervals: bool = False) -> None:
+    """A table is an ``Ingest`` or a polars frame (or ``Intervals``, for the log)."""
+    kinds: tuple[type, ...] = (Ingest, pl.DataFrame, pl.LazyFrame)
+    if intervals:
+        kinds = (*kinds, Intervals)
+    if not isinstance(value, kinds):
+        raise ConfigurationError(
+            f"{name} must be an Ingest (adherence.io.read_*) or a polars frame, "
+            f"not a {_kind(value)}",
+            hint=f"read it with adherence.io, e.g. {name}=read_schedule(path, key=...)",
         )
 
 

@@ -176,10 +176,14 @@ class Ledger:
         return str(rows[0][0]) if rows else ""
 
     # Pseudonymisation key -----------------------------------------------------------
-    def key_fingerprint(self) -> str | None:
-        """The fingerprint of the pseudonymisation key the store is bound to, if any."""
-        rows = self._read("SELECT value FROM meta WHERE key = 'key_fingerprint'")
-        return str(rows[0][0]) if rows else None
+    def key_fingerprint(self, db: sqlite3.Connection | None = None) -> str | None:
+        """The fingerprint of the pseudonymisation key the store is bound to, if any.
+
+        ``db``: read inside that transaction.
+        """
+        sql = "SELECT value FROM meta WHERE key = 'key_fingerprint'"
+        rows = self._read(sql) if db is None else db.execute(sql).fetchall()
+        return str(rows[0]["value"]) if rows else None
 
     def bind_key(self, fingerprint: str) -> str:
         """Bind an unbound store to ``fingerprint``; return the fingerprint it is bound to."""
@@ -188,12 +192,14 @@ class Ledger:
             row = db.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
         return str(row["value"])
 
-    def agent_pseudonyms(self) -> list[str]:
-        """Every pseudonym the store holds: of agents with a code, and of sharing employees."""
-        rows = self._read(
-            "SELECT agent_id FROM agents UNION SELECT agent_id FROM shares ORDER BY agent_id"
-        )
-        return [str(row[0]) for row in rows]
+    def agent_pseudonyms(self, db: sqlite3.Connection | None = None) -> list[str]:
+        """Every pseudonym the store holds: of agents with a code, and of sharing employees.
+
+        ``db``: read inside that transaction.
+        """
+        sql = "SELECT agent_id FROM agents UNION SELECT agent_id FROM shares ORDER BY agent_id"
+        rows = self._read(sql) if db is None else db.execute(sql).fetchall()
+        return [str(row["agent_id"]) for row in rows]
 
     def rekey(self, db: sqlite3.Connection, renamed: dict[str, str], fingerprint: str) -> None:
         """Rename every pseudonym (agents and shares) and bind the store to ``fingerprint``.

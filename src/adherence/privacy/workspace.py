@@ -66,6 +66,7 @@ from adherence.options import MetricOptions
 from adherence.privacy._arguments import (
     check_bool,
     check_by,
+    check_instance,
     check_keys,
     check_metric,
     check_metrics,
@@ -74,6 +75,7 @@ from adherence.privacy._arguments import (
     check_period,
     check_periods,
     check_rule,
+    check_table,
     check_text,
     check_timedelta,
     check_viewer,
@@ -81,6 +83,7 @@ from adherence.privacy._arguments import (
     door,
 )
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
+from adherence.privacy._binding import bind_key, check_history, check_log_head, renames, wrong_key
 from adherence.privacy._decide import Refusal
 from adherence.privacy._fairness import BUILT_IN, audit_plan
 from adherence.privacy._plans import (
@@ -158,71 +161,6 @@ def _contained(work: Callable[[], T]) -> T | Refusal:
         return work()
     except LedgerUnavailableError as err:
         return Refusal(err.code, err.message, err.hint or "")
-
-
-def _check_instance(value: object, kind: type, name: str) -> None:
-    """``value`` is ``None`` or a ``kind``."""
-    if value is not None and not isinstance(value, kind):
-        raise ConfigurationError(
-            f"{name} must be a {kind.__name__} or None, not a {type(value).__name__}",
-            hint=f"pass {name}={kind.__name__}(...)",
-        )
-
-
-def _check_table(value: object, name: str, *, intervals: bool = False) -> None:
-    """A table is an ``Ingest`` or a polars frame (or ``Intervals``, for the log)."""
-    kinds: tuple[type, ...] = (Ingest, pl.DataFrame, pl.LazyFrame)
-    if intervals:
-        kinds = (*kinds, Intervals)
-    if not isinstance(value, kinds):
-        raise ConfigurationError(
-            f"{name} must be an Ingest (adherence.io.read_*) or a polars frame, "
-            f"not a {type(value).__name__}",
-            hint=f"read it with adherence.io, e.g. {name}=read_schedule(path, key=...)",
-        )
-
-
-def _complete_lines(path: Path) -> int:
-    """Complete lines of an audit log, counted, not parsed.
-
-    0 when there is none, or when it cannot be read: an unreadable log fails at its first
-    use instead, with the cause named.
-    """
-    count = 0
-    try:
-        with path.open("rb") as f:
-            while block := f.read(1 << 20):
-                count += block.count(b"\n")
-    except OSError:
-        return 0
-    return count
-
-
-def _no_history() -> AuditIntegrityError:
-    return AuditIntegrityError(
-        "the store does not hold the history of its audit log: it is missing, was replaced, "
-        "or is older than the log",
-        remedy="restore the store that belongs to the log (run 'adherence ledger verify'), or "
-        "archive both and start a new store in a new place",
-    )
-
-
-def _wrong_key() -> KeyMismatchError:
-    return KeyMismatchError(
-        "this is not the pseudonymisation key the store is bound to: its pseudonyms would "
-        "enter the ledger as new people",
-        remedy="read the data with the store's key, or move the store to the new key with "
-        "Workspace.rotate_key",
-    )
-
-
-def _bind_key(ledger: Ledger, fingerprint: str) -> None:
-    """Bind an unbound store to ``fingerprint``; refuse one bound to another key (G15)."""
-    stored = ledger.key_fingerprint()
-    if stored is None and not ledger.read_only:
-        stored = ledger.bind_key(fingerprint)
-    if stored is not None and not hmac.compare_digest(stored, fingerprint):
-        raise _wrong_key() from None
 
 
 def _frame(table: Table) -> pl.DataFrame:
@@ -328,8 +266,8 @@ class Workspace:
         check_path(path, "path")
         check_keys(audit_key, "audit_key")
         check_keys(key, "key", optional=True)
-        _check_instance(policy, PrivacyPolicy, "policy")
-        _check_instance(options, MetricOptions, "options")
+        check_instance(policy, PrivacyPolicy, "policy")
+        check_instance(options, MetricOptions, "options")
         if audit_log is not None:
             check_path(audit_log, "audit_log")
         check_bool(read_only, "read_only")
@@ -337,16 +275,14 @@ class Workspace:
         store = Path(path)
         log_path = Path(audit_log) if audit_log is not None else store.with_suffix(".audit.jsonl")
         fingerprint = None if key is None else key_fingerprint(key)
-        if not store.exists() and _complete_lines(log_path):
-            raise _no_history()
+        check_history(store, log_path)
         log = AuditLog(log_path, key=audit_key, head_store=store)
         ledger = Ledger(store, read_only=read_only, timeout=timeout)
         try:
-            # Read only, nothing can be written over the history: verify() reports it.
-            if not read_only and _complete_lines(log_path) > log.head()[0]:
-                raise _no_history()
+            if not read_only:  # read only, nothing is written over it: verify() shows it
+                check_log_head(log)
             if fingerprint is not None:
-                _bind_key(ledger, fingerprint)
+                bind_key(ledger, fingerprint)
         except PrivacyError:
             ledger.close()
             raise
@@ -393,9 +329,9 @@ class Workspace:
         KeyMismatchError
             ``ADH-043``: a table was read under another pseudonymisation key than the store's.
         """
-        _check_table(log, "log", intervals=True)
-        _check_table(schedule, "schedule")
-        _check_table(roster, "roster")
+        check_table(log, "log", intervals=True)
+        check_table(schedule, "schedule")
+        check_table(roster, "roster")
         self._check_key(log, schedule, roster)
         plan = _frame(schedule)
         if isinstance(log, Intervals):
@@ -429,7 +365,7 @@ class Workspace:
                 remedy="read the status log, schedule and roster with the same key",
             ) from None
         if keys:
-            _bind_key(self._ledger, keys.pop())
+            bind_key(self._ledger, keys.pop())
 
     @door
     def rotate_key(
@@ -474,30 +410,13 @@ class Workspace:
                 "only the steward rotates the pseudonymisation key", remedy="ask the steward"
             ) from None
         old, new = Pseudonymiser(old_key), Pseudonymiser(new_key)
-        stored = self._ledger.key_fingerprint()
-        if stored is not None and not hmac.compare_digest(stored, old.fingerprint):
-            raise _wrong_key() from None
-        if hmac.compare_digest(old.fingerprint, new.fingerprint):
-            raise ConfigurationError(
-                "the new key is the key the store is bound to", hint="generate a new key"
-            )
-        renamed: dict[str, str] = {}
-        for raw in agent_ids:
-            if not isinstance(raw, str):
-                raise ConfigurationError(
-                    "agent_ids holds raw login ids as text", hint="pass the roster's agent ids"
-                )
-            renamed[old.pseudonym(raw)] = new.pseudonym(raw)
-        missing = sum(p not in renamed for p in self._ledger.agent_pseudonyms())
-        if missing:
-            raise ConfigurationError(
-                f"{missing} agents known to the store have no raw id among agent_ids; "
-                "nothing was changed",
-                hint="pass the login ids of every agent ever added, e.g. from all raw rosters",
-            )
-        known = {p: renamed[p] for p in self._ledger.agent_pseudonyms()}
-        with self._ledger.transaction() as db:
-            self._ledger.rekey(db, known, new.fingerprint)
+        ids = list(agent_ids)
+        with self._ledger.transaction() as db:  # what is read is what is renamed
+            stored = self._ledger.key_fingerprint(db)
+            if stored is not None and not hmac.compare_digest(stored, old.fingerprint):
+                raise wrong_key()
+            renamed = renames(old, new, ids, self._ledger.agent_pseudonyms(db))
+            self._ledger.rekey(db, renamed, new.fingerprint)
             self._audit.append(
                 "key_rotated",
                 via=db,
@@ -1103,7 +1022,7 @@ class Workspace:
                 "only the steward imports a consent register", remedy="ask the steward"
             ) from None
         if key is not None:  # the register's ids are pseudonymised with it: the store's key
-            _bind_key(self._ledger, key_fingerprint(key))
+            bind_key(self._ledger, key_fingerprint(key))
         rows = read_register(path, time_zone=self.options.time_zone, key=key)
         for number, row in enumerate(rows, start=1):
             try:
