@@ -87,10 +87,12 @@ def test_the_audit_log_names_who_revoked(ws: Workspace, viewer: object, role: st
 
     revoked = [r for r in ws.audit_log.records() if r.event == "share_revoked"]
     assert [(r.fields["actor_role"], r.fields["share_id"]) for r in revoked] == [(role, share.id)]
-    assert revoked[0].fields["actor"] == ("steward:s" if role == "steward" else
-                                          revoked[0].fields["actor"])  # fmt: skip
+    expected = "steward:s" if role == "steward" else f"employee:{ws._subject('alpha-0')}"
+    assert revoked[0].fields["actor"] == expected
     assert "alpha-0" not in str(revoked[0].fields["actor"])
     assert ws.shares(viewer=ME)[0].revoked_at is not None
+    ws.revoke_share(share.id, viewer=viewer)  # type: ignore[arg-type]
+    assert [r.event for r in ws.audit_log.records()].count("share_revoked") == 1
 
 
 def _module_dicts() -> set[int]:

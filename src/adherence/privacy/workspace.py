@@ -1122,7 +1122,18 @@ class Workspace:
 
     @door
     def revoke_share(self, share_id: str, *, viewer: Viewer) -> None:
-        """End a share now. Only the employee who shared (or the steward) may revoke it."""
+        """End a share now. Only the employee who shared (or the steward) may revoke it.
+
+        The audit log names who revoked it. Revoking a share that is revoked already does
+        nothing (and logs nothing).
+
+        Raises
+        ------
+        ConsentError
+            ``ADH-010``: there is no such share.
+        RoleError
+            ``ADH-005``: the viewer is neither the employee who shared nor the steward.
+        """
         check_text(share_id, "share_id")
         check_viewer(viewer)
         rows = self._ledger.shares(share_id=share_id)
@@ -1135,6 +1146,8 @@ class Workspace:
                 "only the employee who shared, or the steward, can revoke a share",
                 remedy="ask the employee to revoke it",
             ) from None
+        if share.revoked_at is not None:
+            return
         with self._ledger.transaction() as db:
             self._record_revoke(db, share, _now(), actor=viewer)
         self._audit.flush()
