@@ -304,9 +304,10 @@ def _demo(args: argparse.Namespace) -> None:
     if not audit_key:
         audit_key = DEMO_AUDIT_KEY
         _progress(f"(no ${AUDIT_KEY_VARIABLE}: the audit log uses the fixed demonstration key)")
-    workspace = Workspace.open(out / "adherence.db", audit_key=audit_key)
+    key = _key()
+    workspace = Workspace.open(out / "adherence.db", audit_key=audit_key, key=key)
     _load(workspace, folder / "status_log.csv", folder / "schedule.csv", folder / "roster.csv",
-          key=_key())  # fmt: skip
+          key=key)  # fmt: skip
     steward = Steward("demo")
     report = render_html(workspace, out / "report.html", viewer=steward)
     audits = [
@@ -431,7 +432,7 @@ def _workspace(args: argparse.Namespace) -> Workspace:
         getattr(args, name) or folder / default
         for name, default in zip(("log", "schedule", "roster"), SAMPLE_FILES, strict=True)
     ]
-    workspace = Workspace.open(args.store, audit_key=_audit_key())
+    workspace = Workspace.open(args.store, audit_key=_audit_key(), key=key)
     _load(workspace, *files, key=key, incidents=args.incidents)
     return workspace
 
@@ -473,7 +474,7 @@ def _shares(args: argparse.Namespace) -> None:
     workspace = Workspace.open(args.store, audit_key=_audit_key())
     if args.action == "create":
         me = workspace.employee(args.agent, key=_required_key())
-        share = workspace.share(
+        created = workspace.share(
             agent=me.agent_id,
             to=_viewer(args.to, ["(recipient)"]),
             purpose=args.purpose,
@@ -482,7 +483,7 @@ def _shares(args: argparse.Namespace) -> None:
             expires=None if args.days is None else timedelta(days=args.days),
             viewer=me,
         )
-        print(share.id)
+        print(created.id)
     elif args.action == "list":
         viewer = _resolved(workspace, _viewer(args.viewer, ["(any)"]))
         for share in workspace.shares(viewer=viewer):

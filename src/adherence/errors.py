@@ -29,6 +29,8 @@ __all__ = [
     "ConsentError",
     "DifferencingError",
     "ForbiddenQueryError",
+    "InternalError",
+    "KeyMismatchError",
     "LedgerUnavailableError",
     "MappingError",
     "MostlyQuarantinedWarning",
@@ -71,6 +73,16 @@ class ConfigurationError(AdherenceError, ValueError):
     """An option or argument has a value the library cannot work with."""
 
     code = "ADH-090"
+
+
+class InternalError(AdherenceError, RuntimeError):
+    """A bug inside ``adherence``: an error the library did not expect (nothing was released).
+
+    Raised ``from None`` by a workspace door in place of the unexpected error, whose message
+    could hold data; only the error's type is named.
+    """
+
+    code = "ADH-099"
 
 
 class ParseError(AdherenceError, ValueError):
@@ -204,6 +216,17 @@ class LedgerUnavailableError(PrivacyError):
     """The ledger or the audit log cannot be written, so nothing is released (fail closed)."""
 
     code = "ADH-040"
+
+
+class KeyMismatchError(PrivacyError):
+    """Data or a key that is not the pseudonymisation key the store is bound to (G15).
+
+    A store records a keyed fingerprint of the key its data was pseudonymised with; data
+    ingested under another key would let the same people re-enter the ledger under new
+    pseudonyms, so it is refused. ``Workspace.rotate_key`` moves a store to a new key.
+    """
+
+    code = "ADH-043"
 
 
 class MostlyQuarantinedWarning(UserWarning):

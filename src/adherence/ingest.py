@@ -84,6 +84,10 @@ class IngestReport:
         Distinct (pseudonymous) agents among the valid rows.
     encoding
         The text encoding the source was read in (``None`` for Parquet, Excel and frames).
+    key_fingerprint
+        The fingerprint of the pseudonymisation key the ids were hashed with
+        (``adherence.pseudonym.key_fingerprint``; a keyed hash, never the key). A workspace
+        refuses data whose fingerprint is not its store's (G15).
     """
 
     source: str
@@ -96,6 +100,7 @@ class IngestReport:
     unmapped_statuses: Mapping[str, int] = field(default_factory=dict)
     agents: int = 0
     encoding: str | None = None
+    key_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if self.rows_in != self.rows_valid + self.rows_quarantined:
@@ -129,6 +134,7 @@ class IngestReport:
             "unmapped_statuses_omitted": max(0, len(ranked) - REPORT_MAX_STATUSES),
             "agents": self.agents,
             "encoding": self.encoding,
+            "key_fingerprint": self.key_fingerprint,
         }
 
     def to_json(self) -> str:
@@ -170,6 +176,11 @@ class Ingest:
     quarantine: pl.DataFrame
     report: IngestReport
 
+    @property
+    def key_fingerprint(self) -> str | None:
+        """The fingerprint of the pseudonymisation key of the ids (see ``IngestReport``)."""
+        return self.report.key_fingerprint
+
     def __repr__(self) -> str:
         return (
             f"<Ingest {self.report.kind} {self.report.source}: {self.valid.height} valid, "
@@ -200,6 +211,7 @@ class LazyIngest:
     _unmapped: pl.Expr | None = None
     _finish: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
     encoding: str | None = None
+    key_fingerprint: str | None = None
     _lines: pl.LazyFrame | None = None
     _by_lines: Callable[[], LazyIngest] | None = None
 
@@ -346,6 +358,7 @@ class LazyIngest:
             ),
             agents=valid["agent_id"].n_unique(),
             encoding=self.encoding,
+            key_fingerprint=self.key_fingerprint,
         )
         return Ingest(valid, quarantine, report)
 
@@ -356,12 +369,12 @@ def polars_errors(source: str, kind: str) -> Iterator[None]:
     try:
         yield
     except pl.exceptions.PolarsError as err:
+        # Only the error's type: polars quotes the offending values, login ids among them.
         raise ParseError(
-            f"{source}: cannot be read as a {kind} table "
-            f"({type(err).__name__}: {str(err).splitlines()[0][:200]})",
+            f"{source}: cannot be read as a {kind} table ({type(err).__name__})",
             hint="check the delimiter, quoting and encoding; pass separator=/encoding= "
             "to override what was detected",
-        ) from err
+        ) from None
 
 
 def reopenable(raw: RawTable, kind: Kind, build: Callable[[RawTable], LazyIngest]) -> LazyIngest:
@@ -418,6 +431,7 @@ def split_rows(
     unmapped: pl.Expr | None = None,
     finish: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
     prepare: Callable[[pl.LazyFrame | pl.DataFrame], pl.LazyFrame] | None = None,
+    key_fingerprint: str | None = None,
 ) -> LazyIngest:
     """Classify every row of ``frame`` by ``checks`` and build the lazy result.
 
@@ -425,7 +439,8 @@ def split_rows(
     materialised parse, a ``DataFrame``; for the lazy ``valid`` and ``quarantine`` on the
     plan); ``repairs`` are boolean expressions over the valid rows,
     counted; ``unmapped`` marks valid rows whose raw ``status`` the mapping did not know;
-    ``finish`` completes the sorted valid table (e.g. naming shifts).
+    ``finish`` completes the sorted valid table (e.g. naming shifts); ``key_fingerprint``
+    names the pseudonymisation key the ids were hashed with.
     """
     checks = [*_row_issue_checks(), *checks]
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
@@ -451,6 +466,7 @@ def split_rows(
         _unmapped=unmapped,
         _finish=finish,
         encoding=raw.encoding,
+        key_fingerprint=key_fingerprint,
     )
 
 
@@ -561,6 +577,7 @@ def ingest_events(
         repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: pl.col("_ts_resolved")},
         unmapped=pl.col("state") == State.UNMAPPED.value,
         prepare=prepare,
+        key_fingerprint=pseudonymiser.fingerprint,
     )
 
 

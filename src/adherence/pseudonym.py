@@ -38,6 +38,7 @@ __all__ = [
     "PSEUDONYM_LENGTH",
     "Pseudonymiser",
     "agent_time_order",
+    "key_fingerprint",
     "pseudonym_order",
 ]
 
@@ -48,6 +49,25 @@ PSEUDONYM_LENGTH = 12
 _BITS = 5 * PSEUDONYM_LENGTH
 # RFC 4648 base32hex: digits sort in the order of their values, so pseudonyms sort as numbers.
 _DIGITS = "0123456789abcdefghijklmnopqrstuv"
+#: The fixed text whose HMAC under the key is the key's fingerprint.
+_FINGERPRINT_TEXT = b"adherence pseudonymisation key fingerprint"
+
+
+def key_fingerprint(key: bytes | str) -> str:
+    """A keyed fingerprint of the pseudonymisation key (hex), never the key itself.
+
+    HMAC-SHA256 of a fixed text under the key: equal for the same key, and without the key
+    nobody can compute it or learn anything of the key from it. A store and every ingested
+    table carry it, so that data pseudonymised under another key is recognised (G15).
+
+    Examples
+    --------
+    >>> key_fingerprint("a steward's secret key") == key_fingerprint(b"a steward's secret key")
+    True
+    >>> len(key_fingerprint("a steward's secret key"))
+    64
+    """
+    return Pseudonymiser(key).fingerprint
 
 
 def pseudonym_order(column: str = "agent_id") -> pl.Expr:
@@ -113,6 +133,11 @@ class Pseudonymiser:
 
     def __repr__(self) -> str:
         return "Pseudonymiser(key=<hidden>)"
+
+    @property
+    def fingerprint(self) -> str:
+        """The key's fingerprint (see ``key_fingerprint``)."""
+        return hmac.new(self._key, _FINGERPRINT_TEXT, hashlib.sha256).hexdigest()
 
     def pseudonym(self, raw_id: str) -> str:
         """Return the pseudonym of one raw agent id (surrounding blanks ignored)."""

@@ -176,3 +176,24 @@ def test_two_digit_years_in_schedules_and_rosters_are_quarantined() -> None:
     assert roster.quarantine.select("row", "column", "reason", "value").rows() == [
         (1, "valid_from", "two_digit_year", "01.01.26")
     ]
+
+
+def test_a_shift_id_built_from_a_login_id_is_pseudonymised() -> None:
+    csv = (
+        "agent_id,shift_id,start,end,activity\n"
+        "ag2832,ag2832-20260309,2026-03-09T08:00:00,2026-03-09T12:00:00,Telefon\n"
+        "ag2832,ag2832-20260309,2026-03-09T12:00:00,2026-03-09T13:00:00,Lunsj\n"
+        "ag2832, ag2832-20260310 ,2026-03-10T08:00:00,2026-03-10T12:00:00,Telefon\n"
+        f"ag2833,ag2833-{'9' * 1_000},2026-03-10T08:00:00,2026-03-10T12:00:00,Telefon\n"
+    ).encode()
+
+    plan = read_schedule(csv, key=KEY)
+    other = read_schedule(csv, key="another key, sixteen bytes or more")
+
+    shifts = plan.valid["shift_id"].to_list()
+    assert shifts[0] == shifts[1] != shifts[2]
+    assert all(len(s) == 12 and "ag28" not in s for s in shifts)
+    assert set(shifts).isdisjoint(other.valid["shift_id"].to_list())
+    assert plan.quarantine.select("row", "column", "reason", "value").rows() == [
+        (4, "shift_id", "field_too_long", None)
+    ]

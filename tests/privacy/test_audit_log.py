@@ -836,19 +836,22 @@ def _store_is_not_sqlite(tmp_path: Path) -> AuditLog:
     return AuditLog(tmp_path / "audit.jsonl", key=KEY, head_store=tmp_path / "store.db")
 
 
+_NOT_OPENED = "the store cannot be opened as a file"
+
+
 @pytest.mark.parametrize(
-    "make",
+    ("make", "cause"),
     [
-        _missing_folder,
-        _log_is_a_folder,
-        _log_is_a_folder_with_a_store,
-        _store_is_a_folder,
-        _store_in_a_missing_folder,
-        _store_is_not_sqlite,
+        (_missing_folder, "the folder of the store or of its audit log does not exist"),
+        (_log_is_a_folder, "the path of the store or of its audit log is a folder"),
+        (_log_is_a_folder_with_a_store, "the path of the store or of its audit log is a folder"),
+        (_store_is_a_folder, _NOT_OPENED),
+        (_store_in_a_missing_folder, _NOT_OPENED),
+        (_store_is_not_sqlite, "the store is not a SQLite database or is damaged"),
     ],
 )
 def test_an_unwritable_log_or_head_store_raises_adh_040(
-    tmp_path: Path, make: Callable[[Path], AuditLog]
+    tmp_path: Path, make: Callable[[Path], AuditLog], cause: str
 ) -> None:
     log = make(tmp_path)
 
@@ -857,7 +860,7 @@ def test_an_unwritable_log_or_head_store_raises_adh_040(
 
     error = refused.value
     assert error.code == "ADH-040"
-    assert "the audit log cannot be" in str(error)
+    assert error.message.startswith(f"nothing is released: {cause}")
     assert "1234" not in str(error)
     assert "team_lead" not in str(error)
     assert error.__cause__ is None

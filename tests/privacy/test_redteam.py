@@ -1266,10 +1266,6 @@ def test_cli_audit_windows_that_differ_by_one_agents_saturday(
     _cli_stopped(p, *second, target)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the store is not yet bound to its pseudonymisation key (issue 13, G15)",
-)
 def test_cli_a_rekeyed_reload_does_not_reset_the_ledger(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1287,9 +1283,13 @@ def test_cli_a_rekeyed_reload_does_not_reset_the_ledger(
                         period=W11)  # fmt: skip
     monkeypatch.setenv("ADHERENCE_KEY", "another key, sixteen bytes or more")
     monkeypatch.setenv("ADHERENCE_AUDIT_KEY", AUDIT_KEY)
-    second = _run(_cli_audit(tmp_path / "data", tmp_path / "a.db", f"{MONDAY}/{FRIDAY}"), capsys)
+    code, _, err = _run(_cli_audit(tmp_path / "data", tmp_path / "a.db", f"{MONDAY}/{FRIDAY}"),
+                        capsys)  # fmt: skip
 
-    _cli_stopped(p, *second, target)
+    assert code == 1
+    assert err.startswith("adherence: error ADH-043: this is not the pseudonymisation key"), err
+    assert not p.recovers(target)
+    assert p.isolated() is None
 
 
 def test_cli_sensitive_time_does_not_change_an_audit(

@@ -94,7 +94,7 @@ def test_a_revoked_share_is_refused(ws) -> None:  # type: ignore[no-untyped-def]
     share = _share(ws)
     ws.open_share(share.id, viewer=LEAD)
 
-    share.revoke()
+    ws.revoke_share(share.id, viewer=ME)
 
     with pytest.raises(ConsentError):
         ws.open_share(share.id, viewer=LEAD)

@@ -156,7 +156,7 @@ def test_a_read_only_store_releases_nothing(workspace: OpenWorkspace, tmp_path: 
     # itself called "adherence" must not count the tests as library frames).
     package = Path(adherence.__file__).parent
     library = [f for f in rendered.stack if Path(f.filename).is_relative_to(package)]
-    assert [f.name for f in library] == ["report"]
+    assert [f.name for f in library] == ["guarded"]  # the door's guard, and nothing below
     assert not any("alpha-" in value for f in library for value in (f.locals or {}).values())
 
 

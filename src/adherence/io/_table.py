@@ -76,6 +76,8 @@ _NO_SEPARATOR = "\x1f"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Helper columns every ``RawTable.frame`` carries for the row checks of ``ingest``.
 ISSUE, ISSUE_COLUMN, ISSUE_VALUE = "_issue", "_issue_column", "_issue_value"
+#: Columns holding (or built from) a login id: a quarantine never shows their text (G11).
+IDENTIFIER_COLUMNS = frozenset({"agent_id", "shift_id"})
 
 
 @dataclass(frozen=True)
@@ -194,10 +196,10 @@ def _polars_frame(source: object) -> pl.LazyFrame:
     except (pl.exceptions.PolarsError, TypeError, ValueError) as err:
         if isinstance(err, ParseError):
             raise
-        raise ParseError(
-            f"cannot convert the {type(source).__name__} to a polars table ({err})"[:300],
+        raise ParseError(  # the error's own text may quote values: only its type is named
+            f"cannot convert the {type(source).__name__} to a polars table ({type(err).__name__})",
             hint="convert it with polars yourself and pass the polars DataFrame",
-        ) from err
+        ) from None
     return frame.lazy() if isinstance(frame, pl.DataFrame) else pl.DataFrame(frame).lazy()
 
 
@@ -234,9 +236,12 @@ def _resolve(
         wanted = "; ".join(
             f"{c} (or {', '.join(aliases.get(c, ())) or 'no alias'})" for c in missing
         )
+        # The header's cells are not shown: in a file without a header row they are the
+        # first row's values, login ids and names among them (G11).
         raise ParseError(
-            f"{name}: required column(s) missing: {wanted}; the header has {list(header)}",
-            hint="rename the column or check the delimiter and encoding arguments",
+            f"{name}: required column(s) missing: {wanted}; the header has {len(header)} columns",
+            hint="check that the file starts with a header row, rename the column, or check "
+            "the delimiter and encoding arguments",
         )
     return found
 
@@ -288,7 +293,7 @@ def _with_issues(
     recognisably too long) and its row marked ``field_too_long``; in text read from a file, a
     field holding U+FFFD (a byte sequence the encoding could not decode) is marked
     ``invalid_encoding``. The first such field of a row is named; its text is shown cut to
-    a short prefix, and never for ``agent_id``.
+    a short prefix, and never for an identifier (``IDENTIFIER_COLUMNS``).
     """
     strings = [c for c, t in dtypes.items() if t == pl.String()]
     issue: pl.Expr = pl.lit(None, dtype=pl.String)
@@ -298,7 +303,7 @@ def _with_issues(
         field = pl.col(name)
         shown = (
             pl.lit(None, dtype=pl.String)
-            if name == "agent_id"
+            if name in IDENTIFIER_COLUMNS
             else field.str.slice(0, _SHOWN_CHARS)
         )
         tests = [("field_too_long", field.str.len_chars() > MAX_FIELD_CHARS)]

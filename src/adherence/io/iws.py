@@ -71,7 +71,7 @@ from adherence.ingest import (
 )
 from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.mapping import StatusMapping
-from adherence.pseudonym import Pseudonymiser, agent_time_order
+from adherence.pseudonym import Pseudonymiser, agent_time_order, key_fingerprint
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import SourceInterval
 from adherence.states import State
@@ -271,6 +271,7 @@ def scan_iws_state_detail(
             repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
             unmapped=pl.col("state") == State.UNMAPPED.value,
             prepare=mapping.annotate,
+            key_fingerprint=key_fingerprint(key),
         )
 
     return reopenable(raw, "iws_state_detail", build)

@@ -39,7 +39,7 @@ import polars as pl
 
 from adherence.ingest import Check, Ingest, LazyIngest, reopenable, split_rows, text_column
 from adherence.io._table import Encoding, RawTable, Source, open_table
-from adherence.pseudonym import Pseudonymiser, pseudonym_order
+from adherence.pseudonym import Pseudonymiser, key_fingerprint, pseudonym_order
 from adherence.reasons import QuarantineReason
 from adherence.schemas import Roster
 
@@ -208,6 +208,7 @@ def scan_roster(
                 pl.col("skill"),
             ],
             sort_by=[pseudonym_order(), "valid_from"],
+            key_fingerprint=key_fingerprint(key),
         )
 
     return reopenable(raw, "roster", build)

@@ -14,12 +14,14 @@ Activities are matched case- and blank-insensitively against the canonical names
 ``DEFAULT_ACTIVITY_NAMES``; a site adds its own names with ``activity_names=``. An unknown
 activity is quarantined (``unknown_activity``).
 
+A ``shift_id`` is often built from a login id (``ag2832-20260309``): like ``agent_id`` it
+becomes a keyed pseudonym at ingest (privacy.md G11), the same for every row of the shift.
 Without ``shift_id``, each agent's activities that follow one another without a gap form one
-shift, named after its agent and start instant. Without ``counts_for_adherence``, every
-activity but ``TIME_OFF`` counts. Times follow the rules of ``iws`` (naive
-local times in ``time_zone``; a start or end in the spring-forward gap is quarantined; starts
-and ends in the fall-back hour are settled together by the agent's row order, and one no
-order settles is quarantined as ``ambiguous_local_time``).
+shift, named after its (pseudonymous) agent and start instant. Without
+``counts_for_adherence``, every activity but ``TIME_OFF`` counts. Times follow the rules of
+``iws`` (naive local times in ``time_zone``; a start or end in the spring-forward gap is
+quarantined; starts and ends in the fall-back hour are settled together by the agent's row
+order, and one no order settles is quarantined as ``ambiguous_local_time``).
 
 Examples
 --------
@@ -52,7 +54,7 @@ from adherence.ingest import (
 )
 from adherence.io._table import Encoding, RawTable, Source, open_table
 from adherence.mapping import normalise_status
-from adherence.pseudonym import Pseudonymiser, agent_time_order
+from adherence.pseudonym import Pseudonymiser, agent_time_order, key_fingerprint
 from adherence.reasons import QuarantineReason, RepairKind
 from adherence.schemas import ScheduledActivity
 from adherence.states import ACTIVITY_DTYPE, Activity
@@ -145,8 +147,13 @@ def scan_schedule(
             if optional not in raw.dtypes:
                 frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
         counts_text = text_column("counts_for_adherence").str.to_lowercase()
+        pseudonymiser = Pseudonymiser(key)
         frame = frame.with_columns(
-            Pseudonymiser(key).expr("agent_id"),
+            pseudonymiser.expr("agent_id"),
+            # A shift id built from a login id is an identifier too (G11).
+            text_column("shift_id").map_batches(
+                pseudonymiser.series, return_dtype=pl.String, is_elementwise=True
+            ),
             text_column("activity")
             .str.to_lowercase()
             .str.replace_all(r"[\s_]+", "")
@@ -203,6 +210,7 @@ def scan_schedule(
             sort_by=[agent_time_order("start")],
             repairs={RepairKind.AMBIGUOUS_TIME_RESOLVED: resolved_times()},
             finish=_with_shift_ids,
+            key_fingerprint=key_fingerprint(key),
         )
 
     return reopenable(raw, "schedule", build)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from adherence.privacy.audit_log import AuditLog, AuditProblem, AuditRecord, AuditVerification
 from adherence.privacy.policy import PrivacyPolicy
 from adherence.privacy.released import ReleasedTable
-from adherence.privacy.shares import Share
+from adherence.privacy.shares import OwnShare, Share
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
 from adherence.privacy.workspace import Workspace
 
@@ -21,6 +21,7 @@ __all__ = [
     "AuditVerification",
     "Auditor",
     "Employee",
+    "OwnShare",
     "PrivacyPolicy",
     "ReleasedTable",
     "Share",

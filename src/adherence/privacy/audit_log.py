@@ -116,6 +116,7 @@ from types import MappingProxyType
 from typing import Any, BinaryIO, Literal, TypeAlias, TypeVar
 
 from adherence.errors import AuditIntegrityError, AuditKeyError, LedgerUnavailableError
+from adherence.privacy._storage import unavailable
 
 __all__ = [
     "ALLOWED_FIELDS",
@@ -186,8 +187,15 @@ Head: TypeAlias = tuple[int, str]
 T = TypeVar("T")
 
 
-def _unavailable(*, reading: bool = False) -> LedgerUnavailableError:
-    """The fail-closed error; it names the rule and a remedy, never a record's content."""
+def _unavailable(
+    err: sqlite3.Error | OSError | None = None,
+    *,
+    reading: bool = False,
+    folder: Path | None = None,
+) -> LedgerUnavailableError:
+    """The fail-closed error; it names the cause and a remedy, never a record's content."""
+    if err is not None and not reading:
+        return unavailable(err, folder=folder)
     if reading:
         return LedgerUnavailableError(
             "the audit log cannot be read",
@@ -413,12 +421,13 @@ def _in_transaction(store: Path, work: Callable[[sqlite3.Connection], T]) -> T:
             db.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes too
             try:
                 result = work(db)
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # a full disk ends the transaction by itself
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
-    except sqlite3.Error:
-        raise _unavailable() from None
+    except sqlite3.Error as err:
+        raise _unavailable(err, folder=store.parent) from None
     return result
 
 
@@ -716,8 +725,8 @@ class AuditLog:
                 db.execute(statement)
             chain = _read_chain(db)
             pending = _read_pending(db)
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise _unavailable(err) from None
         self._check_fingerprint(chain)
         if chain is not None and not chain.authentic(key):
             raise _broken_tail()
@@ -731,8 +740,8 @@ class AuditLog:
             )
             head_mac = _head_mac(key, record["seq"], record["mac"])
             db.execute(_SET_CHAIN, (record["seq"], record["mac"], head_mac, self._fingerprint))
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise _unavailable(err) from None
         return _record(record)
 
     def _append_to_file(self, key: bytes, event: str, values: dict[str, AuditValue]) -> AuditRecord:
@@ -767,8 +776,8 @@ class AuditLog:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        except OSError:
-            raise _unavailable() from None
+        except OSError as err:
+            raise _unavailable(err, folder=self._path.parent) from None
 
     def flush(self) -> None:
         """Write the records committed in the head store but not yet in the file.
@@ -794,8 +803,8 @@ class AuditLog:
         try:
             chain = _read_chain(db)
             pending = _read_pending(db)
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise _unavailable(err) from None
         if not pending:
             return
         self._check_fingerprint(chain)
@@ -807,8 +816,8 @@ class AuditLog:
         self._write(lines, cut=len(tail.fragment))
         try:
             db.execute("DELETE FROM audit_pending")
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise _unavailable(err) from None
 
     def _tail(self) -> _Tail:
         """The end of the file; only its last line is read and checked."""
@@ -821,8 +830,8 @@ class AuditLog:
                 last = next(lines, None)
         except FileNotFoundError:
             return _Tail((0, GENESIS), b"", 0)
-        except OSError:
-            raise _unavailable() from None
+        except OSError as err:
+            raise _unavailable(err, folder=self._path.parent) from None
         if last is None:  # no complete line at all
             return _Tail((0, GENESIS), fragment, size)
         data = _parse(last)

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from adherence.errors import ConfigurationError
-from adherence.privacy.shares import Share
+from adherence.privacy.shares import OwnShare
 from adherence.pseudonym import Pseudonymiser
 
 __all__ = ["COLUMNS", "read_register"]
@@ -81,7 +81,7 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 def read_register(
     source: str | Path | IO[bytes], *, time_zone: str, key: bytes | str | None = None
-) -> list[Share]:
+) -> list[OwnShare]:
     """Read a consent register CSV as shares, checking ids, recipients and times.
 
     Purposes, metrics, periods and lifetimes are checked by the workspace that imports it.
@@ -120,7 +120,7 @@ def read_register(
             raise _bad(number, "granted_at" if granted is None else "expires_at", "empty")
         fingerprint = "|".join(str(record[c] or "") for c in COLUMNS[:6])
         rows.append(
-            Share(
+            OwnShare(
                 id="reg-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:24],
                 agent_id=pseudonyms.pseudonym(agent) if pseudonyms else agent,
                 recipient=recipient,

@@ -24,12 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from adherence.errors import LedgerUnavailableError
 from adherence.privacy._space import Vector
+from adherence.privacy._storage import unavailable
 
 __all__ = ["Ledger", "Space", "VectorKind", "day_number"]
 
@@ -53,16 +54,6 @@ CREATE TABLE IF NOT EXISTS shares (
 CREATE TABLE IF NOT EXISTS policies (hash TEXT PRIMARY KEY, policy TEXT NOT NULL,
     first_used TEXT NOT NULL);
 """
-
-_UNAVAILABLE = (
-    "nothing is released when the ledger cannot be written",
-    "check that the store file and its folder are writable and have space, or open the "
-    "workspace without read_only",
-)
-
-
-def _unavailable() -> LedgerUnavailableError:
-    return LedgerUnavailableError(_UNAVAILABLE[0], remedy=_UNAVAILABLE[1])
 
 
 def day_number(day: date) -> int:
@@ -110,63 +101,119 @@ class Ledger:
         The store file; created when missing (unless ``read_only``).
     read_only
         Open for reading only: every write raises ``LedgerUnavailableError``.
+    timeout
+        How long to wait for another connection's lock before giving up [s].
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.read_only = read_only
         try:
             if read_only:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
                 self._db.row_factory = sqlite3.Row
             else:
-                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
                 self._db.row_factory = sqlite3.Row
                 self._db.executescript(_SCHEMA)
                 self._db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('subject_salt', ?)",
                     (secrets.token_hex(16),),
                 )
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise unavailable(err, folder=self.path.parent) from None
 
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
 
+    def unavailable(self, err: sqlite3.Error | OSError | None = None) -> LedgerUnavailableError:
+        """The fail-closed error (``ADH-040``) for ``err``, naming its cause."""
+        return unavailable(err, folder=self.path.parent)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside is committed together or not at all."""
+        """One atomic write: everything inside is committed together or not at all.
+
+        Any failure rolls back what the transaction wrote (when SQLite has not already done
+        so: a full disk ends the transaction by itself) and raises ``LedgerUnavailableError``
+        naming the cause; other errors roll back and pass through.
+        """
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise self.unavailable(err) from None
         try:
             yield self._db
-        except sqlite3.Error:
-            self._db.execute("ROLLBACK")
-            raise _unavailable() from None
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        try:
             self._db.execute("COMMIT")
-        except sqlite3.Error:
-            self._db.execute("ROLLBACK")
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            self._rollback()
+            raise self.unavailable(err) from None
+        except BaseException:
+            self._rollback()
+            raise
 
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    def _rollback(self) -> None:
+        """Undo an open transaction; one SQLite already ended (or cannot end) is left alone."""
         try:
-            return self._db.execute(sql, params).fetchall()
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
         except sqlite3.Error:
-            raise _unavailable() from None
+            pass  # the connection is unusable; SQLite rolls the journal back on next open
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        try:
+            rows: list[sqlite3.Row] = self._db.execute(sql, params).fetchall()
+            return rows
+        except sqlite3.Error as err:
+            raise self.unavailable(err) from None
 
     @property
     def subject_salt(self) -> str:
         """A random salt of this store: audit records name subjects by a salted hash."""
         rows = self._read("SELECT value FROM meta WHERE key = 'subject_salt'")
         return str(rows[0][0]) if rows else ""
+
+    # Pseudonymisation key -----------------------------------------------------------
+    def key_fingerprint(self, db: sqlite3.Connection | None = None) -> str | None:
+        """The fingerprint of the pseudonymisation key the store is bound to, if any.
+
+        ``db``: read inside that transaction.
+        """
+        sql = "SELECT value FROM meta WHERE key = 'key_fingerprint'"
+        rows = self._read(sql) if db is None else db.execute(sql).fetchall()
+        return str(rows[0]["value"]) if rows else None
+
+    def bind_key(self, fingerprint: str) -> str:
+        """Bind an unbound store to ``fingerprint``; return the fingerprint it is bound to."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('key_fingerprint', ?)", (fingerprint,))
+            row = db.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+        return str(row["value"])
+
+    def agent_pseudonyms(self, db: sqlite3.Connection | None = None) -> list[str]:
+        """Every pseudonym the store holds: of agents with a code, and of sharing employees.
+
+        ``db``: read inside that transaction.
+        """
+        sql = "SELECT agent_id FROM agents UNION SELECT agent_id FROM shares ORDER BY agent_id"
+        rows = self._read(sql) if db is None else db.execute(sql).fetchall()
+        return [str(row["agent_id"]) for row in rows]
+
+    def rekey(self, db: sqlite3.Connection, renamed: dict[str, str], fingerprint: str) -> None:
+        """Rename every pseudonym (agents and shares) and bind the store to ``fingerprint``.
+
+        Inside ``transaction()``; ``renamed`` covers ``agent_pseudonyms()``. Codes stay, so
+        every stored vector keeps its meaning.
+        """
+        pairs = [(new, f"~{old}") for old, new in renamed.items()]
+        for table in ("agents", "shares"):
+            # Two steps: a new pseudonym may equal another's old one (agent ids are unique).
+            # The table names are the two fixed ones above, never input.
+            db.execute(f"UPDATE {table} SET agent_id = '~' || agent_id")
+            db.executemany(f"UPDATE {table} SET agent_id = ? WHERE agent_id = ?", pairs)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)", (fingerprint,))
 
     # Agents -------------------------------------------------------------------------
     def agent_codes(self, agent_ids: Sequence[str]) -> dict[str, int]:
@@ -180,7 +227,7 @@ class Ledger:
         codes = {str(a): int(c) for a, c in rows}
         missing = [a for a in agent_ids if a not in codes]
         if missing:
-            raise _unavailable()
+            raise self.unavailable()
         return codes
 
     def knows_agent(self, agent_id: str) -> bool:
@@ -237,8 +284,8 @@ class Ledger:
         """``space`` outside a write transaction (for a dry run: nothing is decided on it)."""
         try:
             return self.space(self._db, vectors)
-        except sqlite3.Error:
-            raise _unavailable() from None
+        except sqlite3.Error as err:
+            raise self.unavailable(err) from None
 
     def add_vectors(
         self,
@@ -309,8 +356,14 @@ class Ledger:
             "UPDATE shares SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (when, share_id)
         )
 
-    def shares(self, *, share_id: str | None = None) -> list[tuple[Any, ...]]:
-        """Stored shares (all, or the one with ``share_id``), oldest first."""
+    def shares(self, *, share_id: str | None = None) -> list[sqlite3.Row]:
+        """Stored shares (all, or the one with ``share_id``), oldest first; rows by name."""
+        columns = (
+            "SELECT id, agent_id, recipient, purpose, metrics, periods, granted_at, expires_at, "
+            "revoked_at, origin FROM shares"
+        )
         if share_id is None:
-            return self._read("SELECT * FROM shares ORDER BY granted_at, id")
-        return self._read("SELECT * FROM shares WHERE id = ?", (share_id,))
+            rows = self._read(f"{columns} ORDER BY granted_at, id")
+        else:
+            rows = self._read(f"{columns} WHERE id = ?", (share_id,))
+        return rows

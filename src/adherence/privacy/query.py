@@ -21,10 +21,11 @@ adherence.errors.ForbiddenQueryError: reports group only by public dimensions. H
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -40,6 +41,7 @@ __all__ = [
     "Query",
     "check_by",
     "check_where",
+    "did_you_mean",
     "parse_period",
 ]
 
@@ -60,6 +62,18 @@ _FAR_FUTURE = date(2999, 12, 31)
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``"did you mean x? "`` for the closest of ``choices`` (up to three), or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("adherance_pct", ["adherence_pct", "meal_ms"])
+    'did you mean adherence_pct? '
+    """
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.75)
+    return f"did you mean {' or '.join(close)}? " if close else ""
 
 
 def _forbidden(rule: str, remedy: str) -> ForbiddenQueryError:
@@ -118,11 +132,12 @@ def parse_period(period: Period) -> tuple[date, date]:
 def check_by(by: str | Sequence[str]) -> tuple[str, ...]:
     """The grouping dimensions, if all are public and none repeats (else ``ADH-003``)."""
     groups = (by,) if isinstance(by, str) else tuple(by)
-    if any(d not in DIMENSIONS for d in groups):
+    unknown = [d for d in groups if d not in DIMENSIONS]
+    if unknown:
         raise _forbidden(
             "reports group only by public dimensions",
-            f"group by some of {', '.join(DIMENSIONS)}; individual figures need a share "
-            "from the employee",
+            f"{did_you_mean(unknown[0], DIMENSIONS)}group by some of {', '.join(DIMENSIONS)}; "
+            "individual figures need a share from the employee",
         )
     if len(set(groups)) != len(groups):
         raise _forbidden("a dimension appears twice in by", "name each dimension once")
@@ -138,7 +153,8 @@ def check_where(
         if dimension not in ORG_DIMENSIONS:
             raise _forbidden(
                 "reports filter only on roster dimensions; metric values cannot be filtered",
-                f"filter on some of {', '.join(ORG_DIMENSIONS)}, and use period= for time",
+                f"{did_you_mean(dimension, ORG_DIMENSIONS)}filter on some of "
+                f"{', '.join(ORG_DIMENSIONS)}, and use period= for time",
             )
         values = (allowed,) if isinstance(allowed, str) else tuple(allowed)
         if not values or not all(isinstance(v, str) for v in values):
@@ -184,10 +200,11 @@ class Query:
     ) -> Query:
         """Check a request against the query language; raise ``ForbiddenQueryError`` (ADH-003)."""
         if not isinstance(metric, str) or metric not in METRICS:
+            close = did_you_mean(metric, METRICS) if isinstance(metric, str) else ""
             raise _forbidden(
                 "reports ask for one metric of the catalogue; value filters, top-k, minimum "
                 "and maximum are not part of the query language",
-                "see adherence.metrics.METRICS for the figures a report can give",
+                f"{close}see adherence.metrics.METRICS for the figures a report can give",
             )
         first, last = parse_period(period)
         return cls(METRICS[metric], check_by(by), first, last, check_where(where), margins)

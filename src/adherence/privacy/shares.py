@@ -16,14 +16,14 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from adherence.privacy.viewers import Viewer
 
-__all__ = ["INDIVIDUAL_PURPOSES", "Purpose", "Share", "viewer_key"]
+__all__ = ["INDIVIDUAL_PURPOSES", "OwnShare", "Purpose", "Share", "viewer_key"]
 
 Purpose = Literal["development_plan", "quality_feedback", "team_bonus"]
 #: Purposes for which a recipient may open individual figures.
@@ -38,14 +38,16 @@ def viewer_key(viewer: Viewer) -> str:
 
 @dataclass(frozen=True)
 class Share:
-    """One employee-initiated share. ``revoke()`` ends it at once.
+    """A share as its recipient (or an auditor) sees it: what, for whom, until when — not whose.
+
+    A plain value: it holds no pseudonym and no reference to the workspace. The recipient
+    opens it with ``Workspace.open_share(share.id, viewer=...)``; the employee or the
+    steward ends it with ``Workspace.revoke_share(share.id, viewer=...)``.
 
     Attributes
     ----------
     id
-        The share's id; the recipient opens it with ``Workspace.open_share(id, ...)``.
-    agent_id
-        The pseudonymous id of the employee who shares.
+        The share's id.
     recipient
         ``role:id`` of the one viewer who may open it.
     purpose
@@ -57,7 +59,6 @@ class Share:
     """
 
     id: str
-    agent_id: str
     recipient: str
     purpose: str
     metrics: tuple[str, ...]
@@ -65,21 +66,40 @@ class Share:
     granted_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
-    _revoke: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     def is_valid(self, at: datetime | None = None) -> bool:
         """Whether the share can be opened at ``at`` (default now): not expired, not revoked."""
         now = at or datetime.now(UTC)
         return self.revoked_at is None and self.granted_at <= now < self.expires_at
 
-    def revoke(self) -> None:
-        """End the share now; a revoked share can no longer be opened."""
-        if self._revoke is None:
-            raise RuntimeError("this share is detached from its workspace; revoke it there")
-        self._revoke(self.id)
+
+@dataclass(frozen=True)
+class OwnShare(Share):
+    """A share as the employee who made it (and the steward) sees it: with their agent id.
+
+    Attributes
+    ----------
+    agent_id
+        The pseudonymous id of the employee who shares.
+    """
+
+    agent_id: str = field(kw_only=True)
+
+    def recipient_view(self) -> Share:
+        """The same share without the employee's id, as its recipient sees it."""
+        return Share(
+            self.id,
+            self.recipient,
+            self.purpose,
+            self.metrics,
+            self.periods,
+            self.granted_at,
+            self.expires_at,
+            self.revoked_at,
+        )
 
     def to_row(self, origin: str) -> tuple[Any, ...]:
-        """The share as a row of the ledger's ``shares`` table."""
+        """The share as a row of the ledger's ``shares`` table, in its column order."""
         return (
             self.id,
             self.agent_id,
@@ -94,18 +114,17 @@ class Share:
         )
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...], revoke: Callable[[str], None] | None = None) -> Share:
-        """A share from a row of the ledger's ``shares`` table."""
-        sid, agent, recipient, purpose, metrics, periods, granted, expires, revoked, _ = row
+    def from_row(cls, row: sqlite3.Row) -> OwnShare:
+        """A share from a row of the ledger's ``shares`` table (read by column name)."""
+        revoked = row["revoked_at"]
         return cls(
-            str(sid),
-            str(agent),
-            str(recipient),
-            str(purpose),
-            tuple(json.loads(metrics)),
-            tuple(json.loads(periods)),
-            datetime.fromisoformat(granted),
-            datetime.fromisoformat(expires),
+            str(row["id"]),
+            str(row["recipient"]),
+            str(row["purpose"]),
+            tuple(json.loads(row["metrics"])),
+            tuple(json.loads(row["periods"])),
+            datetime.fromisoformat(row["granted_at"]),
+            datetime.fromisoformat(row["expires_at"]),
             None if revoked is None else datetime.fromisoformat(revoked),
-            revoke,
+            agent_id=str(row["agent_id"]),
         )

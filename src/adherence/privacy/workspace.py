@@ -29,11 +29,12 @@ True
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +51,7 @@ from adherence.errors import (
     ConsentError,
     DifferencingError,
     ForbiddenQueryError,
+    KeyMismatchError,
     LedgerUnavailableError,
     PrivacyError,
     PurposeError,
@@ -64,7 +66,27 @@ from adherence.ingest import Ingest
 from adherence.intervals import Intervals, from_events
 from adherence.metrics import METRICS, value_expr
 from adherence.options import MetricOptions
+from adherence.privacy._arguments import (
+    check_bool,
+    check_by,
+    check_instance,
+    check_keys,
+    check_metric,
+    check_metrics,
+    check_number,
+    check_path,
+    check_period,
+    check_periods,
+    check_rule,
+    check_table,
+    check_text,
+    check_timedelta,
+    check_viewer,
+    check_where,
+    door,
+)
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
+from adherence.privacy._binding import bind_key, check_history, check_log_head, renames, wrong_key
 from adherence.privacy._decide import Refusal
 from adherence.privacy._exports import AuditExport, adopt_exports
 from adherence.privacy._fairness import BUILT_IN, audit_plan
@@ -86,11 +108,11 @@ from adherence.privacy.audit_log import AuditLog, AuditRecord, AuditVerification
 from adherence.privacy.consents import read_register
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
-from adherence.privacy.query import Period, Query, parse_period
+from adherence.privacy.query import Period, Query, did_you_mean, parse_period
 from adherence.privacy.released import DryRun, ReleasedTable, Unit
-from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, Share, viewer_key
+from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, OwnShare, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
-from adherence.pseudonym import Pseudonymiser
+from adherence.pseudonym import Pseudonymiser, key_fingerprint
 from adherence.rules import Rule
 
 __all__ = ["AuditExport", "Workspace"]
@@ -166,15 +188,18 @@ class Workspace:
         self._incidents = no_incidents()
 
     @classmethod
+    @door
     def open(
         cls,
         path: str | Path,
         *,
         audit_key: str | bytes,
+        key: str | bytes | None = None,
         policy: PrivacyPolicy | None = None,
         options: MetricOptions | None = None,
         audit_log: str | Path | None = None,
         read_only: bool = False,
+        timeout: float = 30.0,
     ) -> Workspace:
         """Open (or create) the store at ``path``.
 
@@ -186,6 +211,12 @@ class Workspace:
             The key that authenticates every audit record (text or bytes, at least 16
             bytes), held by the steward apart from the store; the store keeps only its
             fingerprint. Opening a store with another key raises ``AuditKeyError``.
+        key
+            The pseudonymisation key the data is read with (``adherence.io.read_*(...,
+            key=...)``). The store keeps its keyed fingerprint, never the key, and is bound to
+            it: opening with another key, or adding tables read under another key, raises
+            ``KeyMismatchError`` (G15). Without it the store is bound to the key of the first
+            ``Ingest`` added. ``rotate_key`` moves a store to a new key.
         policy
             The privacy thresholds (default ``PrivacyPolicy()``).
         options
@@ -195,11 +226,43 @@ class Workspace:
         read_only
             Open the store for reading: the audit log can be verified and shares listed, but
             nothing can be released (every release raises ``LedgerUnavailableError``).
+        timeout
+            How long a release waits for another process's lock on the store [s] before it
+            raises ``LedgerUnavailableError`` (default 30).
+
+        Raises
+        ------
+        AuditIntegrityError
+            ``ADH-041``: the store is missing, or knows fewer records than its audit log holds
+            (a replaced store, or an older one restored beside a newer log): the store's
+            history is not silently started again (G15). Opened ``read_only``, such a store
+            can still be read, for ``audit_log.verify()`` to show where the two part.
+        KeyMismatchError
+            ``ADH-043``: the store is bound to another pseudonymisation key.
         """
+        check_path(path, "path")
+        check_keys(audit_key, "audit_key")
+        check_keys(key, "key", optional=True)
+        check_instance(policy, PrivacyPolicy, "policy")
+        check_instance(options, MetricOptions, "options")
+        if audit_log is not None:
+            check_path(audit_log, "audit_log")
+        check_bool(read_only, "read_only")
+        check_number(timeout, "timeout", low=0)
         store = Path(path)
         log_path = Path(audit_log) if audit_log is not None else store.with_suffix(".audit.jsonl")
+        fingerprint = None if key is None else key_fingerprint(key)
+        check_history(store, log_path)
         log = AuditLog(log_path, key=audit_key, head_store=store)
-        ledger = Ledger(store, read_only=read_only)
+        ledger = Ledger(store, read_only=read_only, timeout=timeout)
+        try:
+            if not read_only:  # read only, nothing is written over it: verify() shows it
+                check_log_head(log)
+            if fingerprint is not None:
+                bind_key(ledger, fingerprint)
+        except PrivacyError:
+            ledger.close()
+            raise
         return cls(
             ledger, log, policy=policy or PrivacyPolicy(), options=options or MetricOptions()
         )
@@ -238,6 +301,7 @@ class Workspace:
         return self._audit
 
     # Data ---------------------------------------------------------------------------
+    @door
     def add(
         self,
         log: Table | Intervals,
@@ -251,7 +315,9 @@ class Workspace:
         ``log`` is an ``Ingest`` of status events (``adherence.io.read_iws``), an
         ``Intervals``, or a frame of either. Events become intervals here, with the missing
         Log Off inferred against the schedule. A later ``add`` replaces the data; the ledger
-        and the shares stay.
+        and the shares stay. An ``Ingest`` names the key its ids were pseudonymised with, and
+        must name the store's (G15); frames and ``Intervals`` carry no key and are taken as
+        the steward's word.
 
         ``incidents`` (``adherence.schemas.Incident``: ``site`` or ``team``, ``start``,
         ``end``, ``reason``) are windows in which a site or a team could not work as
@@ -263,7 +329,13 @@ class Workspace:
         ------
         SchemaValidationError
             A table, the incidents included, does not satisfy its schema.
+        KeyMismatchError
+            ``ADH-043``: a table was read under another pseudonymisation key than the store's.
         """
+        check_table(log, "log", intervals=True)
+        check_table(schedule, "schedule")
+        check_table(roster, "roster")
+        self._check_key(log, schedule, roster)
         plan = _frame(schedule)
         if isinstance(log, Intervals):
             intervals = log.intervals
@@ -295,6 +367,78 @@ class Workspace:
         """The incidents applied to the data, one line each (reason, local window, where)."""
         return tuple(incident_notes(self._incidents, time_zone=self.options.time_zone))
 
+    def _check_key(self, *tables: object) -> None:
+        """Refuse ingested tables whose key is not the store's (binding an unbound store)."""
+        keys = {t.key_fingerprint for t in tables if isinstance(t, Ingest) and t.key_fingerprint}
+        if len(keys) > 1:
+            raise KeyMismatchError(
+                "the tables were pseudonymised under different keys, so their agents do not join",
+                remedy="read the status log, schedule and roster with the same key",
+            ) from None
+        if keys:
+            bind_key(self._ledger, keys.pop())
+
+    @door
+    def rotate_key(
+        self,
+        old_key: str | bytes,
+        new_key: str | bytes,
+        *,
+        agent_ids: Iterable[str],
+        viewer: Viewer,
+    ) -> None:
+        """Move the store to a new pseudonymisation key, carrying the ledger over (G15).
+
+        Pseudonyms are keyed hashes of the raw login ids, which the library never keeps: the
+        steward hands in the raw ids of every agent the store has seen (the raw rosters, say).
+        Each stored pseudonym under ``old_key`` is renamed to its pseudonym under
+        ``new_key`` — in the agent table and in the shares — and the store is bound to the
+        new key, in one transaction logged as ``key_rotated``. Every release, known figure
+        and hidden sum keeps its meaning, so nothing released before can be differenced by
+        reloading under the new key. The data in memory is dropped: ``add`` it again, read
+        with ``new_key``. Audit records written before keep naming subjects as they did.
+
+        Raises
+        ------
+        RoleError
+            ``ADH-005``: only the steward rotates the key.
+        KeyMismatchError
+            ``ADH-043``: ``old_key`` is not the key the store is bound to.
+        ConfigurationError
+            The new key is the old one, or some stored pseudonym has no raw id among
+            ``agent_ids`` (nothing is changed).
+        """
+        check_keys(old_key, "old_key")
+        check_keys(new_key, "new_key")
+        check_viewer(viewer)
+        if isinstance(agent_ids, str | bytes):
+            raise ConfigurationError(
+                "agent_ids must be a list of raw login ids, not one text",
+                hint="pass the ids of every agent ever added",
+            )
+        if not isinstance(viewer, Steward):
+            raise RoleError(
+                "only the steward rotates the pseudonymisation key", remedy="ask the steward"
+            ) from None
+        old, new = Pseudonymiser(old_key), Pseudonymiser(new_key)
+        ids = list(agent_ids)
+        with self._ledger.transaction() as db:  # what is read is what is renamed
+            stored = self._ledger.key_fingerprint(db)
+            if stored is not None and not hmac.compare_digest(stored, old.fingerprint):
+                raise wrong_key()
+            renamed = renames(old, new, ids, self._ledger.agent_pseudonyms(db))
+            self._ledger.rekey(db, renamed, new.fingerprint)
+            self._audit.append(
+                "key_rotated",
+                via=db,
+                actor_role=viewer.role,
+                actor=self._actor(viewer),
+                policy=self.policy.hash,
+                detail=f"key {old.fingerprint[:12]} -> {new.fingerprint[:12]}",
+            )
+        self._audit.flush()
+        self._tables, self._codes = None, {}
+
     def _data(self) -> Tables:
         if self._tables is None:
             raise ConfigurationError(
@@ -303,6 +447,7 @@ class Workspace:
         return self._tables
 
     # Reports ------------------------------------------------------------------------
+    @door
     def report(
         self,
         metric: str,
@@ -351,6 +496,12 @@ class Workspace:
         LedgerUnavailableError
             ``ADH-040``: the ledger or the audit log cannot be written; nothing released.
         """
+        check_metric(metric)
+        check_by(by)
+        check_period(period)
+        check_where(where)
+        check_bool(margins, "margins")
+        check_viewer(viewer)
         outcome = _contained(
             lambda: self._report(
                 metric, by=by, period=period, where=where, margins=margins, viewer=viewer
@@ -546,6 +697,7 @@ class Workspace:
             )
         return tables
 
+    @door
     def report_many(
         self,
         requests: Sequence[tuple[str, Sequence[str]]],
@@ -567,6 +719,23 @@ class Workspace:
         PrivacyError
             As for ``report``, for the set as a whole (nothing is released then).
         """
+        if isinstance(requests, str | bytes) or not isinstance(requests, Sequence):
+            raise ConfigurationError(
+                "requests is a list of (metric, by) pairs",
+                hint="e.g. [('adherence_pct', ['team', 'iso_week'])]",
+            )
+        for request in requests:
+            if not (isinstance(request, tuple | list) and len(request) == 2):
+                raise ConfigurationError(
+                    "each request is a (metric, by) pair",
+                    hint="e.g. ('adherence_pct', ['team', 'iso_week'])",
+                )
+            check_metric(request[0])
+            check_by(request[1])
+        check_period(period)
+        check_where(where)
+        check_bool(margins, "margins")
+        check_viewer(viewer)
         outcome = _contained(
             lambda: self._report_many(
                 requests, period=period, where=where, margins=margins, viewer=viewer
@@ -600,6 +769,7 @@ class Workspace:
             parts.append(part)
         return self._release_parts(parts, viewer)
 
+    @door
     def dry_run(
         self,
         metric: str,
@@ -709,6 +879,7 @@ class Workspace:
         )
 
     # Fairness audit -------------------------------------------------------------------
+    @door
     def audit_tolerance(
         self,
         rule: Rule,
@@ -755,6 +926,15 @@ class Workspace:
         ConfigurationError
             ``level`` or ``measurement_margin`` off their public grids.
         """
+        check_rule(rule)
+        check_by(by)
+        check_period(period)
+        check_where(where)
+        check_viewer(viewer)
+        check_number(level, "level", low=0, high=1)
+        check_timedelta(measurement_margin, "measurement_margin")
+        check_number(permutations, "permutations", integer=True, low=1)
+        check_number(seed, "seed", integer=True)
         _check_audit_grid(level, measurement_margin)
         outcome = _contained(
             lambda: self._audit_tolerance(
@@ -895,6 +1075,7 @@ class Workspace:
         )
 
     # Individual figures -------------------------------------------------------------
+    @door
     def employee(self, login_id: str, *, key: str | bytes | None = None) -> Employee:
         """The ``Employee`` viewer of a raw login id, e.g. ``ws.employee("ag1156")``.
 
@@ -930,6 +1111,7 @@ class Workspace:
             raise UnknownAgentError.for_login()
         return Employee(agent_id)
 
+    @door
     def self_view(
         self, agent: str | Employee, *, viewer: Viewer | None = None, per: Per = "shift"
     ) -> ReleasedTable:
@@ -969,6 +1151,7 @@ class Workspace:
             raise _error(outcome) from None
         return outcome
 
+    @door
     def self_exceptions(
         self, agent: str | Employee, *, viewer: Viewer | None = None
     ) -> ReleasedTable:
@@ -1036,6 +1219,7 @@ class Workspace:
             notes=notes,
         )
 
+    @door
     def share(
         self,
         *,
@@ -1046,7 +1230,7 @@ class Workspace:
         periods: Sequence[str],
         expires: timedelta | None = None,
         viewer: Viewer,
-    ) -> Share:
+    ) -> OwnShare:
         """Create a share: the employee lets one recipient see chosen figures (G8).
 
         Parameters
@@ -1066,6 +1250,13 @@ class Workspace:
         viewer
             Who creates it: must be ``Employee(agent)``.
         """
+        check_text(agent, "agent")
+        check_viewer(to, "to")
+        check_text(purpose, "purpose")
+        check_metrics(metrics)
+        check_periods(periods)
+        check_timedelta(expires, "expires", optional=True)
+        check_viewer(viewer)
         if not (isinstance(viewer, Employee) and viewer.agent_id == agent):
             raise RoleError(
                 "only the employee themself can share their figures",
@@ -1074,9 +1265,8 @@ class Workspace:
         lifetime = expires if expires is not None else self.policy.share_expiry
         self._check_share(purpose, metrics, periods, lifetime)
         granted = _now()
-        share = Share(
+        share = OwnShare(
             uuid.uuid4().hex,
-            agent,
             viewer_key(to),
             purpose,
             tuple(metrics),
@@ -1084,14 +1274,15 @@ class Workspace:
             granted,
             granted + lifetime,
             None,
-            self._revoke_by_owner,
+            agent_id=agent,
         )
         self._store_share(share, origin="employee", actor=viewer)
         return share
 
+    @door
     def import_consents(
         self, path: str | Path, *, viewer: Viewer, key: bytes | str | None = None
-    ) -> list[Share]:
+    ) -> list[OwnShare]:
         """Import the shares of a consent register CSV (see ``adherence.privacy.consents``).
 
         All or nothing: every row is checked first. Importing the same register again adds
@@ -1100,13 +1291,18 @@ class Workspace:
 
         Returns
         -------
-        list of Share
+        list of OwnShare
             The register's shares as stored now.
         """
+        check_path(path, "path")
+        check_viewer(viewer)
+        check_keys(key, "key", optional=True)
         if not isinstance(viewer, Steward):
             raise RoleError(
                 "only the steward imports a consent register", remedy="ask the steward"
             ) from None
+        if key is not None:  # the register's ids are pseudonymised with it: the store's key
+            bind_key(self._ledger, key_fingerprint(key))
         rows = read_register(path, time_zone=self.options.time_zone, key=key)
         for number, row in enumerate(rows, start=1):
             try:
@@ -1122,11 +1318,11 @@ class Workspace:
                 stored = self._ledger.shares(share_id=share.id)
                 if not stored:
                     self._record_share(db, share, origin="register", actor=viewer)
-                elif share.revoked_at is not None and stored[0][8] is None:
+                elif share.revoked_at is not None and stored[0]["revoked_at"] is None:
                     self._record_revoke(db, share, share.revoked_at, actor=viewer)
         self._audit.flush()
         ids = {row.id for row in rows}
-        return [s for s in self.shares(viewer=viewer) if s.id in ids]
+        return [OwnShare.from_row(r) for r in self._ledger.shares() if r["id"] in ids]
 
     def _check_share(
         self, purpose: str, metrics: Sequence[str], periods: Sequence[str], lifetime: timedelta
@@ -1157,7 +1353,7 @@ class Workspace:
                 hint="shorten expires; the employee can share again later",
             )
 
-    def _store_share(self, share: Share, *, origin: str, actor: Viewer) -> None:
+    def _store_share(self, share: OwnShare, *, origin: str, actor: Viewer) -> None:
         try:
             with self._ledger.transaction() as db:
                 self._record_share(db, share, origin=origin, actor=actor)
@@ -1169,7 +1365,7 @@ class Workspace:
             ) from None
 
     def _record_share(
-        self, db: sqlite3.Connection, share: Share, *, origin: str, actor: Viewer
+        self, db: sqlite3.Connection, share: OwnShare, *, origin: str, actor: Viewer
     ) -> None:
         """Store a share and log its creation, inside the caller's transaction."""
         self._ledger.add_share(db, share.to_row(origin))
@@ -1190,7 +1386,7 @@ class Workspace:
         )
 
     def _record_revoke(
-        self, db: sqlite3.Connection, share: Share, when: datetime, *, actor: Viewer
+        self, db: sqlite3.Connection, share: OwnShare, when: datetime, *, actor: Viewer
     ) -> None:
         """Mark a share revoked and log it, inside the caller's transaction."""
         self._ledger.revoke_share(db, share.id, when.isoformat())
@@ -1204,36 +1400,61 @@ class Workspace:
             subjects=[self._subject(share.agent_id)],
         )
 
-    def _revoke_by_owner(self, share_id: str) -> None:
-        row = self._ledger.shares(share_id=share_id)
-        if row:
-            self.revoke_share(share_id, viewer=Employee(str(row[0][1])))
-
+    @door
     def revoke_share(self, share_id: str, *, viewer: Viewer) -> None:
-        """End a share now. Only the employee who shared (or the steward) may revoke it."""
+        """End a share now. Only the employee who shared (or the steward) may revoke it.
+
+        The audit log names who revoked it. Revoking a share that is revoked already does
+        nothing (and logs nothing).
+
+        Raises
+        ------
+        ConsentError
+            ``ADH-010``: there is no such share.
+        RoleError
+            ``ADH-005``: the viewer is neither the employee who shared nor the steward.
+        """
+        check_text(share_id, "share_id")
+        check_viewer(viewer)
         rows = self._ledger.shares(share_id=share_id)
         if not rows:
             raise ConsentError("there is no such share", remedy="list shares with shares()")
-        share = Share.from_row(rows[0])
+        share = OwnShare.from_row(rows[0])
         owner = isinstance(viewer, Employee) and viewer.agent_id == share.agent_id
         if not (owner or isinstance(viewer, Steward)):
             raise RoleError(
                 "only the employee who shared, or the steward, can revoke a share",
                 remedy="ask the employee to revoke it",
             ) from None
+        if share.revoked_at is not None:
+            return
         with self._ledger.transaction() as db:
             self._record_revoke(db, share, _now(), actor=viewer)
         self._audit.flush()
 
+    @door
     def shares(self, *, viewer: Viewer) -> list[Share]:
-        """Shares a viewer may see: own, addressed to them, or all (steward, auditor)."""
-        everything = [Share.from_row(r, self._revoke_by_owner) for r in self._ledger.shares()]
-        if isinstance(viewer, Steward | Auditor):
-            return everything
-        key = viewer_key(viewer)
-        mine = isinstance(viewer, Employee)
-        return [s for s in everything if s.recipient == key or (mine and s.agent_id == viewer.id)]
+        """Shares a viewer may see.
 
+        An employee sees their own shares as ``OwnShare`` (with their agent id) and the
+        steward sees every share so; a recipient sees the shares addressed to them, and an
+        auditor every share, as ``Share``: without the employee's id.
+        """
+        check_viewer(viewer)
+        everything = [OwnShare.from_row(r) for r in self._ledger.shares()]
+        if isinstance(viewer, Steward):
+            return list(everything)
+        if isinstance(viewer, Auditor):
+            return [s.recipient_view() for s in everything]
+        key = viewer_key(viewer)
+        own = viewer.agent_id if isinstance(viewer, Employee) else None
+        return [
+            s if s.agent_id == own else s.recipient_view()
+            for s in everything
+            if s.agent_id == own or s.recipient == key
+        ]
+
+    @door
     def open_share(
         self, share_id: str, *, viewer: Viewer, purpose: str | None = None
     ) -> ReleasedTable:
@@ -1251,6 +1472,9 @@ class Workspace:
         PurposeError
             ``ADH-011``: the share is for another purpose, or for ``team_bonus``.
         """
+        check_text(share_id, "share_id")
+        check_viewer(viewer)
+        check_text(purpose, "purpose", optional=True)
         outcome = _contained(lambda: self._open_share(share_id, viewer, purpose))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
@@ -1262,14 +1486,14 @@ class Workspace:
         tables = self._data()
         rows = self._ledger.shares(share_id=share_id)
         logged: dict[str, Any] = {"share_id": share_id, "purpose": purpose or ""}
-        if not rows or not Share.from_row(rows[0]).is_valid():
+        if not rows or not OwnShare.from_row(rows[0]).is_valid():
             refusal = Refusal(
                 "ADH-010",
                 "there is no valid share: it does not exist, has expired or was revoked",
                 "ask the employee to share the figures again",
             )
             return self._refuse(refusal, viewer, **logged)
-        share = Share.from_row(rows[0])
+        share = OwnShare.from_row(rows[0])
         if share.recipient != viewer_key(viewer):
             refusal = Refusal(
                 "ADH-012",
@@ -1342,12 +1566,14 @@ class Workspace:
         )
 
     # Audit ----------------------------------------------------------------------------
+    @door
     def audit_records(self, *, viewer: Viewer) -> list[AuditRecord]:
         """The audit trail a viewer may read.
 
         Auditors and stewards read all of it; an employee reads the records that concern
         them (their shares, their self views, and every release that counted their figures).
         """
+        check_viewer(viewer)
         self._adopt_exports()
         if isinstance(viewer, Auditor | Steward):
             return self._audit.records()
@@ -1365,8 +1591,10 @@ class Workspace:
             "team leads do not read the audit log", remedy="ask an auditor or the steward"
         ) from None
 
+    @door
     def policy_history(self, *, viewer: Viewer) -> list[tuple[str, dict[str, object], str]]:
         """Every policy used for a release: (hash, settings, first used). Auditors, stewards."""
+        check_viewer(viewer)
         if not isinstance(viewer, Auditor | Steward):
             raise RoleError(
                 "only auditors and stewards read the policy history",
@@ -1444,10 +1672,11 @@ def _outside_scope(
     asked = dict(filters).get("team", ())
     if scope is None or set(asked) <= scope:
         return None
+    close = did_you_mean(next(t for t in asked if t not in scope), scope)
     return Refusal(
         "ADH-004",
         "a viewer may ask only about their own teams",
-        "leave out the team filter, or ask the steward or an auditor",
+        f"{close}leave out the team filter, or ask the steward or an auditor",
     )
 
 
@@ -1469,8 +1698,11 @@ def _forbidden(
 
 def _own_viewer(agent: str | Employee, viewer: Viewer | None) -> tuple[str, Viewer]:
     """The agent id of a self-view request and who asks (the employee, by default)."""
+    if viewer is not None:
+        check_viewer(viewer)
     if isinstance(agent, Employee):
         return agent.agent_id, viewer if viewer is not None else agent
+    check_text(agent, "agent")
     if viewer is None:
         raise ConfigurationError(
             "a self view of an agent id needs the viewer asking",
