@@ -296,7 +296,7 @@ def test_an_unexpected_error_inside_a_door_is_an_internal_error(
     def broken(*args: object, **kwargs: object) -> object:
         raise KeyError("alpha-3 raw value 12345")
 
-    monkeypatch.setattr("adherence.privacy.workspace.covered", broken)
+    monkeypatch.setattr("adherence.privacy._reports.covered", broken)
 
     with pytest.raises(InternalError) as failed:
         ws.report("adherence_pct", by=["team"], viewer=STEWARD)

@@ -30,20 +30,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import math
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import polars as pl
 
-from adherence._engine import rates
 from adherence.errors import (
     AuditIntegrityError,
     AuditKeyError,
@@ -61,11 +55,11 @@ from adherence.errors import (
     SmallGroupError,
     UnknownAgentError,
 )
-from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables
+from adherence.fairness import FairnessAudit
 from adherence.ingest import Ingest
 from adherence.intervals import Intervals, from_events
-from adherence.metrics import METRICS, value_expr
 from adherence.options import MetricOptions
+from adherence.privacy import _reports, _sharing, _tolerance
 from adherence.privacy._arguments import (
     check_bool,
     check_by,
@@ -85,32 +79,20 @@ from adherence.privacy._arguments import (
     check_where,
     door,
 )
-from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables, agent_ids, build_tables
+from adherence.privacy._atoms import Tables, agent_ids, build_tables
 from adherence.privacy._binding import bind_key, check_history, check_log_head, renames, wrong_key
 from adherence.privacy._decide import Refusal
 from adherence.privacy._exports import AuditExport, adopt_exports
-from adherence.privacy._fairness import BUILT_IN, audit_plan
 from adherence.privacy._incidents import incident_notes, no_incidents, validated_incidents
-from adherence.privacy._plans import (
-    Cell,
-    cell_values,
-    cells_for,
-    covered,
-    dominated,
-    few_contributors,
-    grouped,
-    metric_atoms,
-)
-from adherence.privacy._release import Plan, Releaser, ValueRule
+from adherence.privacy._release import Releaser
 from adherence.privacy._self import Per, own_exceptions, own_figures
-from adherence.privacy._space import Vector
 from adherence.privacy.audit_log import AuditLog, AuditRecord, AuditVerification
 from adherence.privacy.consents import read_register
 from adherence.privacy.ledger import Ledger
-from adherence.privacy.policy import MAX_SHARE_EXPIRY, PrivacyPolicy
-from adherence.privacy.query import Period, Query, did_you_mean, parse_period
+from adherence.privacy.policy import PrivacyPolicy
+from adherence.privacy.query import Period
 from adherence.privacy.released import DryRun, ReleasedTable, Unit
-from adherence.privacy.shares import INDIVIDUAL_PURPOSES, PURPOSES, OwnShare, Share, viewer_key
+from adherence.privacy.shares import OwnShare, Share, viewer_key
 from adherence.privacy.viewers import Auditor, Employee, Steward, TeamLead, Viewer
 from adherence.pseudonym import Pseudonymiser, key_fingerprint
 from adherence.rules import Rule
@@ -503,8 +485,8 @@ class Workspace:
         check_bool(margins, "margins")
         check_viewer(viewer)
         outcome = _contained(
-            lambda: self._report(
-                metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+            lambda: _reports.report(
+                self, metric, by=by, period=period, where=where, margins=margins, viewer=viewer
             )
         )
         if isinstance(outcome, Refusal):
@@ -560,143 +542,6 @@ class Workspace:
             return frozenset(own["team"].drop_nulls().unique().to_list())
         return None
 
-    def _report(
-        self,
-        metric: str,
-        *,
-        by: Sequence[str],
-        period: Period,
-        where: Mapping[str, str | Sequence[str]] | None,
-        margins: bool,
-        viewer: Viewer,
-    ) -> ReleasedTable | Refusal:
-        part = self._report_part(
-            metric, by=by, period=period, where=where, margins=margins, viewer=viewer
-        )
-        if isinstance(part, Refusal):
-            return part
-        released = self._release_parts([part], viewer)
-        return released if isinstance(released, Refusal) else released[0]
-
-    def _report_part(
-        self,
-        metric: str,
-        *,
-        by: Sequence[str],
-        period: Period,
-        where: Mapping[str, str | Sequence[str]] | None,
-        margins: bool,
-        viewer: Viewer,
-        log_refusal: bool = True,
-    ) -> _ReportPart | Refusal:
-        """Plan one table: its cells over public supports, and its values (not released)."""
-        tables = self._data()
-
-        def refuse(refusal: Refusal, **fields: Any) -> Refusal:
-            return self._refuse(refusal, viewer, **fields) if log_refusal else refusal
-
-        try:
-            query = Query.parse(metric, by=by, period=period, where=where, margins=margins)
-        except ForbiddenQueryError as err:
-            return refuse(Refusal(err.code, err.message, err.hint or ""), metric=str(metric))
-        logged: dict[str, Any] = {
-            "query": query.fingerprint,
-            "metric": query.metric.name,
-            "by": list(query.by),
-            "period": query.period_label,
-        }
-        scope = self._scope(viewer)
-        refusal = _forbidden(query, scope, self.policy.sensitive_states)
-        if refusal is not None:
-            return refuse(refusal, **logged)
-        m = query.metric
-        quantile = m.kind == "quantile"
-        rows = covered(tables.days, query, scope)
-        frame = grouped(rows, query.by, margins=query.margins, sums=ATOMS)
-        cells = cells_for(
-            frame,
-            query.by,
-            metric_atoms(m),
-            sensitive_atoms=_OTHER_ATOMS,
-            need=self.policy.min_quantile_agents if quantile else 0,
-        )
-        if not cells:
-            refusal = Refusal(
-                "ADH-001",
-                "no scheduled work matches this report",
-                "check the period and the filters",
-            )
-            return refuse(refusal, **logged)
-        policy = self.policy
-        few = (
-            few_contributors(tables.episodes, rows, frame, query, policy.min_quantile_agents)
-            if quantile
-            else [False] * len(cells)
-        )
-        return _ReportPart(
-            query=query,
-            frame=frame,
-            cells=cells,
-            values=cell_values(tables.episodes, rows, frame, query),
-            dominated=dominated(
-                rows, frame, query, agents=policy.dominance_agents, share=policy.dominance_share
-            ),
-            few=few,
-            logged=logged,
-        )
-
-    def _plan_of(self, parts: Sequence[_ReportPart], viewer: Viewer) -> Plan:
-        """One plan for the cells of every part: one consistent suppression pattern."""
-        logged: dict[str, Any] = dict(parts[0].logged) if len(parts) == 1 else {
-            "query": hashlib.sha256(
-                "".join(p.query.fingerprint for p in parts).encode()
-            ).hexdigest(),
-            "metric": ",".join(p.query.metric.name for p in parts),
-            "by": sorted({d for p in parts for d in p.query.by}),
-            "period": ",".join(sorted({p.query.period_label for p in parts})),
-        }  # fmt: skip
-        dominance = [d for p in parts for d in p.dominated]
-        few = [f for p in parts for f in p.few]
-        return Plan(
-            cells=[c for p in parts for c in p.cells],
-            min_agents=self.policy.min_group_size,
-            unprotected=self._unprotected(viewer),
-            own=self._own_code(viewer),
-            event="release",
-            purpose="team_report",
-            metric=str(logged["metric"]),
-            fingerprint=str(logged["query"]),
-            fields=logged,
-            value_rules=[
-                ValueRule(lambda _: dominance, keep_hidden=True),
-                ValueRule(lambda _: few, keep_hidden=False),
-            ],
-        )
-
-    def _release_parts(
-        self, parts: Sequence[_ReportPart], viewer: Viewer
-    ) -> list[ReleasedTable] | Refusal:
-        outcome = self._releaser.release(
-            self._plan_of(parts, viewer), role=viewer.role, actor=self._actor(viewer)
-        )
-        if isinstance(outcome, Refusal):
-            return outcome
-        shown = list(outcome.decision.released)
-        tables = []
-        for part in parts:
-            mine, shown = shown[: len(part.cells)], shown[len(part.cells) :]
-            tables.append(
-                self._released(
-                    part.frame,
-                    values=part.values,
-                    shown=mine,
-                    query=part.query,
-                    release_id=outcome.release_id,
-                    viewer=viewer,
-                )
-            )
-        return tables
-
     @door
     def report_many(
         self,
@@ -737,37 +582,13 @@ class Workspace:
         check_bool(margins, "margins")
         check_viewer(viewer)
         outcome = _contained(
-            lambda: self._report_many(
-                requests, period=period, where=where, margins=margins, viewer=viewer
+            lambda: _reports.report_many(
+                self, requests, period=period, where=where, margins=margins, viewer=viewer
             )
         )
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
         return outcome
-
-    def _report_many(
-        self,
-        requests: Sequence[tuple[str, Sequence[str]]],
-        *,
-        period: Period,
-        where: Mapping[str, str | Sequence[str]] | None,
-        margins: bool,
-        viewer: Viewer,
-    ) -> list[ReleasedTable] | Refusal:
-        if not requests:
-            raise ConfigurationError(
-                "report_many takes one or more (metric, by) pairs",
-                hint="e.g. [('adherence_pct', ['team', 'iso_week'])]",
-            )
-        parts = []
-        for metric, by in requests:
-            part = self._report_part(
-                metric, by=by, period=period, where=where, margins=margins, viewer=viewer
-            )
-            if isinstance(part, Refusal):
-                return part
-            parts.append(part)
-        return self._release_parts(parts, viewer)
 
     @door
     def dry_run(
@@ -788,95 +609,13 @@ class Workspace:
         shows as released. A later release by anyone can change the answer.
         """
         outcome = _contained(
-            lambda: self._dry_run(
-                metric, by=by, period=period, where=where, margins=margins, viewer=viewer
+            lambda: _reports.dry_run(
+                self, metric, by=by, period=period, where=where, margins=margins, viewer=viewer
             )
         )
         if isinstance(outcome, Refusal):
             return DryRun(False, outcome.code, outcome.rule, outcome.remedy, pl.DataFrame())
         return outcome
-
-    def _dry_run(
-        self,
-        metric: str,
-        *,
-        by: Sequence[str],
-        period: Period,
-        where: Mapping[str, str | Sequence[str]] | None,
-        margins: bool,
-        viewer: Viewer,
-    ) -> DryRun | Refusal:
-        part = self._report_part(
-            metric,
-            by=by,
-            period=period,
-            where=where,
-            margins=margins,
-            viewer=viewer,
-            log_refusal=False,
-        )
-        if isinstance(part, Refusal):
-            return part
-        decision = self._releaser.preview(self._plan_of([part], viewer))
-        if isinstance(decision, Refusal):
-            return decision
-        cells = part.frame.select(*part.query.by).with_columns(
-            pl.Series(
-                "status",
-                ["released" if r else "suppressed" for r in decision.released],
-                dtype=pl.String,
-            )
-        )
-        return DryRun(True, None, "allowed", "", cells)
-
-    def _released(
-        self,
-        grouped: pl.DataFrame,
-        *,
-        values: pl.Series,
-        shown: Sequence[bool],
-        query: Query,
-        release_id: str,
-        viewer: Viewer,
-    ) -> ReleasedTable:
-        m = query.metric
-        status = pl.Series("status", ["released" if s else "suppressed" for s in shown])
-        mask = pl.Series(list(shown), dtype=pl.Boolean)
-        agents = grouped["_agents"].list.n_unique().cast(pl.Int64)
-        dtype = pl.Float64 if m.unit == "pct" or m.kind == "quantile" else pl.Int64
-        value = values.cast(pl.Float64)
-        if dtype == pl.Int64:
-            value = value.round(0)
-        data = grouped.select(
-            *query.by,
-            pl.when(mask).then(pl.lit(value)).cast(dtype).alias(m.name),
-            pl.lit(status),
-            pl.when(mask).then(pl.lit(agents)).alias("agents"),
-        )
-        where = ", ".join(f"{d} in {list(v)}" for d, v in query.where)
-        title = f"{m.description}, by {', '.join(query.by) or 'nothing'} ({query.period_label})"
-        notes = [f"filtered: {where}"] if where else []
-        notes.append(
-            f"cells with fewer than {self.policy.min_group_size} people, or that would reveal "
-            "another cell, are suppressed"
-        )
-        notes += incident_notes(
-            self._incidents,
-            time_zone=self.options.time_zone,
-            first=query.first_day,
-            last=query.last_day,
-        )
-        return ReleasedTable(
-            data,
-            keys=list(query.by),
-            values=[m.name],
-            metric=m.name,
-            unit=m.unit,
-            title=title,
-            release_id=release_id,
-            recorder=self._exports(viewer),
-            notes=notes,
-        )
 
     # Fairness audit -------------------------------------------------------------------
     @door
@@ -935,9 +674,10 @@ class Workspace:
         check_timedelta(measurement_margin, "measurement_margin")
         check_number(permutations, "permutations", integer=True, low=1)
         check_number(seed, "seed", integer=True)
-        _check_audit_grid(level, measurement_margin)
+        _tolerance.check_audit_grid(level, measurement_margin)
         outcome = _contained(
-            lambda: self._audit_tolerance(
+            lambda: _tolerance.audit_tolerance(
+                self,
                 rule,
                 by=by,
                 period=period,
@@ -952,127 +692,6 @@ class Workspace:
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
         return outcome
-
-    def _audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
-        self,
-        rule: Rule,
-        *,
-        by: Sequence[str],
-        period: Period,
-        where: Mapping[str, str | Sequence[str]] | None,
-        viewer: Viewer,
-        level: float,
-        measurement: timedelta,
-        permutations: int,
-        seed: int,
-    ) -> FairnessAudit | Refusal:
-        tables = self._data()
-        try:
-            query = Query.parse("exception_count", by=by, period=period, where=where)
-        except ForbiddenQueryError as err:
-            refusal = Refusal(err.code, err.message, err.hint or "")
-            return self._refuse(refusal, viewer, metric="fairness")
-        logged: dict[str, Any] = {
-            "metric": f"fairness:{rule.name}",
-            "by": list(query.by),
-            "period": query.period_label,
-        }
-        if not isinstance(viewer, Steward) and type(rule) not in BUILT_IN:
-            refusal = Refusal(
-                "ADH-003",
-                "a custom rule computes over private rows and is the steward's alone",
-                "audit one of the built-in rules (PauseLimit, PauseBudget, LoginGrace, "
-                "AdherenceTarget), or ask the steward",
-            )
-            return self._refuse(refusal, viewer, **logged)
-        step = 1.0 if rule.measure_unit == "pct" else float(_LIMIT_GRID_MS)
-        if float(rule.limit) % step:
-            refusal = Refusal(
-                "ADH-003",
-                "a rule's limit lies on the public grid (whole 30 s for durations, whole "
-                "percentage points for targets)",
-                "round the limit, e.g. 30:00 or 2:30",
-            )
-            return self._refuse(refusal, viewer, **logged)
-        scope = self._scope(viewer)
-        outside = _outside_scope(query.where, scope)
-        if outside is not None:
-            return self._refuse(outside, viewer, **logged)
-        if any(state.lower() in rule.label.lower() for state in self.policy.sensitive_states):
-            refusal = Refusal(
-                "ADH-003",
-                "this rule judges a pause state the policy marks sensitive",
-                "audit pause_ms-wide rules instead; sensitive states are never broken out",
-            )
-            return self._refuse(refusal, viewer, **logged)
-        rows = covered(tables.days, query, scope)
-        margin = measurement.total_seconds() * 1000 if rule.measure_unit == "ms" else 0.0
-        plan = audit_plan(tables, rows, rule, query.by, measurement=margin)
-        if not plan.cells:
-            refusal = Refusal("ADH-001", "no unit matches this audit", "check period and filters")
-            return self._refuse(refusal, viewer, **logged)
-        groups = list(query.by)
-        outcome = self._releaser.release(
-            Plan(
-                cells=[*plan.cells, *plan.verdict],
-                min_agents=self.policy.min_group_size,
-                unprotected=self._unprotected(viewer),
-                own=self._own_code(viewer),
-                event="fairness_audit",
-                purpose="fairness_audit",
-                metric=f"fairness:{rule.name}",
-                fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
-                fields=logged,
-            ),
-            role=viewer.role,
-            actor=self._actor(viewer),
-        )
-        if isinstance(outcome, Refusal):
-            return outcome
-        released = outcome.decision.released[: len(plan.cells)]
-        verdict_shown = all(outcome.decision.released[len(plan.cells) :])
-        figures = _audit_figures(plan.frame, plan.flagged, groups, rule)
-        audit = audit_tables(
-            figures,
-            plan.flagged,
-            rule,
-            by=groups,
-            agent=AGENT_CODE,
-            released=list(released),
-            quantile_ok=[len(c.agents) >= self.policy.min_quantile_agents for c in plan.cells],
-            quantile_agents=self.policy.min_quantile_agents,
-            level=level,
-            permutations=permutations,
-            seed=seed,
-        )
-        notes = [f"groups with fewer than {self.policy.min_group_size} people are suppressed"]
-        return FairnessAudit(
-            rule=rule,
-            groups=ReleasedTable(
-                audit.groups,
-                keys=groups or ["group"],
-                values=list(GROUP_UNITS),
-                metric="fairness",
-                unit=GROUP_UNITS,
-                title=f"Breaches of '{rule.name}' by {', '.join(groups) or 'all'}",
-                release_id=outcome.release_id,
-                recorder=self._exports(viewer),
-                notes=notes,
-            ),
-            sensitivity=ReleasedTable(
-                audit.sensitivity,
-                keys=[*(groups or ["group"]), "limit"],
-                values=["breach_pct"],
-                metric="fairness",
-                unit="pct",
-                title=f"Breach rate of '{rule.label.format(limit='…')}' at other limits",
-                release_id=outcome.release_id,
-                recorder=self._exports(viewer),
-            ),
-            p_value=round(audit.p_value, 2) if verdict_shown else math.nan,
-            suggested_limit=audit.suggested,
-            verdict=audit.verdict,
-        )
 
     # Individual figures -------------------------------------------------------------
     @door
@@ -1263,7 +882,7 @@ class Workspace:
                 remedy="ask the employee to create the share",
             ) from None
         lifetime = expires if expires is not None else self.policy.share_expiry
-        self._check_share(purpose, metrics, periods, lifetime)
+        _sharing.check_share(self, purpose, metrics, periods, lifetime)
         granted = _now()
         share = OwnShare(
             uuid.uuid4().hex,
@@ -1276,7 +895,7 @@ class Workspace:
             None,
             agent_id=agent,
         )
-        self._store_share(share, origin="employee", actor=viewer)
+        _sharing.store_share(self, share, origin="employee", actor=viewer)
         return share
 
     @door
@@ -1306,8 +925,8 @@ class Workspace:
         rows = read_register(path, time_zone=self.options.time_zone, key=key)
         for number, row in enumerate(rows, start=1):
             try:
-                self._check_share(
-                    row.purpose, row.metrics, row.periods, row.expires_at - row.granted_at
+                _sharing.check_share(
+                    self, row.purpose, row.metrics, row.periods, row.expires_at - row.granted_at
                 )
             except ConfigurationError as err:
                 raise ConfigurationError(
@@ -1317,88 +936,12 @@ class Workspace:
             for share in rows:
                 stored = self._ledger.shares(share_id=share.id)
                 if not stored:
-                    self._record_share(db, share, origin="register", actor=viewer)
+                    _sharing.record_share(self, db, share, origin="register", actor=viewer)
                 elif share.revoked_at is not None and stored[0]["revoked_at"] is None:
-                    self._record_revoke(db, share, share.revoked_at, actor=viewer)
+                    _sharing.record_revoke(self, db, share, share.revoked_at, actor=viewer)
         self._audit.flush()
         ids = {row.id for row in rows}
         return [OwnShare.from_row(r) for r in self._ledger.shares() if r["id"] in ids]
-
-    def _check_share(
-        self, purpose: str, metrics: Sequence[str], periods: Sequence[str], lifetime: timedelta
-    ) -> None:
-        if purpose not in PURPOSES:
-            raise ConfigurationError(
-                f"unknown share purpose {purpose!r}",
-                hint=f"use one of {', '.join(sorted(PURPOSES))}",
-            )
-        bad = [m for m in metrics if m not in METRICS or METRICS[m].kind == "quantile"]
-        if not metrics or bad:
-            raise ConfigurationError(
-                f"a share lists one or more catalogue metrics (no order statistics), got {bad}",
-                hint="see adherence.metrics.METRICS",
-            )
-        if not periods:
-            raise ConfigurationError("a share lists one or more periods", hint="e.g. '2025-W10'")
-        for p in periods:
-            try:
-                parse_period(p)
-            except ForbiddenQueryError:
-                raise ConfigurationError(
-                    f"{p!r} is not a period", hint="use e.g. '2025-W10' or '2025-03'"
-                ) from None
-        if not timedelta(0) < lifetime <= MAX_SHARE_EXPIRY:
-            raise ConfigurationError(
-                f"a share expires after at most {MAX_SHARE_EXPIRY.days} days",
-                hint="shorten expires; the employee can share again later",
-            )
-
-    def _store_share(self, share: OwnShare, *, origin: str, actor: Viewer) -> None:
-        try:
-            with self._ledger.transaction() as db:
-                self._record_share(db, share, origin=origin, actor=actor)
-            self._audit.flush()
-        except LedgerUnavailableError:
-            raise LedgerUnavailableError(
-                "the share was not created: the ledger or the audit log cannot be written",
-                remedy="check that the store and its folder are writable",
-            ) from None
-
-    def _record_share(
-        self, db: sqlite3.Connection, share: OwnShare, *, origin: str, actor: Viewer
-    ) -> None:
-        """Store a share and log its creation, inside the caller's transaction."""
-        self._ledger.add_share(db, share.to_row(origin))
-        self._audit.append(
-            "share_created",
-            via=db,
-            actor_role=actor.role,
-            actor=self._actor(actor),
-            purpose=share.purpose,
-            share_id=share.id,
-            recipient=share.recipient,
-            metrics=list(share.metrics),
-            periods=list(share.periods),
-            expires_at=share.expires_at.isoformat(),
-            policy=self.policy.hash,
-            subjects=[self._subject(share.agent_id)],
-            detail=origin,
-        )
-
-    def _record_revoke(
-        self, db: sqlite3.Connection, share: OwnShare, when: datetime, *, actor: Viewer
-    ) -> None:
-        """Mark a share revoked and log it, inside the caller's transaction."""
-        self._ledger.revoke_share(db, share.id, when.isoformat())
-        self._audit.append(
-            "share_revoked",
-            via=db,
-            actor_role=actor.role,
-            actor=self._actor(actor),
-            share_id=share.id,
-            policy=self.policy.hash,
-            subjects=[self._subject(share.agent_id)],
-        )
 
     @door
     def revoke_share(self, share_id: str, *, viewer: Viewer) -> None:
@@ -1429,7 +972,7 @@ class Workspace:
         if share.revoked_at is not None:
             return
         with self._ledger.transaction() as db:
-            self._record_revoke(db, share, _now(), actor=viewer)
+            _sharing.record_revoke(self, db, share, _now(), actor=viewer)
         self._audit.flush()
 
     @door
@@ -1475,95 +1018,10 @@ class Workspace:
         check_text(share_id, "share_id")
         check_viewer(viewer)
         check_text(purpose, "purpose", optional=True)
-        outcome = _contained(lambda: self._open_share(share_id, viewer, purpose))
+        outcome = _contained(lambda: _sharing.open_share(self, share_id, viewer, purpose))
         if isinstance(outcome, Refusal):
             raise _error(outcome) from None
         return outcome
-
-    def _open_share(
-        self, share_id: str, viewer: Viewer, purpose: str | None
-    ) -> ReleasedTable | Refusal:
-        tables = self._data()
-        rows = self._ledger.shares(share_id=share_id)
-        logged: dict[str, Any] = {"share_id": share_id, "purpose": purpose or ""}
-        if not rows or not OwnShare.from_row(rows[0]).is_valid():
-            refusal = Refusal(
-                "ADH-010",
-                "there is no valid share: it does not exist, has expired or was revoked",
-                "ask the employee to share the figures again",
-            )
-            return self._refuse(refusal, viewer, **logged)
-        share = OwnShare.from_row(rows[0])
-        if share.recipient != viewer_key(viewer):
-            refusal = Refusal(
-                "ADH-012",
-                "this share is addressed to someone else",
-                "only its recipient can open it; ask the employee to share with you",
-            )
-            return self._refuse(refusal, viewer, **logged)
-        if share.purpose not in INDIVIDUAL_PURPOSES or (purpose and purpose != share.purpose):
-            refusal = Refusal(
-                "ADH-011",
-                "this share does not cover that purpose; team_bonus shares never open "
-                "individual figures",
-                "ask the employee for a share with the purpose you need",
-            )
-            return self._refuse(refusal, viewer, **logged)
-        own = tables.days.filter(pl.col("agent_id") == share.agent_id)
-        metrics = [METRICS[name] for name in share.metrics]
-        per_period = []
-        knowledge: list[Vector] = []
-        for p in share.periods:
-            first, last = parse_period(p)
-            days = own.filter(pl.col("local_date").is_between(first, last))
-            support = np.column_stack(
-                [days[AGENT_CODE].cast(pl.Int64).to_numpy(), days[DAY].cast(pl.Int64).to_numpy()]
-            )
-            knowledge += [
-                Vector(tuple(sorted(combo.items())), support)
-                for m in metrics
-                for combo in metric_atoms(m)
-            ]
-            summed = days.select(pl.col(ATOMS).sum())
-            per_period.append(
-                rates(summed).select(
-                    pl.lit(p).alias("period"),
-                    *[
-                        value_expr(m).cast(pl.Float64 if m.unit == "pct" else pl.Int64)
-                        for m in metrics
-                    ],
-                )
-            )
-        figures = pl.concat(per_period).with_columns(pl.lit("released").alias("status"))
-        outcome = self._releaser.learn(
-            knowledge,
-            viewer=viewer_key(viewer),
-            role=viewer.role,
-            actor=self._actor(viewer),
-            event="share_opened",
-            fields={
-                "purpose": share.purpose,
-                "share_id": share.id,
-                "metrics": list(share.metrics),
-                "periods": list(share.periods),
-                "subjects": [self._subject(share.agent_id)],
-            },
-            released=figures.height,
-        )
-        if isinstance(outcome, Refusal):
-            return outcome
-        release_id = outcome
-        return ReleasedTable(
-            figures,
-            keys=["period"],
-            values=[m.name for m in metrics],
-            metric="share",
-            unit={m.name: m.unit for m in metrics},
-            title=f"Figures shared with you for {share.purpose.replace('_', ' ')}",
-            release_id=release_id,
-            recorder=self._exports(viewer),
-            notes=[f"shared by the employee until {share.expires_at:%Y-%m-%d}; logged"],
-        )
 
     # Audit ----------------------------------------------------------------------------
     @door
@@ -1601,99 +1059,6 @@ class Workspace:
                 remedy="ask an auditor",
             ) from None
         return self._ledger.policies()
-
-
-@dataclass(frozen=True)
-class _ReportPart:
-    """One planned table of a report: cells, values and value-dependent flags (private)."""
-
-    query: Query
-    frame: pl.DataFrame
-    cells: list[Cell]
-    values: pl.Series
-    dominated: list[bool]
-    few: list[bool]
-    logged: dict[str, Any]
-
-
-#: The levels an audit's suggested tolerance may be computed at (a public grid).
-AUDIT_LEVELS = (0.01, 0.02, 0.05, 0.1)
-_MARGIN_STEP = timedelta(seconds=30)
-_MAX_MARGIN = timedelta(minutes=5)
-
-
-def _check_audit_grid(level: object, margin: object) -> None:
-    """Refuse an audit level or measurement margin off its public grid."""
-    if isinstance(level, bool) or level not in AUDIT_LEVELS:
-        raise ConfigurationError(
-            f"level must be one of {', '.join(map(str, AUDIT_LEVELS))}, got {level!r}",
-            hint="the default 0.05 keeps explained breaches below 5 %",
-        )
-    if not (
-        isinstance(margin, timedelta)
-        and timedelta(0) <= margin <= _MAX_MARGIN
-        and margin % _MARGIN_STEP == timedelta(0)
-    ):
-        raise ConfigurationError(
-            f"measurement_margin must be a whole number of 30 s up to 5 minutes, got {margin!r}",
-            hint="e.g. timedelta(seconds=60), the default",
-        )
-
-
-#: Rule limits on durations are whole multiples of this [ms] (the public grid).
-_LIMIT_GRID_MS = 30_000
-#: Atoms of folded sensitive time: only ever inside totals (G12).
-_OTHER_ATOMS = frozenset({"other_ms", "other_episodes", "other_episode_ms"})
-
-
-def _audit_figures(
-    frame: pl.DataFrame, flagged: pl.DataFrame, by: Sequence[str], rule: Rule
-) -> pl.DataFrame:
-    """Per group (in the frame's order): the counts ``audit_tables`` reads."""
-    medians = (
-        flagged.group_by([*by] if by else pl.lit("all").alias("_all"))
-        .agg(pl.col("_system_ms").median().alias("median_system_ms"))
-        .with_columns(pl.col(d).cast(pl.String) for d in by)
-    )
-    base = frame.with_columns(pl.col("_agents").list.n_unique().cast(pl.Int64).alias("agents"))
-    if by:
-        base = base.join(medians, on=list(by), how="left", maintain_order="left")
-    else:
-        base = base.with_columns(
-            pl.lit(medians["median_system_ms"].first()).alias("median_system_ms")
-        )
-    return base
-
-
-def _outside_scope(
-    filters: Sequence[tuple[str, Sequence[str]]], scope: frozenset[str] | None
-) -> Refusal | None:
-    """Refuse (ADH-004) a team filter that reaches beyond the viewer's own teams."""
-    asked = dict(filters).get("team", ())
-    if scope is None or set(asked) <= scope:
-        return None
-    close = did_you_mean(next(t for t in asked if t not in scope), scope)
-    return Refusal(
-        "ADH-004",
-        "a viewer may ask only about their own teams",
-        f"{close}leave out the team filter, or ask the steward or an auditor",
-    )
-
-
-def _forbidden(
-    query: Query, scope: frozenset[str] | None, sensitive: frozenset[str]
-) -> Refusal | None:
-    """Refuse a filter beyond the viewer's teams (ADH-004) or a sensitive breakdown (ADH-003)."""
-    outside = _outside_scope(query.where, scope)
-    if outside is not None:
-        return outside
-    if query.metric.state in sensitive:
-        return Refusal(
-            "ADH-003",
-            "this pause state carries a sensitive reason code and is only reported within totals",
-            "ask for pause_ms, which includes it",
-        )
-    return None
 
 
 def _own_viewer(agent: str | Employee, viewer: Viewer | None) -> tuple[str, Viewer]:

@@ -1,0 +1,209 @@
+"""The fairness-audit door's work: a rule's groups and breaches through the release path.
+
+Groups come from public supports; the audit's counts are atoms (``_fairness``); the
+statistics (``adherence.fairness``) run on released groups only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from adherence.errors import (
+    ConfigurationError,
+    ForbiddenQueryError,
+)
+from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables
+from adherence.privacy._atoms import AGENT_CODE
+from adherence.privacy._decide import Refusal
+from adherence.privacy._fairness import BUILT_IN, audit_plan
+from adherence.privacy._plans import (
+    covered,
+)
+from adherence.privacy._release import Plan
+from adherence.privacy._reports import outside_scope
+from adherence.privacy.query import Period, Query
+from adherence.privacy.released import ReleasedTable
+from adherence.privacy.viewers import Steward, Viewer
+from adherence.rules import Rule
+
+if TYPE_CHECKING:
+    from adherence.privacy.workspace import Workspace
+
+#: The levels an audit's suggested tolerance may be computed at (a public grid).
+AUDIT_LEVELS = (0.01, 0.02, 0.05, 0.1)
+
+
+_MARGIN_STEP = timedelta(seconds=30)
+
+
+_MAX_MARGIN = timedelta(minutes=5)
+
+
+#: Rule limits on durations are whole multiples of this [ms] (the public grid).
+_LIMIT_GRID_MS = 30_000
+
+
+def check_audit_grid(level: object, margin: object) -> None:
+    """Refuse an audit level or measurement margin off its public grid."""
+    if isinstance(level, bool) or level not in AUDIT_LEVELS:
+        raise ConfigurationError(
+            f"level must be one of {', '.join(map(str, AUDIT_LEVELS))}, got {level!r}",
+            hint="the default 0.05 keeps explained breaches below 5 %",
+        )
+    if not (
+        isinstance(margin, timedelta)
+        and timedelta(0) <= margin <= _MAX_MARGIN
+        and margin % _MARGIN_STEP == timedelta(0)
+    ):
+        raise ConfigurationError(
+            f"measurement_margin must be a whole number of 30 s up to 5 minutes, got {margin!r}",
+            hint="e.g. timedelta(seconds=60), the default",
+        )
+
+
+def _audit_figures(
+    frame: pl.DataFrame, flagged: pl.DataFrame, by: Sequence[str], rule: Rule
+) -> pl.DataFrame:
+    """Per group (in the frame's order): the counts ``audit_tables`` reads."""
+    medians = (
+        flagged.group_by([*by] if by else pl.lit("all").alias("_all"))
+        .agg(pl.col("_system_ms").median().alias("median_system_ms"))
+        .with_columns(pl.col(d).cast(pl.String) for d in by)
+    )
+    base = frame.with_columns(pl.col("_agents").list.n_unique().cast(pl.Int64).alias("agents"))
+    if by:
+        base = base.join(medians, on=list(by), how="left", maintain_order="left")
+    else:
+        base = base.with_columns(
+            pl.lit(medians["median_system_ms"].first()).alias("median_system_ms")
+        )
+    return base
+
+
+def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
+    ws: Workspace,
+    rule: Rule,
+    *,
+    by: Sequence[str],
+    period: Period,
+    where: Mapping[str, str | Sequence[str]] | None,
+    viewer: Viewer,
+    level: float,
+    measurement: timedelta,
+    permutations: int,
+    seed: int,
+) -> FairnessAudit | Refusal:
+    tables = ws._data()
+    try:
+        query = Query.parse("exception_count", by=by, period=period, where=where)
+    except ForbiddenQueryError as err:
+        refusal = Refusal(err.code, err.message, err.hint or "")
+        return ws._refuse(refusal, viewer, metric="fairness")
+    logged: dict[str, Any] = {
+        "metric": f"fairness:{rule.name}",
+        "by": list(query.by),
+        "period": query.period_label,
+    }
+    if not isinstance(viewer, Steward) and type(rule) not in BUILT_IN:
+        refusal = Refusal(
+            "ADH-003",
+            "a custom rule computes over private rows and is the steward's alone",
+            "audit one of the built-in rules (PauseLimit, PauseBudget, LoginGrace, "
+            "AdherenceTarget), or ask the steward",
+        )
+        return ws._refuse(refusal, viewer, **logged)
+    step = 1.0 if rule.measure_unit == "pct" else float(_LIMIT_GRID_MS)
+    if float(rule.limit) % step:
+        refusal = Refusal(
+            "ADH-003",
+            "a rule's limit lies on the public grid (whole 30 s for durations, whole "
+            "percentage points for targets)",
+            "round the limit, e.g. 30:00 or 2:30",
+        )
+        return ws._refuse(refusal, viewer, **logged)
+    scope = ws._scope(viewer)
+    outside = outside_scope(query.where, scope)
+    if outside is not None:
+        return ws._refuse(outside, viewer, **logged)
+    if any(state.lower() in rule.label.lower() for state in ws.policy.sensitive_states):
+        refusal = Refusal(
+            "ADH-003",
+            "this rule judges a pause state the policy marks sensitive",
+            "audit pause_ms-wide rules instead; sensitive states are never broken out",
+        )
+        return ws._refuse(refusal, viewer, **logged)
+    rows = covered(tables.days, query, scope)
+    margin = measurement.total_seconds() * 1000 if rule.measure_unit == "ms" else 0.0
+    plan = audit_plan(tables, rows, rule, query.by, measurement=margin)
+    if not plan.cells:
+        refusal = Refusal("ADH-001", "no unit matches this audit", "check period and filters")
+        return ws._refuse(refusal, viewer, **logged)
+    groups = list(query.by)
+    outcome = ws._releaser.release(
+        Plan(
+            cells=[*plan.cells, *plan.verdict],
+            min_agents=ws.policy.min_group_size,
+            unprotected=ws._unprotected(viewer),
+            own=ws._own_code(viewer),
+            event="fairness_audit",
+            purpose="fairness_audit",
+            metric=f"fairness:{rule.name}",
+            fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
+            fields=logged,
+        ),
+        role=viewer.role,
+        actor=ws._actor(viewer),
+    )
+    if isinstance(outcome, Refusal):
+        return outcome
+    released = outcome.decision.released[: len(plan.cells)]
+    verdict_shown = all(outcome.decision.released[len(plan.cells) :])
+    figures = _audit_figures(plan.frame, plan.flagged, groups, rule)
+    audit = audit_tables(
+        figures,
+        plan.flagged,
+        rule,
+        by=groups,
+        agent=AGENT_CODE,
+        released=list(released),
+        quantile_ok=[len(c.agents) >= ws.policy.min_quantile_agents for c in plan.cells],
+        quantile_agents=ws.policy.min_quantile_agents,
+        level=level,
+        permutations=permutations,
+        seed=seed,
+    )
+    notes = [f"groups with fewer than {ws.policy.min_group_size} people are suppressed"]
+    return FairnessAudit(
+        rule=rule,
+        groups=ReleasedTable(
+            audit.groups,
+            keys=groups or ["group"],
+            values=list(GROUP_UNITS),
+            metric="fairness",
+            unit=GROUP_UNITS,
+            title=f"Breaches of '{rule.name}' by {', '.join(groups) or 'all'}",
+            release_id=outcome.release_id,
+            recorder=ws._exports(viewer),
+            notes=notes,
+        ),
+        sensitivity=ReleasedTable(
+            audit.sensitivity,
+            keys=[*(groups or ["group"]), "limit"],
+            values=["breach_pct"],
+            metric="fairness",
+            unit="pct",
+            title=f"Breach rate of '{rule.label.format(limit='…')}' at other limits",
+            release_id=outcome.release_id,
+            recorder=ws._exports(viewer),
+        ),
+        p_value=round(audit.p_value, 2) if verdict_shown else math.nan,
+        suggested_limit=audit.suggested,
+        verdict=audit.verdict,
+    )
