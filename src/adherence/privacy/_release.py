@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from adherence.errors import LedgerUnavailableError
 from adherence.privacy._decide import Decision, Refusal, decide, suppress_more
 from adherence.privacy._plans import Cell
-from adherence.privacy._space import Vector
+from adherence.privacy._space import Vector, knowledge_exposes
 from adherence.privacy.audit_log import AuditLog, AuditValue
 from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import PrivacyPolicy
@@ -88,15 +88,7 @@ class Releaser:
     ) -> Refusal:
         """Log a refusal; when it cannot be logged, that is the refusal."""
         try:
-            self._audit.append(
-                "refusal",
-                via=None,
-                actor_role=role,
-                actor=actor,
-                code=refusal.code,
-                policy=self._policy.hash,
-                **fields,
-            )
+            self._log_refusal(None, refusal, role=role, actor=actor, fields=fields)
         except LedgerUnavailableError as err:
             return Refusal(err.code, err.message, err.hint or "")
         return refusal
@@ -135,15 +127,7 @@ class Releaser:
             targets=space.hidden,
         )
         if isinstance(decision, Refusal):
-            self._audit.append(
-                "refusal",
-                via=db,
-                actor_role=role,
-                actor=actor,
-                code=decision.code,
-                policy=self._policy.hash,
-                **plan.fields,
-            )
+            self._log_refusal(db, decision, role=role, actor=actor, fields=plan.fields)
             return decision
         hidden: list[Vector] = []
         for rule in plan.value_rules:
@@ -160,16 +144,19 @@ class Releaser:
             )
             hidden += more
         shown = [c for c, r in zip(plan.cells, decision.released, strict=True) if r]
-        release_id = uuid.uuid4().hex
-        self._ledger.add_release(
+        release_id = self._log_release(
             db,
-            release_id=release_id,
-            time=_now(),
-            viewer_role=role,
-            viewer=actor,
+            plan.event,
             metric=plan.metric,
             fingerprint=plan.fingerprint,
-            policy=self._policy_row(),
+            role=role,
+            actor=actor,
+            fields={
+                "purpose": plan.purpose,
+                "released": decision.released_count,
+                "suppressed": decision.suppressed_count,
+                **plan.fields,
+            },
         )
         released = [v for c in shown for v in c.vectors]
         if shown:
@@ -178,19 +165,61 @@ class Releaser:
         self._ledger.add_vectors(
             db, release_id, "hidden", [*hidden, *(t for c in shown for t in c.targets)]
         )
+        return Released(decision, release_id)
+
+    def _log_release(
+        self,
+        db: sqlite3.Connection,
+        event: str,
+        *,
+        metric: str,
+        fingerprint: str | None,
+        role: str,
+        actor: str,
+        fields: Mapping[str, AuditValue],
+    ) -> str:
+        """Add a release to the ledger and its audit record, in the caller's transaction."""
+        release_id = uuid.uuid4().hex
+        self._ledger.add_release(
+            db,
+            release_id=release_id,
+            time=_now(),
+            viewer_role=role,
+            viewer=actor,
+            metric=metric,
+            fingerprint=fingerprint or release_id,
+            policy=self._policy_row(),
+        )
         self._audit.append(
-            plan.event,
+            event,
             via=db,
             actor_role=role,
             actor=actor,
-            purpose=plan.purpose,
-            released=decision.released_count,
-            suppressed=decision.suppressed_count,
             policy=self._policy.hash,
             release_id=release_id,
-            **plan.fields,
+            **fields,
         )
-        return Released(decision, release_id)
+        return release_id
+
+    def _log_refusal(
+        self,
+        db: sqlite3.Connection | None,
+        refusal: Refusal,
+        *,
+        role: str,
+        actor: str,
+        fields: Mapping[str, AuditValue],
+    ) -> None:
+        """The audit record of a refusal (in the caller's transaction, when given one)."""
+        self._audit.append(
+            "refusal",
+            via=db,
+            actor_role=role,
+            actor=actor,
+            code=refusal.code,
+            policy=self._policy.hash,
+            **fields,
+        )
 
     def record(
         self,
@@ -207,28 +236,16 @@ class Releaser:
         An employee's own figures need no decision, but they are a release like any other:
         the ledger entry and the audit record are committed together.
         """
-        release_id = uuid.uuid4().hex
         try:
             with self._ledger.transaction() as db:
-                self._ledger.add_release(
+                release_id = self._log_release(
                     db,
-                    release_id=release_id,
-                    time=_now(),
-                    viewer_role=role,
-                    viewer=actor,
-                    metric=metric,
-                    fingerprint=release_id,
-                    policy=self._policy_row(),
-                )
-                self._audit.append(
                     event,
-                    via=db,
-                    actor_role=role,
+                    metric=metric,
+                    fingerprint=None,
+                    role=role,
                     actor=actor,
-                    released=released,
-                    policy=self._policy.hash,
-                    release_id=release_id,
-                    **fields,
+                    fields={"released": released, **fields},
                 )
             self._audit.flush()
         except LedgerUnavailableError as err:
@@ -273,57 +290,53 @@ class Releaser:
         The share's vectors join the knowledge; if, with everything released before, they
         would let anyone work out a colleague who did not share, opening is refused.
         """
-        from adherence.privacy._space import knowledge_exposes
-
         try:
             with self._ledger.transaction() as db:
-                space = self._ledger.space(db, knowledge)
-                if knowledge_exposes(
-                    space.released,
-                    space.known,
-                    knowledge,
-                    k=self._policy.min_group_size,
-                    targets=space.hidden,
-                ):
-                    refusal = Refusal(
-                        "ADH-002",
-                        "opening this share now, together with figures released earlier, "
-                        "could reveal a colleague who did not share",
-                        "the share stays valid; ask the steward which reports overlap it",
-                    )
-                    self._audit.append(
-                        "refusal",
-                        via=db,
-                        actor_role=role,
-                        actor=actor,
-                        code=refusal.code,
-                        policy=self._policy.hash,
-                        **fields,
-                    )
-                    return refusal
-                release_id = uuid.uuid4().hex
-                self._ledger.add_release(
-                    db,
-                    release_id=release_id,
-                    time=_now(),
-                    viewer_role=role,
-                    viewer=actor,
-                    metric="share",
-                    fingerprint=str(fields.get("share_id", "")),
-                    policy=self._policy_row(),
-                )
-                self._ledger.add_vectors(db, release_id, "known", knowledge, viewer=viewer)
-                self._audit.append(
-                    event,
-                    via=db,
-                    actor_role=role,
-                    actor=actor,
-                    released=released,
-                    policy=self._policy.hash,
-                    release_id=release_id,
-                    **fields,
-                )
+                outcome = self._learn_in(
+                    db, knowledge, viewer=viewer, role=role, actor=actor, event=event,
+                    fields={"released": released, **fields},
+                )  # fmt: skip
             self._audit.flush()
         except LedgerUnavailableError as err:
             return Refusal(err.code, err.message, err.hint or "")
+        return outcome
+
+    def _learn_in(
+        self,
+        db: sqlite3.Connection,
+        knowledge: Sequence[Vector],
+        *,
+        viewer: str,
+        role: str,
+        actor: str,
+        event: str,
+        fields: Mapping[str, AuditValue],
+    ) -> str | Refusal:
+        """Inside the caller's write transaction: test the share's vectors, record or refuse."""
+        space = self._ledger.space(db, knowledge)
+        if knowledge_exposes(
+            space.released,
+            space.known,
+            knowledge,
+            k=self._policy.min_group_size,
+            targets=space.hidden,
+        ):
+            refusal = Refusal(
+                "ADH-002",
+                "opening this share now, together with figures released earlier, could reveal "
+                "a colleague who did not share",
+                "the share stays valid; ask the steward which reports overlap it",
+            )
+            self._log_refusal(db, refusal, role=role, actor=actor, fields=fields)
+            return refusal
+        release_id = self._log_release(
+            db,
+            event,
+            metric="share",
+            fingerprint=str(fields.get("share_id", "")) or None,
+            role=role,
+            actor=actor,
+            fields=fields,
+        )
+        self._ledger.add_vectors(db, release_id, "known", knowledge, viewer=viewer)
         return release_id
