@@ -191,22 +191,44 @@ def _covered_episodes(
 
 
 def few_contributors(
-    episodes: pl.DataFrame, rows: pl.DataFrame, frame: pl.DataFrame, query: Query, minimum: int
+    episodes: pl.DataFrame,
+    rows: pl.DataFrame,
+    frame: pl.DataFrame,
+    query: Query,
+    minimum: int,
+    *,
+    agents: int,
+    share: float,
 ) -> list[bool]:
-    """Cells of an order statistic with fewer than ``minimum`` agents who have a value."""
+    """Cells of an order statistic to hide: too few contributors, or dominated ones.
+
+    A median or a quantile needs ``minimum`` agents who have a value (an episode), and
+    obeys the dominance rule on the episodes: when ``agents`` agents hold at least
+    ``share`` of a cell's episodes, its order statistics are theirs.
+    """
     own = _covered_episodes(episodes, rows, query.metric.state)
     found = [
         _keyed(
-            own.group_by(list(keys) or pl.lit(0).alias("_one")).agg(
-                pl.col(AGENT_CODE).n_unique().alias("_n")
+            own.group_by([*keys, AGENT_CODE])
+            .agg(pl.len().alias("_c"))
+            .group_by(list(keys) or pl.lit(0).alias("_one"))
+            .agg(
+                pl.len().alias("_n"),
+                pl.col("_c").top_k(agents).sum().alias("_top"),
+                pl.col("_c").sum().alias("_total"),
+            )
+            .with_columns(
+                ((pl.col("_n") < minimum) | (pl.col("_top") >= share * pl.col("_total"))).alias(
+                    "_hide"
+                )
             ),
             query.by,
             keys,
-        ).select(*query.by, "_n")
+        ).select(*query.by, "_hide")
         for keys in groupings(query.by, margins=query.margins)
     ]
-    counts = _per_cell(found, frame, query.by, "_n").fill_null(0)
-    return [int(n) < minimum for n in counts.to_list()]
+    flags = _per_cell(found, frame, query.by, "_hide").fill_null(value=True)
+    return [bool(f) for f in flags.to_list()]
 
 
 def dominated(

@@ -158,7 +158,15 @@ def report_part(
         return refuse(refusal, **logged)
     policy = ws.policy
     few = (
-        few_contributors(tables.episodes, rows, frame, query, policy.min_quantile_agents)
+        few_contributors(
+            tables.episodes,
+            rows,
+            frame,
+            query,
+            policy.min_quantile_agents,
+            agents=policy.dominance_agents,
+            share=policy.dominance_share,
+        )
         if quantile
         else [False] * len(cells)
     )
