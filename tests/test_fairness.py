@@ -12,7 +12,7 @@ from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 from adherence.errors import ConfigurationError, ForbiddenQueryError, SmallGroupError
 from adherence.fairness import permutation_p, wilson
 from adherence.privacy import Auditor, Steward, Workspace
-from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, clock
+from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, Rule, clock
 
 AUDITOR = Auditor("union-rep")
 MIN = 60_000
@@ -223,3 +223,37 @@ def test_an_audits_level_and_margin_lie_on_public_grids(
             PauseLimit("MEAL", timedelta(minutes=30)), viewer=AUDITOR, level=level,
             measurement_margin=margin,
         )  # fmt: skip
+
+
+def test_a_built_in_rule_changed_in_place_is_audited_as_what_it_claims_to_be(
+    tmp_path: Path,
+) -> None:
+    # Kari (billing) is the only agent with a 40-minute meal. An auditor narrows a built-in
+    # rule in place to her alone and refines its curve to the second: what the audit
+    # counts is then hers. Rebuilt from its arguments, the rule judges the whole team on
+    # the public grid again.
+    agents = [*team("Alpha", 10), Agent("kari", "Alpha", skill="billing",
+                                        meal=timedelta(minutes=40))]  # fmt: skip
+    ws = _workspace(tmp_path, agents)
+    rule = PauseLimit("MEAL", timedelta(minutes=30))
+    object.__setattr__(
+        rule, "applies", (pl.col("state") == "MEAL") & (pl.col("skill") == "billing")
+    )
+    object.__setattr__(rule, "curve", tuple(float(s * 1000) for s in range(1700, 2500)))
+
+    audit = ws.audit_tolerance(rule, by=["team"], viewer=AUDITOR)
+
+    assert audit.groups.to_dicts()[0]["units"] == 11 * 5  # every meal of the team
+    assert len(audit.sensitivity.to_dicts()) == len(PauseLimit("MEAL", timedelta(minutes=30)).curve)
+
+
+def test_no_rule_reaches_the_folded_sensitive_time(tmp_path: Path) -> None:
+    # Even the steward's own rule over episodes never sees time under a sensitive code.
+    agents = [*team("Alpha", 6), Agent("alpha-u", "Alpha", meal_reason="Tillitsvalgt")]
+    ws = _workspace(tmp_path, agents)
+    rule = Rule(label="OTHER ≤ {limit}", unit="episode", measure=pl.col("duration_ms"),
+                limit=60_000, applies=pl.col("state") == "OTHER")  # fmt: skip
+
+    audit = ws.audit_tolerance(rule, by=["team"], viewer=Steward("wfm"))
+
+    assert audit.groups.to_dicts()[0]["units"] == 0

@@ -43,6 +43,7 @@ __all__ = [
     "Rule",
     "Unit",
     "parse_rule",
+    "rebuilt",
 ]
 
 #: What a rule judges: one pause episode, one shift, or one agent's ISO week.
@@ -194,6 +195,7 @@ class PauseLimit(Rule):
             .otherwise(0),
             curve=_grid(limit, 0.8, 1.35, 60_000),
         )
+        object.__setattr__(self, "_spec", ((value, max), {"per": per}))
 
 
 class PauseBudget(Rule):
@@ -223,6 +225,7 @@ class PauseBudget(Rule):
             limit=limit,
             curve=_grid(limit, 0.8, 1.35, 60_000 if per == "shift" else 300_000),
         )
+        object.__setattr__(self, "_spec", ((values, max), {"per": per}))
 
 
 class LoginGrace(Rule):
@@ -244,6 +247,7 @@ class LoginGrace(Rule):
             system=pl.min_horizontal("login_to_ready_ms", "lateness_ms"),
             curve=_grid(limit, 0.5, 4.0, 30_000),
         )
+        object.__setattr__(self, "_spec", ((max,), {}))
 
 
 class AdherenceTarget(Rule):
@@ -263,11 +267,34 @@ class AdherenceTarget(Rule):
             curve=tuple(float(v) for v in range(max(50, int(min_pct) - 15), 101, 1)),
             measure_unit="pct",
         )
+        object.__setattr__(self, "_spec", ((min_pct,), {}))
 
 
 _RULE_TEXT = re.compile(
     r"^\s*(?P<what>[A-Za-z_]+)(?:/(?P<per>episode|shift|week))?\s*(?P<op><=|>=)\s*(?P<limit>[\d:.]+)\s*%?\s*$"
 )
+
+
+def rebuilt(rule: Rule) -> Rule:
+    """A built-in rule made anew from the arguments it was built with.
+
+    What an auditor hands in is rebuilt, so that a rule changed in place (its filter, its
+    curve, its measure) is audited as the built-in rule it claims to be, or refused when
+    its arguments do not make one.
+
+    Raises
+    ------
+    ConfigurationError
+        The rule is not one of the built-in rules, or its arguments make none.
+    """
+    spec = getattr(rule, "_spec", None)
+    builtin = (PauseLimit, PauseBudget, LoginGrace, AdherenceTarget)
+    if type(rule) not in builtin or not isinstance(spec, tuple) or len(spec) != 2:
+        raise ConfigurationError(
+            "only the built-in rules can be rebuilt", hint="use PauseLimit, PauseBudget, ..."
+        )
+    args, kwargs = spec
+    return type(rule)(*args, **kwargs)
 
 
 def _duration(text: str) -> timedelta:

@@ -9,9 +9,11 @@ import subprocess
 import sys
 import textwrap
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from tests.privacy.conftest import OpenWorkspace
 from tests.privacy.org import AUDIT_KEY, Agent, tables, team
@@ -19,7 +21,9 @@ from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 import adherence
 from adherence.errors import (
     AuditKeyError,
+    ConfigurationError,
     ForbiddenQueryError,
+    KeyMismatchError,
     LedgerUnavailableError,
     RoleError,
     ScopeError,
@@ -265,14 +269,22 @@ def test_a_forged_export_line_never_becomes_another_kind_of_record(
     forged = [
         {"actor": "x", "actor_role": "x", "format": "csv", "policy": "p", "release_id": "nope"},
         {"event": "share_revoked", "share_id": "s", "release_id": table.release_id},
-        "not json",
-    ]
-    queue.write_text("\n".join(json.dumps(f) if isinstance(f, dict) else f for f in forged))
+        {"actor": "Kari Nordmann meal 2h26m", "actor_role": "auditor", "format": "csv",
+         "policy": "p", "release_id": table.release_id},
+    ]  # fmt: skip
+    text = "\n".join(json.dumps(f) for f in forged) + "\nnot json\n"
+    queue.write_bytes(text.encode() + b"\xff\xfe broken\n")
 
     records = ws.audit_records(viewer=Auditor("a"))
 
-    assert [r.event for r in records] == ["release"]
+    # Only the well-formed export of a real release is adopted, naming whom the table was
+    # released to (from the ledger), never what the line says.
+    assert [r.event for r in records] == ["release", "export"]
+    assert records[1].fields["actor"] == records[0].fields["actor"]
+    assert records[1].fields["actor_role"] == "team_lead"
+    assert "Kari" not in json.dumps([r.to_dict() for r in records])
     assert ws.verify().ok
+    assert queue.read_bytes() == b""
 
 
 def _reaches(root: object, secret: bytes) -> bool:
@@ -425,7 +437,9 @@ def test_every_kind_of_release_is_in_both_the_ledger_and_the_audit_log(
     assert [p.kind for p in result.problems] == ["orphan"]
 
 
-@pytest.mark.parametrize("written", ["Union-duty", "Union - duty", "union_duty", "UNION DUTY"])
+@pytest.mark.parametrize(
+    "written", ["Union-duty", "Union - duty", "union_duty", "UNION DUTY", "Ｕｎｉｏｎ ｄｕｔｙ"]
+)
 def test_a_sensitive_code_is_folded_however_it_is_written(
     workspace: OpenWorkspace, written: str
 ) -> None:
@@ -437,3 +451,30 @@ def test_a_sensitive_code_is_folded_however_it_is_written(
     meal = ws.report("meal_ms", by=["team"], viewer=LEAD)
 
     assert meal.to_dicts()[0]["meal_ms"] == 5 * 5 * 30 * 60_000
+
+
+def test_the_same_people_under_another_key_are_refused(workspace: OpenWorkspace) -> None:
+    # Frames carry no key fingerprint; re-keyed, every pseudonym is new and the ledger
+    # would forget who was released before. None of them known: refused.
+    ws = workspace(team("Alpha", 6))
+    ws.report("adherence_pct", by=["team"], viewer=LEAD)
+    intervals, schedule, roster = tables(team("Alpha", 6, prefix="rekeyed-"))
+
+    with pytest.raises(KeyMismatchError):
+        ws.add(intervals, schedule=schedule, roster=roster)
+
+
+def test_incidents_cannot_change_after_a_release(workspace: OpenWorkspace) -> None:
+    ws = workspace(team("Alpha", 6))
+    ws.report("out_of_adherence_ms", by=["team"], viewer=LEAD)
+    intervals, schedule, roster = tables(team("Alpha", 6))
+    outage = pl.DataFrame(
+        {"site": ["Oslo"], "team": [None], "start": [datetime(2026, 3, 9, 14, tzinfo=UTC)],
+         "end": [datetime(2026, 3, 9, 15, tzinfo=UTC)], "reason": ["telephony"]},
+        schema_overrides={"team": pl.String, "start": pl.Datetime("ms", "UTC"),
+                          "end": pl.Datetime("ms", "UTC")},
+    )  # fmt: skip
+
+    # The same cell asked again after carving an hour out would difference that hour.
+    with pytest.raises(ConfigurationError):
+        ws.add(intervals, schedule=schedule, roster=roster, incidents=outage)

@@ -23,7 +23,7 @@ import polars as pl
 from adherence._engine import ADDITIVE, sweep
 from adherence.options import MetricOptions
 from adherence.privacy._incidents import neutral_schedule
-from adherence.privacy.policy import normalise_reason, normalise_reason_expr
+from adherence.privacy.policy import sensitive_expr
 from adherence.privacy.query import ORG_DIMENSIONS, ROSTER_DIMENSIONS
 from adherence.schemas import Roster, ScheduledActivity, StateInterval, validate
 from adherence.states import NON_PRODUCTIVE_STATES, Activity, State
@@ -198,8 +198,7 @@ def agent_ids(intervals: pl.DataFrame, schedule: pl.DataFrame, roster: pl.DataFr
 
 
 def _sensitive(intervals: pl.DataFrame, reasons: frozenset[str]) -> pl.Expr:
-    wanted = sorted(normalise_reason(r) for r in reasons)
-    return normalise_reason_expr(pl.col("reason")).is_in(wanted).fill_null(value=False)
+    return sensitive_expr(pl.col("reason"), reasons)
 
 
 def _fold_episodes(episodes: pl.DataFrame, sensitive: pl.DataFrame) -> pl.DataFrame:

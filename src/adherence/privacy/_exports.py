@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +23,6 @@ from adherence.privacy.audit_log import AuditLog
 
 __all__ = ["AuditExport", "adopt_exports"]
 
-_FIELDS = ("actor", "actor_role", "format", "policy", "release_id")
 _FORMATS = frozenset({"csv", "parquet", "polars", "pandas", "dicts", "arrow"})
 
 
@@ -62,32 +61,46 @@ class AuditExport:
             raise _unavailable() from None
 
 
-def adopt_exports(queue: Path, log: AuditLog, release_ids: Collection[str]) -> int:
+def adopt_exports(queue: Path, log: AuditLog, releases: Mapping[str, tuple[str, str, str]]) -> int:
     """Move queued export lines into ``log`` as ``export`` records; how many were adopted.
 
-    Lines that are not a well-formed export of a release in ``release_ids`` are dropped (a
-    forged or damaged line never becomes a record). The queue is emptied afterwards.
+    ``releases`` maps each release id of the ledger to whom it was released (role, actor)
+    and under which policy. A queued line contributes only its release id and its format:
+    who and which policy are taken from the ledger, so a forged or damaged line can at most
+    add an ``export`` record of a release that exists, naming whom it was released to. The
+    queue is emptied afterwards.
     """
     try:
-        lines = queue.read_text(encoding="utf-8").splitlines()
+        raw = queue.read_bytes()
     except FileNotFoundError:
         return 0
     except OSError:
         raise _unavailable() from None
     adopted = 0
-    for line in lines:
+    for line in raw.decode("utf-8", errors="replace").splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(f), str) for f in _FIELDS):
+        if not isinstance(entry, dict):
             continue
-        if entry["release_id"] not in release_ids or entry["format"] not in _FORMATS:
+        release_id, export_format = entry.get("release_id"), entry.get("format")
+        if not isinstance(release_id, str) or release_id not in releases:
             continue
-        log.append("export", **{f: entry[f] for f in _FIELDS})
+        if export_format not in _FORMATS:
+            continue
+        role, actor, policy = releases[release_id]
+        log.append(
+            "export",
+            actor_role=role,
+            actor=actor,
+            policy=policy,
+            release_id=release_id,
+            format=export_format,
+        )
         adopted += 1
     try:
-        queue.write_text("", encoding="utf-8")
+        queue.write_bytes(b"")
     except OSError:
         raise _unavailable() from None
     return adopted

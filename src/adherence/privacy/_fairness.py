@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from adherence.fairness import MARGINS_MS, unit_flags
-from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, Tables
+from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, OTHER, Tables
 from adherence.privacy._plans import Cell, cells_for, grouped
 from adherence.privacy._space import Vector
 from adherence.privacy.query import DIMENSIONS
@@ -41,7 +41,7 @@ def limit_name(limit: float) -> str:
 
 
 def _units_atom(rule: Rule, key: str) -> str:
-    if isinstance(rule, PauseLimit):
+    if type(rule) is PauseLimit:  # rebuilt from its arguments: its label is its state's
         state = rule.label.split(" ", 1)[0]
         return f"{state.lower()}_episodes"
     if isinstance(rule, LoginGrace):
@@ -72,14 +72,25 @@ class AuditPlan:
 
 
 def _units(tables: Tables, rows: pl.DataFrame, unit: str) -> pl.DataFrame:
-    """The units a rule judges, on the covered agent-days, keyed by agent code and day."""
+    """The units a rule judges, on the covered agent-days, keyed by agent code and day.
+
+    No rule sees an identifier (only the agent's code, for grouping) nor the folded
+    sensitive time: episodes under ``OTHER`` and the ``other_*`` atoms are left out (G12).
+    """
+    ids = ["agent_id", "shift_id"]
+    return _judged(tables, rows, unit).drop(ids, strict=False)
+
+
+def _judged(tables: Tables, rows: pl.DataFrame, unit: str) -> pl.DataFrame:
     keys = rows.select("agent_id", "local_date", AGENT_CODE, DAY, *DIMENSIONS)
     if unit == "episode":
         episode = ["state", "duration_ms", "late_start", "system_reason"]
-        return tables.episodes.select("agent_id", "local_date", *episode).join(
-            keys, on=["agent_id", "local_date"]
+        return (
+            tables.episodes.filter(pl.col("state") != OTHER)
+            .select("agent_id", "local_date", *episode)
+            .join(keys, on=["agent_id", "local_date"])
         )
-    additive = [c for c in ATOMS if c in tables.shifts.columns]
+    additive = [c for c in ATOMS if c in tables.shifts.columns and not c.startswith("other_")]
     # A shift is one unit, on the day it starts, also when its days are split at midnight.
     whole = tables.shifts.group_by(
         "agent_id", "shift_id", pl.col("shift_date").alias("local_date")

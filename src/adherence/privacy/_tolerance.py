@@ -31,7 +31,7 @@ from adherence.privacy._reports import outside_scope
 from adherence.privacy.query import Period, Query
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.viewers import Steward, Viewer
-from adherence.rules import Rule
+from adherence.rules import Rule, rebuilt
 
 if TYPE_CHECKING:
     from adherence.privacy.workspace import Workspace
@@ -111,14 +111,21 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         "by": list(query.by),
         "period": query.period_label,
     }
-    if not isinstance(viewer, Steward) and type(rule) not in BUILT_IN:
-        refusal = Refusal(
-            "ADH-003",
-            "a custom rule computes over private rows and is the steward's alone",
-            "audit one of the built-in rules (PauseLimit, PauseBudget, LoginGrace, "
-            "AdherenceTarget), or ask the steward",
-        )
-        return ws._refuse(refusal, viewer, **logged)
+    if not isinstance(viewer, Steward):
+        # Anyone but the steward audits a built-in rule, made anew from its arguments: a
+        # rule changed in place (its filter, its curve) is audited as what it claims to be.
+        try:
+            if type(rule) not in BUILT_IN:
+                raise ConfigurationError("a custom rule", hint="")
+            rule = rebuilt(rule)
+        except ConfigurationError:
+            refusal = Refusal(
+                "ADH-003",
+                "a custom rule computes over private rows and is the steward's alone",
+                "audit one of the built-in rules (PauseLimit, PauseBudget, LoginGrace, "
+                "AdherenceTarget), or ask the steward",
+            )
+            return ws._refuse(refusal, viewer, **logged)
     step = 1.0 if rule.measure_unit == "pct" else float(_LIMIT_GRID_MS)
     if float(rule.limit) % step:
         refusal = Refusal(

@@ -331,6 +331,25 @@ class Ledger:
         )
         db.execute("INSERT OR IGNORE INTO policies VALUES (?, ?, ?)", (*policy, time))
 
+    def meta(self, name: str) -> str | None:
+        """A value of the store's ``meta`` table (``None`` when unset)."""
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Set a value of the store's ``meta`` table (its own transaction)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+
+    def known_agent_ids(self) -> set[str]:
+        """The pseudonymous id of every agent the store has seen."""
+        return {str(row[0]) for row in self._read("SELECT agent_id FROM agents")}
+
+    def release_viewers(self) -> dict[str, tuple[str, str, str]]:
+        """Per release id: the role and the viewer it was released to, and the policy."""
+        rows = self._read("SELECT id, viewer_role, viewer, policy FROM releases")
+        return {str(r[0]): (str(r[1]), str(r[2]), str(r[3])) for r in rows}
+
     def release_ids(self) -> set[str]:
         """The id of every release in the ledger."""
         return {str(row[0]) for row in self._read("SELECT id FROM releases")}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -179,9 +180,31 @@ def normalise_reason(reason: str) -> str:
     >>> normalise_reason("  Union – Duty "), normalise_reason("Tillitsvalgt-arbeid")
     ('unionduty', 'tillitsvalgtarbeid')
     """
-    return re.sub(r"[\W_]", "", normalise_status(reason))
+    return re.sub(r"[\W_]", "", normalise_status(unicodedata.normalize("NFKC", reason)))
 
 
 def normalise_reason_expr(expr: pl.Expr) -> pl.Expr:
-    """The polars twin of ``normalise_reason``."""
-    return normalise_expr(expr).str.replace_all(REASON_NOISE, "")
+    """The polars twin of ``normalise_reason`` (compatibility forms folded, NFKC)."""
+    return normalise_expr(expr.str.normalize("NFKC")).str.replace_all(REASON_NOISE, "")
+
+
+#: Codes at least this long also match inside a longer reason ("tillitsvalgtarbeid").
+CONTAINED_CODE = 5
+
+
+def sensitive_expr(reason: pl.Expr, codes: Iterable[str]) -> pl.Expr:
+    """Whether a raw reason carries one of the sensitive ``codes`` (G12).
+
+    Both sides are normalised (letters and digits only, compatibility forms folded). A code
+    of at least ``CONTAINED_CODE`` characters also matches inside a longer reason, so that
+    "Tillitsvalgt-arbeid" or "Union duty 2" fold with "Tillitsvalgt" or "Union duty": the
+    rule errs on the side of folding.
+    """
+    text = normalise_reason_expr(reason)
+    wanted = sorted({normalise_reason(c) for c in codes} - {""})
+    exact = [c for c in wanted if len(c) < CONTAINED_CODE]
+    contained = [c for c in wanted if len(c) >= CONTAINED_CODE]
+    test = text.is_in(exact)
+    for code in contained:
+        test |= text.str.contains(code, literal=True)
+    return test.fill_null(value=False)

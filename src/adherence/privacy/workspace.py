@@ -249,6 +249,7 @@ class Workspace:
             ledger, log, policy=policy or PrivacyPolicy(), options=options or MetricOptions()
         )
 
+    @door
     def close(self) -> None:
         """Close the store (queued export records are adopted first, when possible)."""
         if not self._ledger.read_only:
@@ -268,6 +269,7 @@ class Workspace:
             f"k={self.policy.min_group_size}, policy {self.policy.hash[:12]})"
         )
 
+    @door
     def verify(self) -> AuditVerification:
         """Check the audit log (MACs, chain, head) and cross-check it with the ledger.
 
@@ -332,7 +334,9 @@ class Workspace:
                 intervals = events
         people = _frame(roster)
         outages = validated_incidents(_frame(incidents)) if incidents is not None else None
-        self._codes = self._ledger.agent_codes(agent_ids(intervals, plan, people))
+        ids = agent_ids(intervals, plan, people)
+        self._check_continuity(ids, outages)
+        self._codes = self._ledger.agent_codes(ids)
         self._incidents = outages if outages is not None else no_incidents()
         self._tables = build_tables(
             intervals,
@@ -348,6 +352,37 @@ class Workspace:
     def incidents(self) -> tuple[str, ...]:
         """The incidents applied to the data, one line each (reason, local window, where)."""
         return tuple(incident_notes(self._incidents, time_zone=self.options.time_zone))
+
+    def _check_continuity(self, ids: Sequence[str], incidents: pl.DataFrame | None) -> None:
+        """Refuse data that would make earlier releases mean something else (G15, G3).
+
+        Pseudonyms none of which the store has seen are the same people under another key
+        (frames carry no key fingerprint to tell), and incidents changed after releases
+        change what earlier figures summed: either would let the same question, asked again,
+        difference a person out.
+        """
+        seen = self._ledger.known_agent_ids()
+        if seen and ids and seen.isdisjoint(ids):
+            raise KeyMismatchError(
+                "none of these agents is one the store has seen: the data looks pseudonymised "
+                "under another key",
+                remedy="read the data with the store's key, or open a new store for a new "
+                "organisation",
+            ) from None
+        fingerprint = hashlib.sha256(
+            b"" if incidents is None else incidents.sort(incidents.columns).write_csv().encode()
+        ).hexdigest()
+        stored = self._ledger.meta("incidents")
+        if stored is None:
+            if not self._ledger.read_only:
+                self._ledger.set_meta("incidents", fingerprint)
+        elif stored != fingerprint and self._ledger.release_ids():
+            raise ConfigurationError(
+                "the incidents differ from those the store's releases were made with",
+                hint="incidents are set before the first release; open a new store to change them",
+            )
+        elif stored != fingerprint and not self._ledger.read_only:
+            self._ledger.set_meta("incidents", fingerprint)
 
     def _check_key(self, *tables: object) -> None:
         """Refuse ingested tables whose key is not the store's (binding an unbound store)."""
@@ -527,7 +562,7 @@ class Workspace:
 
     def _adopt_exports(self) -> None:
         """Move queued export records into the authenticated audit log."""
-        adopt_exports(self._export_queue, self._audit, self._ledger.release_ids())
+        adopt_exports(self._export_queue, self._audit, self._ledger.release_viewers())
 
     def _subject(self, agent_id: str) -> str:
         salted = f"{self._ledger.subject_salt}:{agent_id}".encode()
