@@ -207,28 +207,45 @@ def few_contributors(
     ``share`` of a cell's episodes, its order statistics are theirs.
     """
     own = _covered_episodes(episodes, rows, query.metric.state)
+    per_cell = _per_agent_shares(
+        own, query, frame, pl.len(), agents=agents, extra=[pl.len().alias("_n")]
+    )
+    hide = (pl.col("_n") < minimum) | (pl.col("_top") >= share * pl.col("_total"))
+    flags = per_cell.select(hide.fill_null(value=True)).to_series()
+    return [bool(f) for f in flags.to_list()]
+
+
+def _per_agent_shares(
+    rows: pl.DataFrame,
+    query: Query,
+    frame: pl.DataFrame,
+    contribution: pl.Expr,
+    *,
+    agents: int,
+    extra: Sequence[pl.Expr] = (),
+) -> pl.DataFrame:
+    """Per cell of ``frame`` (in its order): the ``agents`` largest contributions summed
+    (``_top``) and the total (``_total``), from each agent's ``contribution``.
+    """
     found = [
         _keyed(
-            own.group_by([*keys, AGENT_CODE])
-            .agg(pl.len().alias("_c"))
+            rows.group_by([*keys, AGENT_CODE])
+            .agg(contribution.alias("_c"))
             .group_by(list(keys) or pl.lit(0).alias("_one"))
             .agg(
-                pl.len().alias("_n"),
+                *extra,
                 pl.col("_c").top_k(agents).sum().alias("_top"),
                 pl.col("_c").sum().alias("_total"),
-            )
-            .with_columns(
-                ((pl.col("_n") < minimum) | (pl.col("_top") >= share * pl.col("_total"))).alias(
-                    "_hide"
-                )
             ),
             query.by,
             keys,
-        ).select(*query.by, "_hide")
+        ).select(*query.by, "_top", "_total", *[e.meta.output_name() for e in extra])
         for keys in groupings(query.by, margins=query.margins)
     ]
-    flags = _per_cell(found, frame, query.by, "_hide").fill_null(value=True)
-    return [bool(f) for f in flags.to_list()]
+    joined = pl.concat(found, how="vertical_relaxed")
+    if not query.by:
+        return joined.head(1) if joined.height else joined.clear(1)
+    return frame.select(*query.by).join(joined, on=list(query.by), how="left", nulls_equal=True)
 
 
 def dominated(
@@ -238,25 +255,11 @@ def dominated(
     m = query.metric
     if not m.is_duration_sum:
         return [False] * frame.height
-    contribution = pl.sum_horizontal(*m.numerator)
-    found = [
-        _keyed(
-            rows.group_by([*keys, AGENT_CODE])
-            .agg(contribution.sum().alias("_c"))
-            .group_by(list(keys) or pl.lit(0).alias("_one"))
-            .agg(
-                pl.col("_c").top_k(agents).sum().alias("_top"),
-                pl.col("_c").sum().alias("_total"),
-            )
-            .with_columns(
-                ((pl.col("_total") > 0) & (pl.col("_top") >= share * pl.col("_total"))).alias(
-                    "_dominated"
-                )
-            ),
-            query.by,
-            keys,
-        ).select(*query.by, "_dominated")
-        for keys in groupings(query.by, margins=query.margins)
-    ]
-    flags = _per_cell(found, frame, query.by, "_dominated").fill_null(value=False)
+    contribution = pl.sum_horizontal(*m.numerator).sum()
+    per_cell = _per_agent_shares(rows, query, frame, contribution, agents=agents)
+    flags = per_cell.select(
+        ((pl.col("_total") > 0) & (pl.col("_top") >= share * pl.col("_total"))).fill_null(
+            value=False
+        )
+    ).to_series()
     return [bool(f) for f in flags.to_list()]
