@@ -224,8 +224,10 @@ def _per_agent_shares(
     agents: int,
     extra: Sequence[pl.Expr] = (),
 ) -> pl.DataFrame:
-    """Per cell of ``frame`` (in its order): the ``agents`` largest contributions summed
-    (``_top``) and the total (``_total``), from each agent's ``contribution``.
+    """Per cell of ``frame`` (in its order): its largest contributions and its total.
+
+    ``_top`` sums the ``agents`` largest of the agents' ``contribution`` and ``_total`` all
+    of them (the dominance rule compares the two).
     """
     found = [
         _keyed(
