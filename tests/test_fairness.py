@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,15 @@ from tests.privacy.org import AUDIT_KEY, Agent, tables, team
 from adherence.errors import ConfigurationError, ForbiddenQueryError, SmallGroupError
 from adherence.fairness import permutation_p, wilson
 from adherence.privacy import Auditor, Steward, Workspace
-from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, Rule, clock
+from adherence.rules import (
+    AdherenceTarget,
+    LoginGrace,
+    PauseBudget,
+    PauseLimit,
+    Rule,
+    clock,
+    parse_rule,
+)
 
 AUDITOR = Auditor("union-rep")
 MIN = 60_000
@@ -257,3 +266,30 @@ def test_no_rule_reaches_the_folded_sensitive_time(tmp_path: Path) -> None:
     audit = ws.audit_tolerance(rule, by=["team"], viewer=Steward("wfm"))
 
     assert audit.groups.to_dicts()[0]["units"] == 0
+
+
+class _Posing(timedelta):
+    """A timedelta that shows one limit and measures another (an attacker's tool)."""
+
+
+class _PosingText(str):
+    __slots__ = ()
+
+    def upper(self) -> str:
+        return "MEAL"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: PauseLimit("MEAL", _Posing(minutes=29, seconds=37)),
+        lambda: PauseLimit(_PosingText("TRAINING"), timedelta(minutes=30)),
+        lambda: parse_rule("meal/week<=99999999999:00"),
+        lambda: parse_rule("meal<=99999999999999999999"),
+    ],
+)
+def test_rules_take_plain_values_of_sane_size(make: Callable[[], Rule]) -> None:
+    # A subclass of timedelta or str could pass the grid and the sensitive-state checks
+    # while polars compares against something else; a huge limit made a huge curve.
+    with pytest.raises(ConfigurationError):
+        make()

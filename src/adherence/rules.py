@@ -66,7 +66,16 @@ def clock(ms: float) -> str:
 
 
 def _state(state: State | str) -> str:
-    value = state.value if isinstance(state, State) else str(state).upper()
+    # Plain values only: a subclass of str could read as one state and match as another.
+    if isinstance(state, State):
+        value = state.value
+    elif type(state) is str:
+        value = state.upper()
+    else:
+        raise ConfigurationError(
+            f"a state is a State or plain text, got a {type(state).__name__}",
+            hint="e.g. 'MEAL' or State.MEAL",
+        )
     if value not in _PAUSES:
         raise ConfigurationError(
             f"{state!r} is not a pause state",
@@ -75,12 +84,18 @@ def _state(state: State | str) -> str:
     return value
 
 
+#: The longest limit a duration rule takes (a week's budget at most).
+MAX_LIMIT = timedelta(days=7)
+
+
 def _ms(limit: timedelta) -> int:
-    if not isinstance(limit, timedelta) or limit <= timedelta(0):
+    # A plain timedelta only: a subclass could show one limit and compare as another.
+    if type(limit) is not timedelta or not timedelta(0) < limit <= MAX_LIMIT:
         raise ConfigurationError(
-            f"a limit is a positive timedelta, got {limit!r}", hint="e.g. timedelta(minutes=30)"
+            f"a limit is a positive timedelta of at most {MAX_LIMIT.days} days, got {limit!r}",
+            hint="e.g. timedelta(minutes=30)",
         )
-    return limit // timedelta(milliseconds=1)  # integer arithmetic: no float rounding
+    return int(limit // timedelta(milliseconds=1))  # integer arithmetic: no float rounding
 
 
 @dataclass(frozen=True)
@@ -164,9 +179,16 @@ class Rule:
         return clock(at) if self.measure_unit == "ms" else f"{at:.1f} %"
 
 
+#: The most limits a rule's sensitivity curve holds (the step widens for long limits).
+MAX_CURVE = 60
+
+
 def _grid(limit_ms: int, low: float, high: float, step_ms: int) -> tuple[float, ...]:
     start = int(limit_ms * low) // step_ms * step_ms
     stop = int(limit_ms * high)
+    while (stop - max(step_ms, start)) // step_ms + 1 > MAX_CURVE:
+        step_ms *= 2
+        start = start // step_ms * step_ms
     return tuple(float(v) for v in range(max(step_ms, start), stop + 1, step_ms))
 
 
@@ -254,7 +276,7 @@ class AdherenceTarget(Rule):
     """Shift adherence at or above ``min_pct``."""
 
     def __init__(self, min_pct: float):
-        if not 0 < min_pct <= 100:
+        if type(min_pct) not in (int, float) or not 0 < min_pct <= 100:
             raise ConfigurationError(f"min_pct must be in (0, 100], got {min_pct}", hint="e.g. 90")
         charged, scheduled = pl.col("out_of_adherence_charged_ms"), pl.col("scheduled_ms")
         super().__init__(
@@ -294,7 +316,19 @@ def rebuilt(rule: Rule) -> Rule:
             "only the built-in rules can be rebuilt", hint="use PauseLimit, PauseBudget, ..."
         )
     args, kwargs = spec
+    if not all(_plain(a) for a in (*args, *kwargs.values())):
+        raise ConfigurationError(
+            "a built-in rule's arguments are plain texts, numbers and timedeltas",
+            hint="build the rule again from plain values",
+        )
     return type(rule)(*args, **kwargs)
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` is of an exact built-in type (no subclass can pose as another)."""
+    if type(value) in (list, tuple):
+        return all(_plain(v) for v in value)  # type: ignore[attr-defined]
+    return isinstance(value, State) or type(value) in (str, int, float, timedelta)
 
 
 def _duration(text: str) -> timedelta:
@@ -337,6 +371,6 @@ def parse_rule(text: str) -> Rule:
             return PauseLimit(what, _duration(limit))
         if op == "<=" and per in ("shift", "week"):
             return PauseBudget(what, _duration(limit), per="week" if per == "week" else "shift")
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ConfigurationError(f"cannot read the limit of {text!r}", hint=hint) from None
     raise ConfigurationError(f"cannot read the rule {text!r}", hint=hint)

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 from tests.privacy.conftest import OpenWorkspace
-from tests.privacy.org import Agent, team
+from tests.privacy.org import Agent, tables, team
 
-from adherence.errors import DifferencingError, ForbiddenQueryError, PrivacyError, SmallGroupError
+from adherence.errors import (
+    DifferencingError,
+    ForbiddenQueryError,
+    KeyMismatchError,
+    PrivacyError,
+    SmallGroupError,
+)
 from adherence.privacy import Employee, Steward, TeamLead, Workspace
 
 LEAD = TeamLead("tl-1", teams=["Alpha", "Beta"])
@@ -257,3 +263,38 @@ def test_an_employee_cannot_subtract_her_own_figures_from_two_released_cells(
         "meal_ms", by=["team"], period="2026-W11", where={"skill": "billing"}, viewer=LEAD
     )
     assert lead.to_dicts()[0]["meal_ms"] == billing
+
+
+def test_an_episode_mean_times_its_count_is_the_time_in_the_state(
+    workspace: OpenWorkspace,
+) -> None:
+    # Eight agents; alpha-h alone works from home (meal 41 min a day). Team meal_ms minus
+    # office meal_episodes × office meal_episode_mean_ms = her meals (episode time and time
+    # in the state are the same quantity).
+    agents = [*team("Alpha", 7), Agent("alpha-h", "Alpha", skill="home",
+                                       meal=timedelta(minutes=41))]  # fmt: skip
+    truth = 5 * 41 * 60_000
+    team_ms = (7 * 30 + 41) * 5 * 60_000
+    office_count, office_mean = 7 * 5, 30 * 60_000
+    assert team_ms - office_count * office_mean == truth
+    ws = workspace(agents)
+    ws.report("meal_ms", by=["team"], period="2026-W11", viewer=LEAD)
+    office = {"skill": "sales"}
+    ws.report("meal_episodes", by=["team"], period="2026-W11", where=office, viewer=LEAD)
+
+    with pytest.raises(DifferencingError):
+        ws.report("meal_episode_mean_ms", by=["team"], period="2026-W11", where=office,
+                  viewer=LEAD)  # fmt: skip
+
+
+def test_renaming_some_agents_on_a_reload_is_refused(workspace: OpenWorkspace) -> None:
+    # Keep one agent's pseudonym, rename the rest: the old releases would then count other
+    # "people" and a tracker would pass. Agents released before must stay in the data.
+    ws = workspace(team("Alpha", 7))
+    ws.report("meal_ms", by=["team"], period="2026-W11", viewer=LEAD)
+    intervals, schedule, roster = tables(
+        [Agent("alpha-0", "Alpha"), *team("Alpha", 6, prefix="renamed-")]
+    )
+
+    with pytest.raises(KeyMismatchError):
+        ws.add(intervals, schedule=schedule, roster=roster)

@@ -21,6 +21,7 @@ from adherence.metrics import Metric, value_expr
 from adherence.privacy._atoms import AGENT_CODE, DAY
 from adherence.privacy._space import Vector
 from adherence.privacy.query import Query
+from adherence.states import NON_PRODUCTIVE_STATES
 
 __all__ = [
     "ALL",
@@ -53,20 +54,43 @@ class Cell:
     """Protected agents this cell needs beyond the plan's minimum (order statistics)."""
 
 
+#: Figures that are (nearly) the same quantity as others, written in those others' atoms, so
+#: that the space sees them as what they are: a state's episode time is its time in the
+#: state (up to the edges of a shift), and occupancy's parts are sums of state times.
+#: Treating near-equal quantities as one errs on the side of refusing.
+ATOM_OF: dict[str, dict[str, int]] = {
+    **{
+        f"{s.value.lower()}_episode_ms": {f"{s.value.lower()}_ms": 1} for s in NON_PRODUCTIVE_STATES
+    },
+    "occupancy_busy_ms": {"on_contact_ms": 1, "after_contact_work_ms": 1},
+    "occupancy_available_ms": {"ready_ms": 1, "on_contact_ms": 1, "after_contact_work_ms": 1},
+}
+
+
+def _combination(columns: Sequence[str]) -> dict[str, int]:
+    """The atoms of the sum of ``columns``."""
+    found: dict[str, int] = {}
+    for column in columns:
+        for atom, coefficient in ATOM_OF.get(column, {column: 1}).items():
+            found[atom] = found.get(atom, 0) + coefficient
+    return found
+
+
 def metric_atoms(m: Metric) -> list[dict[str, int]]:
     """The atom combinations releasing metric ``m`` reveals, one per vector.
 
     A sum reveals its numerator; a mean its numerator and its denominator; a rate every
     figure it is computed from, each on its own (the ratio of two sums reveals neither
     exactly, but the test assumes it reveals both). An order statistic is its own entry.
+    Figures are written in the atoms of what they measure (``ATOM_OF``).
     """
     if m.kind == "quantile":
         return [{f"quantile:{m.name}": 1}]
     if m.kind == "rate":
-        return [{column: 1} for column in m.numerator]
-    vectors = [dict.fromkeys(m.numerator, 1)]
+        return [_combination([column]) for column in m.numerator]
+    vectors = [_combination(m.numerator)]
     if m.denominator:
-        vectors.append(dict.fromkeys(m.denominator, 1))
+        vectors.append(_combination(m.denominator))
     return vectors
 
 

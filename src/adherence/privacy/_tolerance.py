@@ -52,13 +52,13 @@ _LIMIT_GRID_MS = 30_000
 
 def check_audit_grid(level: object, margin: object) -> None:
     """Refuse an audit level or measurement margin off its public grid."""
-    if isinstance(level, bool) or level not in AUDIT_LEVELS:
+    if type(level) is not float or level not in AUDIT_LEVELS:
         raise ConfigurationError(
             f"level must be one of {', '.join(map(str, AUDIT_LEVELS))}, got {level!r}",
             hint="the default 0.05 keeps explained breaches below 5 %",
         )
     if not (
-        isinstance(margin, timedelta)
+        type(margin) is timedelta
         and timedelta(0) <= margin <= _MAX_MARGIN
         and margin % _MARGIN_STEP == timedelta(0)
     ):

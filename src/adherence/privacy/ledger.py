@@ -341,6 +341,20 @@ class Ledger:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
+    def released_agents(self, first_day: int, last_day: int) -> set[int]:
+        """Codes of the agents a released vector counts on some day in the range."""
+        rows = self._read(
+            "SELECT support FROM vectors WHERE kind = 'released' AND first_day <= ? "
+            "AND last_day >= ?",
+            (last_day, first_day),
+        )
+        found: set[int] = set()
+        for row in rows:
+            pairs = np.frombuffer(row[0], dtype=np.int32).reshape(-1, 2)
+            inside = (pairs[:, 1] >= first_day) & (pairs[:, 1] <= last_day)
+            found.update(pairs[inside, 0].tolist())
+        return found
+
     def known_agent_ids(self) -> set[str]:
         """The pseudonymous id of every agent the store has seen."""
         return {str(row[0]) for row in self._read("SELECT agent_id FROM agents")}

@@ -79,7 +79,7 @@ from adherence.privacy._arguments import (
     check_where,
     door,
 )
-from adherence.privacy._atoms import Tables, agent_ids, build_tables
+from adherence.privacy._atoms import AGENT_CODE, DAY, Tables, agent_ids, build_tables
 from adherence.privacy._binding import bind_key, check_history, check_log_head, renames, wrong_key
 from adherence.privacy._decide import Refusal
 from adherence.privacy._exports import AuditExport, adopt_exports
@@ -338,7 +338,7 @@ class Workspace:
         self._check_continuity(ids, outages)
         self._codes = self._ledger.agent_codes(ids)
         self._incidents = outages if outages is not None else no_incidents()
-        self._tables = build_tables(
+        tables = build_tables(
             intervals,
             plan,
             people,
@@ -347,6 +347,8 @@ class Workspace:
             options=self.options,
             sensitive_reasons=self.policy.sensitive_reasons,
         )
+        self._check_released_agents(tables)
+        self._tables = tables
 
     @property
     def incidents(self) -> tuple[str, ...]:
@@ -383,6 +385,25 @@ class Workspace:
             )
         elif stored != fingerprint and not self._ledger.read_only:
             self._ledger.set_meta("incidents", fingerprint)
+
+    def _check_released_agents(self, tables: Tables) -> None:
+        """Refuse data that drops agents released before on the days it covers.
+
+        Every agent that an earlier release counted on a day this data covers must still be
+        in it under the same pseudonym: otherwise the same cells asked again would sum
+        other people (renamed ones, say) and difference the rest out.
+        """
+        days = tables.days[DAY]
+        if days.is_empty():
+            return
+        released = self._ledger.released_agents(int(days.min()), int(days.max()))  # type: ignore[arg-type]
+        if released and not released <= set(tables.days[AGENT_CODE].unique().to_list()):
+            raise KeyMismatchError(
+                "agents counted by earlier releases are missing from this data for the same "
+                "days: it looks pseudonymised under another key, or cut",
+                remedy="add the whole data, read with the store's key; for other data, open "
+                "a new store",
+            ) from None
 
     def _check_key(self, *tables: object) -> None:
         """Refuse ingested tables whose key is not the store's (binding an unbound store)."""
