@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from adherence.errors import LedgerUnavailableError
 from adherence.privacy._decide import Decision, Refusal, decide, suppress_more
@@ -27,6 +28,8 @@ from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import PrivacyPolicy
 
 __all__ = ["Plan", "Released", "Releaser", "ValueRule"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,6 @@ class Plan:
     fingerprint: str
     fields: Mapping[str, AuditValue] = field(default_factory=dict)
     value_rules: Sequence[ValueRule] = ()
-    extra: Sequence[Vector] = ()
-    """Further vectors released with any cell (a verdict over the released groups)."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,19 @@ class Releaser:
     def release(self, plan: Plan, *, role: str, actor: str) -> Released | Refusal:
         """Decide the plan and record it, in one transaction (see the module docstring)."""
         vectors = [v for c in plan.cells for v in (*c.vectors, *c.targets)]
+        return self._committed(
+            lambda db: self._decide_and_record(db, plan, vectors, role=role, actor=actor)
+        )
+
+    def _committed(self, work: Callable[[sqlite3.Connection], T]) -> T | Refusal:
+        """Run ``work`` in one write transaction, then write its audit records to the file.
+
+        When the ledger or the audit log cannot be written, nothing is committed and the
+        failure comes back as a refusal (G13).
+        """
         try:
             with self._ledger.transaction() as db:
-                outcome = self._decide_and_record(db, plan, vectors, role=role, actor=actor)
+                outcome = work(db)
             self._audit.flush()
         except LedgerUnavailableError as err:
             return Refusal(err.code, err.message, err.hint or "")
@@ -159,8 +170,6 @@ class Releaser:
             },
         )
         released = [v for c in shown for v in c.vectors]
-        if shown:
-            released += plan.extra
         self._ledger.add_vectors(db, release_id, "released", released)
         self._ledger.add_vectors(
             db, release_id, "hidden", [*hidden, *(t for c in shown for t in c.targets)]
@@ -236,21 +245,17 @@ class Releaser:
         An employee's own figures need no decision, but they are a release like any other:
         the ledger entry and the audit record are committed together.
         """
-        try:
-            with self._ledger.transaction() as db:
-                release_id = self._log_release(
-                    db,
-                    event,
-                    metric=metric,
-                    fingerprint=None,
-                    role=role,
-                    actor=actor,
-                    fields={"released": released, **fields},
-                )
-            self._audit.flush()
-        except LedgerUnavailableError as err:
-            return Refusal(err.code, err.message, err.hint or "")
-        return release_id
+        return self._committed(
+            lambda db: self._log_release(
+                db,
+                event,
+                metric=metric,
+                fingerprint=None,
+                role=role,
+                actor=actor,
+                fields={"released": released, **fields},
+            )
+        )
 
     def preview(self, plan: Plan) -> Decision | Refusal:
         """What ``release`` would decide now, from public inputs only; records nothing.
@@ -290,16 +295,17 @@ class Releaser:
         The share's vectors join the knowledge; if, with everything released before, they
         would let anyone work out a colleague who did not share, opening is refused.
         """
-        try:
-            with self._ledger.transaction() as db:
-                outcome = self._learn_in(
-                    db, knowledge, viewer=viewer, role=role, actor=actor, event=event,
-                    fields={"released": released, **fields},
-                )  # fmt: skip
-            self._audit.flush()
-        except LedgerUnavailableError as err:
-            return Refusal(err.code, err.message, err.hint or "")
-        return outcome
+        return self._committed(
+            lambda db: self._learn_in(
+                db,
+                knowledge,
+                viewer=viewer,
+                role=role,
+                actor=actor,
+                event=event,
+                fields={"released": released, **fields},
+            )
+        )
 
     def _learn_in(
         self,
