@@ -1,0 +1,85 @@
+r"""Words number formats for readers, in Norwegian bokmål and English (presentation).
+
+Everything a person reads — the team report, the union summary, the CLI's summaries —
+formats numbers, durations and dates through these functions, so a figure reads the same
+everywhere and follows the reader's locale (bokmål: ``87,5 %``, ``1 341``; English:
+``87.5%``, ``1,341``). Formats come from CLDR via Babel.
+
+Examples
+--------
+>>> percent(87.54, "nb"), percent(87.54, "en")
+('87,5\xa0%', '87.5%')
+>>> number(1341, "nb"), number(1341, "en")
+('1\xa0341', '1,341')
+>>> clock(1_872_000), clock(3_723_400)
+('31:12', '1:02:03')
+>>> minutes(150_000, "nb"), minutes(150_000, "en")
+('2,5 min', '2.5 min')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, get_args
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+__all__ = [
+    "LANGUAGES",
+    "Language",
+    "check_language",
+    "clock",
+    "day",
+    "minutes",
+    "number",
+    "percent",
+]
+
+#: A reader's language: Norwegian bokmål or English.
+Language = Literal["nb", "en"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+_LOCALE: dict[Language, str] = {"nb": "nb_NO", "en": "en_GB"}
+
+
+def check_language(language: object) -> Language:
+    """``language`` if it is one of ``LANGUAGES``; otherwise a ``ValueError`` that lists them."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}; got {language!r}")
+    return language
+
+
+def number(value: float, language: Language, *, digits: int = 0) -> str:
+    """``value`` grouped by thousands, with exactly ``digits`` decimals."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, format=pattern, locale=_LOCALE[language]))
+
+
+def percent(value_pct: float, language: Language, *, digits: int = 1) -> str:
+    """A percentage given in points (``87.5`` is 87.5 %), with ``digits`` decimals."""
+    locale = Locale.parse(_LOCALE[language])
+    pattern = str(locale.percent_formats[None].pattern)
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1)
+    return str(format_percent(value_pct / 100, format=pattern, locale=locale))
+
+
+def clock(ms: int | float) -> str:
+    """A duration as ``m:ss`` under an hour, ``h:mm:ss`` from an hour (rounded to the second)."""
+    seconds = round(ms / 1000)
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    mins, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{mins:02d}:{secs:02d}" if hours else f"{sign}{mins}:{secs:02d}"
+
+
+def minutes(ms: int | float, language: Language, *, digits: int = 1) -> str:
+    """A duration in minutes, e.g. ``2,5 min`` (the unit reads the same in both languages)."""
+    value = number(ms / 60_000, language, digits=digits)
+    return f"{value} min"
+
+
+def day(date: dt.date, language: Language) -> str:
+    """A date as a reader writes it: ``2. mars 2026`` / ``2 March 2026``."""
+    return str(format_date(date, format="long", locale=_LOCALE[language]))
