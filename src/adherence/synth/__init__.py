@@ -14,15 +14,17 @@ What is simulated
   every night in a rotation, DST nights included (in Europe/Oslo that shift is 5 h real time on
   2026-03-29 and 7 h on 2026-10-25). Shifts have 15 min breaks, a 30 min lunch, some meetings,
   training and off-queue work; some days and weeks are ``TIME_OFF``.
-- **Status log** (raw IWS statuses): ``Log On``, a login delay, then ``Ready`` / ``Talking`` /
-  ``After Call Work`` cycles; planned pauses as ``Not Ready - Break``, ``- Lunch``,
-  ``- Meeting``, ``- Training``, ``- Deferred Transaction``, mostly on time, some over their
-  length, some late because a call ran into them; occasional ``Not Ready`` (away),
-  ``Not Ready - Manager Approved`` (reason ``Tillitsvalgt`` or ``Helse``) and the unknown
-  status ``Ikke klar - Annet``; ``Log Off`` at the end, missing in about 2 % of shifts; late
-  logins, early leaves, a little overtime; about 0.5 % exact duplicate rows and 0.3 % rows
-  moved a few places earlier in their agent's stream (never in the fall-back hour). No agent
-  has two different statuses at one instant. Timestamps have whole seconds.
+- **Status log** (raw IWS statuses): the login phase ``Log On``, ``Not Ready``, ``Ready``
+  (20-90 s for most agents, 1-6 min on every shift for some, 3-10 min longer for everyone on a
+  few slow mornings), then ``Ready`` / ``Talking`` / ``After Call Work`` cycles; planned
+  pauses as ``Not Ready - Break``, ``- Lunch``, ``- Meeting``, ``- Training``, ``- Deferred
+  Transaction``, mostly on time, some over their length (some agents' lunches a little over
+  30:00), some late because a call ran into them; occasional ``Not Ready`` (away), ``Not
+  Ready - Manager Approved`` (reason ``Tillitsvalgt`` or ``Helse``) and the unknown status
+  ``Ikke klar - Annet``; ``Log Off`` at the end, missing in about 2 % of shifts; late logins,
+  early leaves, a little overtime; about 0.5 % exact duplicate rows and 0.3 % rows moved a
+  few places earlier in their agent's stream (never in the fall-back hour). No agent has two
+  different statuses at one instant. Timestamps have whole seconds.
 
 Files
 -----

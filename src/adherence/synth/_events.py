@@ -2,9 +2,13 @@
 
 The model, per worked shift (all times are true UTC instants in whole seconds):
 
-1. ``Log On`` a little before or after shift start (sometimes late, sometimes early), then
-   ``Ready`` after a login delay of 20-90 s, or 3-5 min when the system is slow (more often
-   for home workers).
+1. The login phase: ``Log On`` a little before or after shift start (sometimes late, sometimes
+   early), ``Not Ready`` a few seconds later while the desktop and the phone connect, then
+   ``Ready``. Logging in takes most agents 20-90 s; for some (more often home workers, whose
+   VPN and softphone start too) it takes 1-6 min on every shift, around a login time of their
+   own. On a few mornings the systems are slow for everyone: shifts that start between 06:00
+   and 10:59 local time on such a day take 3-10 min longer to become ``Ready``. An agent at
+   the desk at 07:58 whose login takes 4 min is therefore ``Ready`` at 08:02.
 2. Between two planned pauses the agent is in a *window* of cycles: ``Ready`` (idle, exponential),
    then a call (``Talking``, lognormal; ``After Call Work``, tens of seconds) or now and then an
    interruption (``Not Ready`` without reason, ``Not Ready - Manager Approved`` with a reason
@@ -12,7 +16,8 @@ The model, per worked shift (all times are true UTC instants in whole seconds):
 3. A cycle must end before the agent's planned pause start, except that sometimes a call that
    was answered before it runs over: the pause then starts when the call's after-call work
    ends. Pauses mostly start on time and last their planned length give or take a minute;
-   some run a few minutes over.
+   some run a few minutes over, and some agents take lunches a little over their 30 min
+   (10-130 s over on half of their lunches: a lunch of 31:12).
 4. ``Log Off`` at the end of the shift (sometimes overtime, sometimes an early leave); about
    2 % of shifts have no ``Log Off`` at all.
 
@@ -34,7 +39,7 @@ import numpy.typing as npt
 import polars as pl
 
 from adherence.synth._roster import Organisation
-from adherence.synth._schedule import Shifts
+from adherence.synth._schedule import ACTIVITIES, Shifts
 
 __all__ = ["REASONS", "STATUSES", "make_events"]
 
@@ -75,7 +80,19 @@ _TALK_SIGMA = 0.6
 _P_AWAY = 0.02
 _P_APPROVED = 0.0008
 _P_UNKNOWN = 0.0003
-_P_SLOW_LOGIN = np.array([0.04, 0.08, 0.15])  # office, hybrid, home
+_LOGIN_FAST_S = (20.0, 90.0)  # login-to-Ready of most agents
+_P_SLOW_LOGIN_AGENT = np.array([0.2, 0.35, 0.5])  # agents whose login takes minutes, by location
+_SLOW_LOGIN_TYPICAL_S = (90.0, 300.0)  # such an agent's own typical login time
+_SLOW_LOGIN_SIGMA = 0.35  # shift-to-shift spread around it (lognormal)
+_SLOW_LOGIN_S = (60.0, 360.0)  # 1-6 min
+_NOT_READY_AFTER_S = (3.0, 15.0)  # Log On to Not Ready
+_P_SLOW_MORNING = 0.08  # a day whose morning logins are slow for everyone
+_SLOW_MORNING_HOURS = (6, 10)  # local start hours of the shifts it hits, inclusive
+_SLOW_MORNING_EXTRA_S = (180.0, 600.0)
+_P_LONG_LUNCH_AGENT = 0.3  # agents who take lunches a little over their length
+_P_LONG_LUNCH = 0.5  # share of such an agent's lunches that run over
+_LONG_LUNCH_OVER_S = (10.0, 130.0)
+_MEAL = ACTIVITIES.index("MEAL")
 _P_MISSING_LOG_OFF = 0.02
 _P_CALL_RUNS_INTO_PAUSE = 0.3
 _P_MOVE = 0.003
@@ -175,6 +192,29 @@ def _window(
     return leave.astype(np.int64), leave == end_last
 
 
+def _login_delay(shifts: Shifts, org: Organisation, rng: np.random.Generator) -> Int:
+    """Return the time from ``Log On`` to ``Ready`` of every shift [s].
+
+    Agent-level: some agents take minutes on every shift (around a typical time of their own);
+    day-level: on a slow morning every shift starting in the morning hours takes longer.
+    """
+    n = shifts.agent.size
+    n_agents = org.work_location.size
+    slow_agent = rng.random(n_agents) < _P_SLOW_LOGIN_AGENT[org.work_location]
+    typical = rng.uniform(*_SLOW_LOGIN_TYPICAL_S, n_agents)
+    slow = np.clip(typical[shifts.agent] * rng.lognormal(0.0, _SLOW_LOGIN_SIGMA, n), *_SLOW_LOGIN_S)
+    fast = _uniform_s(rng, *_LOGIN_FAST_S, n)
+    delay = np.where(slow_agent[shifts.agent], np.rint(slow).astype(np.int64), fast)
+
+    day = shifts.start_local // 86_400
+    first_day = int(day.min(initial=0))
+    slow_day = rng.random(int(day.max(initial=0)) - first_day + 1) < _P_SLOW_MORNING
+    hour = shifts.start_local % 86_400 // 3_600
+    morning = (hour >= _SLOW_MORNING_HOURS[0]) & (hour <= _SLOW_MORNING_HOURS[1])
+    extra = _uniform_s(rng, *_SLOW_MORNING_EXTRA_S, n)
+    return delay + np.where(slow_day[day - first_day] & morning, extra, 0)
+
+
 def _simulate(
     shifts: Shifts, org: Organisation, rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.int32], Int, Small, Small]:
@@ -191,9 +231,10 @@ def _simulate(
         np.clip(rng.normal(-60, 45, n), -240, 90),
     )
     login = shifts.start_utc + np.rint(offset).astype(np.int64)
-    slow = u[:, 1] < _P_SLOW_LOGIN[org.work_location[shifts.agent]]
-    delay = np.where(slow, _uniform_s(rng, 180, 300, n), _uniform_s(rng, 20, 90, n))
+    delay = _login_delay(shifts, org, rng)
+    not_ready = _uniform_s(rng, *_NOT_READY_AFTER_S, n)
     rows.add(all_shifts, login, _LOG_ON)
+    rows.add(all_shifts, login + not_ready, _AWAY)
 
     # Planned pauses: when the agent means to start, how long they take.
     n_pauses = np.bincount(shifts.pause_shift, minlength=n)
@@ -205,6 +246,13 @@ def _simulate(
     )
     pause_intent = shifts.pause_start_utc + np.rint(jitter).astype(np.int64)
     overrun = np.where(v[:, 1] < 0.85, -rng.uniform(0, 100, m), rng.uniform(15, 300, m))
+    long_lunch_agent = rng.random(org.work_location.size) < _P_LONG_LUNCH_AGENT
+    long_lunch = (
+        (shifts.pause_activity == _MEAL)
+        & long_lunch_agent[shifts.agent[shifts.pause_shift]]
+        & (rng.random(m) < _P_LONG_LUNCH)
+    )
+    overrun = np.where(long_lunch, rng.uniform(*_LONG_LUNCH_OVER_S, m), overrun)
     planned = shifts.pause_end_utc - shifts.pause_start_utc
     pause_length = np.maximum(60, planned + np.rint(overrun).astype(np.int64))
     pause_late = v[:, 2] < _P_CALL_RUNS_INTO_PAUSE

@@ -58,6 +58,8 @@ class Shifts:
     team: Int
     start_utc: Int
     end_utc: Int
+    start_local: Int
+    """Shift start as naive local wall-clock epoch seconds (its day and hour)."""
     pause_shift: Int
     pause_start_utc: Int
     pause_end_utc: Int
@@ -285,6 +287,7 @@ def make_schedule(
         team=plan.team[worked],
         start_utc=localise(shift_local[worked], time_zone),
         end_utc=localise(shift_local[worked] + length[worked] * 60, time_zone),
+        start_local=shift_local[worked].astype(np.int64),
         pause_shift=worked_index[seg_shift[is_pause]].astype(np.int64),
         pause_start_utc=localise(local_start[is_pause], time_zone),
         pause_end_utc=localise(local_end[is_pause], time_zone),
