@@ -202,7 +202,7 @@ def _audit_view(audit: FairnessAudit, language: Language) -> dict[str, Any]:
             continue
         n, b = int(row["units"] or 0), int(row["breaches"] or 0)
         units, breaches, agents = units + n, breaches + b, agents + int(row["agents"] or 0)
-        # Counts back from the released shares (0.1 point): exact for fewer than 500 breaches.
+        # Counts back from the released shares (0.1 point): exact below 1,000 breaches a group.
         system += round(b * (row["system_pct"] or 0.0) / 100)
         within += round(b * (row[margin_column] or 0.0) / 100) if margins else 0
         median = row["median_system_ms"]
