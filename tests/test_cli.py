@@ -123,7 +123,8 @@ def test_demo_writes_the_report_and_the_audit_and_prints_the_folder(
     assert "MEAL episode ≤ 30:00:" in out
     assert "login ≤ 2:00 late:" in out
     assert "Team report" in (tmp_path / "out" / "report.html").read_text()
-    assert "FairnessAudit" in (tmp_path / "out" / "fairness_audit.txt").read_text()
+    assert "Regel: MEAL episode ≤ 30:00" in (tmp_path / "out" / "fairness_summary.txt").read_text()
+    assert '<html lang="nb">' in (tmp_path / "out" / "fairness_summary.html").read_text()
 
 
 def test_report_writes_html_for_a_team_lead(

@@ -314,8 +314,9 @@ def _demo(args: argparse.Namespace) -> None:
         workspace.audit_tolerance(rule, by=["employment_type"], viewer=Auditor("demo"))
         for rule in DEFAULT_RULES
     ]
-    audit_path = out / "fairness_audit.txt"
-    audit_path.write_text("\n\n".join(repr(a) for a in audits) + "\n", encoding="utf-8")
+    from adherence.summary import write_fairness_summary  # the union summary (bokmål)
+
+    audit_path, _ = write_fairness_summary(audits, out)  # fairness_summary.html and .txt
     for audit in audits:
         print(f"{audit.rule.name}: {audit.verdict}\n")
     verified = workspace.verify()

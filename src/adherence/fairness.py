@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -274,6 +275,17 @@ class FairnessAudit:
         measurement fall below ``level`` (in the rule's measure unit), or ``None``.
     verdict
         The conclusion in plain language.
+    first_day, last_day
+        The first and the last scheduled day the audit covers (local dates; public, from the
+        schedule), or ``None`` when not known.
+    level
+        The share of units [0-1] that breaches explained by the system or the measurement must
+        stay below for ``suggested_limit``.
+    measurement_margin_ms
+        A breach no larger than this is within what the measurement can account for [ms];
+        0 for percentage rules.
+    min_group_size
+        Groups with fewer people than this are suppressed (the policy's ``k``), or ``None``.
     """
 
     rule: Rule
@@ -282,6 +294,11 @@ class FairnessAudit:
     p_value: float
     suggested_limit: float | None
     verdict: str
+    first_day: date | None = None
+    last_day: date | None = None
+    level: float = 0.05
+    measurement_margin_ms: float = 60_000.0
+    min_group_size: int | None = None
 
     def __repr__(self) -> str:
         return f"FairnessAudit({self.rule.name!r})\n{self.verdict}\n\n{self.groups!r}"
@@ -411,10 +428,14 @@ def audit_tables(
     kept = flagged.with_columns(_label_expr(by).alias("_group")).filter(
         pl.col("_group").is_in(open_groups)
     )
+    # The permutations depend on the order of the agents: order them by what they are
+    # (group, breaches, units), never by their code, which follows the pseudonyms and so the
+    # key. Agents that tie on all three are interchangeable, so the p-value is the same for
+    # the same data under any key.
     clusters = (
         kept.group_by(agent, "_group")
         .agg(pl.col("_breach").sum().alias("b"), pl.len().alias("n"))
-        .sort(agent, "_group")  # the permutations depend on the order: keep it fixed
+        .sort("_group", "b", "n")
     )
     p_value = permutation_p(
         clusters["b"].to_list(), clusters["n"].to_list(), clusters["_group"].to_list(),

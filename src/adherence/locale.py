@@ -15,6 +15,10 @@ Examples
 ('31:12', '1:02:03')
 >>> minutes(150_000, "nb"), minutes(150_000, "en")
 ('2,5 min', '2.5 min')
+>>> duration(150_000, "nb"), duration(3_600_000, "en")
+('2 minutter og 30 sekunder', '1 hour')
+>>> listing(["Oslo", "Harstad", "Bodø"], "nb")
+'Oslo, Harstad og Bodø'
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from typing import Literal, get_args
 
 from babel import Locale
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
 
 __all__ = [
     "LANGUAGES",
@@ -32,6 +38,8 @@ __all__ = [
     "check_language",
     "clock",
     "day",
+    "duration",
+    "listing",
     "minutes",
     "number",
     "percent",
@@ -83,3 +91,30 @@ def minutes(ms: int | float, language: Language, *, digits: int = 1) -> str:
 def day(date: dt.date, language: Language) -> str:
     """A date as a reader writes it: ``2. mars 2026`` / ``2 March 2026``."""
     return str(format_date(date, format="long", locale=_LOCALE[language]))
+
+
+def duration(ms: int | float, language: Language) -> str:
+    """A duration in words, rounded to the second: ``2 minutter og 30 sekunder`` / ``1 hour``.
+
+    Zero parts are left out; zero itself is ``0 seconds`` (``0 sekunder``).
+    """
+    seconds = round(abs(ms) / 1000)
+    hours, rest = divmod(seconds, 3600)
+    mins, secs = divmod(rest, 60)
+    parts = [
+        str(format_unit(value, unit, length="long", locale=_LOCALE[language]))
+        for value, unit in (
+            (hours, "duration-hour"),
+            (mins, "duration-minute"),
+            (secs, "duration-second"),
+        )
+        if value
+    ]
+    if not parts:
+        parts = [str(format_unit(0, "duration-second", length="long", locale=_LOCALE[language]))]
+    return listing(parts, language)
+
+
+def listing(items: list[str], language: Language) -> str:
+    """Items joined as a reader lists them: ``a, b og c`` / ``a, b and c``."""
+    return str(format_list(items, locale=_LOCALE[language])) if items else ""

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
-from adherence.errors import LedgerUnavailableError
+from adherence.errors import LedgerUnavailableError, OptionalDependencyError
 from adherence.privacy.released import LEGEND, ReleasedTable, format_value
 
 SECRET = "zqx-raw-secret-zqx"
@@ -482,10 +484,19 @@ EXPORTS: list[tuple[str, Callable[[ReleasedTable, Path], object]]] = [
     ("dicts", lambda t, _: t.to_dicts()),
     ("csv", lambda t, p: t.write_csv(p)),
     ("parquet", lambda t, p: t.write_parquet(p)),
+    ("csv", lambda t, p: t.write_csv(p, excel=True)),
+    ("excel", lambda t, p: t.write_excel(p)),
+    ("arrow", lambda t, _: pl.DataFrame(t)),
+    ("arrow", lambda t, _: pa.table(t)),
+    ("arrow", lambda t, _: duckdb.sql("select * from t").fetchall()),
 ]
+_EXPORT_IDS = [
+    "polars", "pandas", "dicts", "csv", "parquet", "csv-excel", "excel", "arrow-polars",
+    "arrow-pyarrow", "arrow-duckdb",
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(("export_format", "export"), EXPORTS, ids=[e[0] for e in EXPORTS])
+@pytest.mark.parametrize(("export_format", "export"), EXPORTS, ids=_EXPORT_IDS)
 def test_every_export_is_recorded_once_before_it_happens(
     tmp_path: Path, export_format: str, export: Callable[[ReleasedTable, Path], object]
 ) -> None:
@@ -498,7 +509,7 @@ def test_every_export_is_recorded_once_before_it_happens(
     assert recorder.existed == [False]
 
 
-@pytest.mark.parametrize(("export_format", "export"), EXPORTS, ids=[e[0] for e in EXPORTS])
+@pytest.mark.parametrize(("export_format", "export"), EXPORTS[:-1], ids=_EXPORT_IDS[:-1])
 def test_a_refused_record_means_no_export(
     tmp_path: Path, export_format: str, export: Callable[[ReleasedTable, Path], object]
 ) -> None:
@@ -510,6 +521,17 @@ def test_a_refused_record_means_no_export(
 
     assert result == []
     assert not path.exists()
+
+
+def test_duckdb_gets_no_rows_when_the_record_is_refused() -> None:
+    # DuckDB wraps the recorder's error in its own; the message still names it.
+    released = _table(Recorder(fail=True))  # noqa: F841 (DuckDB finds it by this name)
+    rows: list[object] = []
+
+    with pytest.raises(duckdb.InvalidInputException, match="LedgerUnavailableError"):
+        rows.extend(duckdb.sql("select * from released").fetchall())
+
+    assert rows == []
 
 
 def test_displays_and_plots_are_not_exports() -> None:
@@ -548,6 +570,115 @@ def test_the_exports_hold_the_released_cells(tmp_path: Path) -> None:
         "C,2026-W11,1801000,released,7",
     ]
     assert table.to_dicts() == expected.to_dicts()
+
+
+def _mixed(recorder: Any = None) -> ReleasedTable:
+    """A table with a duration, a percentage, a text flag and a date key."""
+    return ReleasedTable(
+        pl.DataFrame(
+            {
+                "day": [dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)],
+                "team": ["Bodø", "Ål", "Øst"],
+                "meal_ms": [5_400_000, None, 1_801_400],
+                "adherence_pct": [91.25, None, -0.04],
+                "flag": ["yes", None, "no"],
+                "status": ["released", "suppressed", "released"],
+                "agents": [1_234, None, 7],
+            }
+        ),
+        keys=["day", "team"],
+        values=["meal_ms", "adherence_pct", "flag"],
+        metric="mixed",
+        unit={"meal_ms": "ms", "adherence_pct": "pct", "flag": "count"},
+        title="Mixed",
+        release_id="r-3",
+        recorder=recorder,
+    )
+
+
+def test_csv_for_excel_has_a_bom_semicolons_and_the_displayed_precision(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+
+    _mixed().write_csv(path, excel=True)
+
+    assert (
+        path.read_bytes()
+        == (
+            "\ufeffday;team;meal_ms;adherence_pct;flag;status;agents\n"
+            "2026-03-02;Bodø;1:30:00;91,2;yes;released;1234\n"
+            "2026-03-03;Ål;;;;suppressed;\n"
+            "2026-03-04;Øst;0:30:01;0,0;no;released;7\n"
+        ).encode()
+    )
+
+
+def test_excel_workbook_holds_the_released_cells_with_their_formats(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    recorder = Recorder()
+
+    _mixed(recorder).write_excel(path)
+
+    frame = pl.read_excel(path, sheet_name="released")
+    assert frame.columns == ["day", "team", "meal_ms", "adherence_pct", "flag", "status", "agents"]
+    assert frame["meal_ms"].to_list() == [
+        dt.timedelta(hours=1, minutes=30), None, dt.timedelta(minutes=30, seconds=1),
+    ]  # fmt: skip
+    assert frame["adherence_pct"].to_list()[:2] == [91.2, None]
+    assert frame["status"].to_list() == ["released", "suppressed", "released"]
+    assert frame["agents"].to_list() == [1_234, None, 7]
+    assert recorder.calls == [("r-3", "excel")]
+
+
+def test_excel_without_xlsxwriter_is_a_typed_error_and_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "xlsxwriter" else found(name, *a),
+    )
+    recorder = Recorder()
+
+    with pytest.raises(OptionalDependencyError, match=r"adherence\[excel\]") as missing:
+        _mixed(recorder).write_excel(tmp_path / "t.xlsx")
+
+    assert missing.value.code == "ADH-102"
+    assert recorder.calls == []
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_arrow_readers_get_the_released_cells_one_record_each() -> None:
+    recorder = Recorder()
+    released = _table(recorder)
+    expected = [
+        ("A", "2026-W11", 5_400_000, "released", 6),
+        ("B", "2026-W11", None, "suppressed", None),
+        ("C", "2026-W11", 1_801_000, "released", 7),
+    ]
+
+    from_polars = pl.DataFrame(released)
+    from_arrow = pa.table(released)
+    from_duckdb = duckdb.sql("select * from released order by team").fetchall()
+
+    assert from_polars.rows() == expected
+    assert from_polars.schema == released.schema
+    assert [tuple(r.values()) for r in from_arrow.to_pylist()] == expected
+    assert from_arrow.column_names == released.columns
+    assert from_duckdb == expected
+    assert recorder.calls == [("r-1", "arrow")] * 3
+
+
+def test_the_arrow_schema_alone_is_not_an_export() -> None:
+    recorder = Recorder()
+    table = _table(recorder)
+
+    schema = pa.schema(table)
+
+    assert schema.names == ["team", "iso_week", "meal_ms", "status", "agents"]
+    assert recorder.calls == []
 
 
 def test_to_pandas_gives_the_released_cells() -> None:

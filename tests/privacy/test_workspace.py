@@ -260,6 +260,30 @@ def test_a_released_table_holds_no_audit_key_and_its_exports_are_still_logged(
     assert ws.verify().ok
 
 
+def test_each_interop_export_is_one_record_in_the_audit_log(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    import duckdb
+    import pyarrow as pa
+
+    ws = workspace(team("Alpha", 5))
+    released = ws.report("adherence_pct", by=["team"], viewer=LEAD)
+
+    pl.DataFrame(released)
+    pa.table(released)
+    duckdb.sql("select * from released").fetchall()
+    released.write_excel(tmp_path / "t.xlsx")
+    released.write_csv(tmp_path / "t.csv", excel=True)
+    records = ws.audit_records(viewer=Auditor("a"))
+
+    assert [(r.event, r.fields.get("format")) for r in records] == [
+        ("release", None), ("export", "arrow"), ("export", "arrow"), ("export", "arrow"),
+        ("export", "excel"), ("export", "csv"),
+    ]  # fmt: skip
+    assert {r.fields["release_id"] for r in records} == {released.release_id}
+    assert ws.verify().ok
+
+
 def test_a_forged_export_line_never_becomes_another_kind_of_record(
     workspace: OpenWorkspace, tmp_path: Path
 ) -> None:

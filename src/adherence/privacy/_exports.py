@@ -23,7 +23,7 @@ from adherence.privacy.audit_log import AuditLog
 
 __all__ = ["AuditExport", "adopt_exports"]
 
-_FORMATS = frozenset({"csv", "parquet", "polars", "pandas", "dicts", "arrow"})
+_FORMATS = frozenset({"csv", "parquet", "polars", "pandas", "dicts", "arrow", "excel"})
 
 
 def _unavailable() -> LedgerUnavailableError:

@@ -213,4 +213,9 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         p_value=round(audit.p_value, 2) if verdict_shown else math.nan,
         suggested_limit=audit.suggested,
         verdict=audit.verdict,
+        first_day=rows["local_date"].min(),  # type: ignore[arg-type]
+        last_day=rows["local_date"].max(),  # type: ignore[arg-type]
+        level=level,
+        measurement_margin_ms=margin,
+        min_group_size=ws.policy.min_group_size,
     )

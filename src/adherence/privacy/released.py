@@ -17,9 +17,12 @@ a Parquet file of it cannot carry anything but the released cells. Category list
 (``Categorical`` / ``Enum`` key columns) are dropped for the same reason: the keys become
 plain strings.
 
-Every export (``to_polars``, ``to_pandas``, ``to_dicts``, ``write_csv``, ``write_parquet``)
-first calls the table's recorder, which writes the audit record; when the recorder raises,
-nothing is exported (G13). Displays (``repr``, the HTML repr) and plots are not exports.
+Every export (``to_polars``, ``to_pandas``, ``to_dicts``, ``write_csv``, ``write_parquet``,
+``write_excel`` and the Arrow stream ``__arrow_c_stream__`` that ``pl.DataFrame(table)``,
+``pyarrow.table(table)`` and DuckDB read) first calls the table's recorder, which writes the
+audit record; when the recorder raises, nothing is exported (G13). Displays (``repr``, the
+HTML repr), plots and the Arrow *schema* (``__arrow_c_schema__``: column names and types,
+public like ``schema``) are not exports.
 
 Examples
 --------
@@ -55,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Protocol, final
 
 import polars as pl
 
+from adherence.errors import OptionalDependencyError
 from adherence.format import (
     LEGEND,
     SUPPRESSED,
@@ -211,6 +215,9 @@ class DryRun:
         return f"DryRun(allowed: {shown} of {self.cells.height} cells would be released)"
 
 
+#: One day [ms]: Excel keeps durations as fractions of a day.
+_DAY_MS = 86_400_000
+
 #: Released precision (G17): percentages to 0.1 point, durations to whole seconds [ms].
 PRECISION: dict[str, float] = {"pct": 0.1, "ms": 1000.0}
 
@@ -222,6 +229,29 @@ def _rounded(column: pl.Expr, unit: str | None) -> pl.Expr:
     if unit == "ms":
         return (column.cast(pl.Float64) / 1000).round(0) * 1000
     return column
+
+
+def _no_negative_zero(value: pl.Expr) -> pl.Expr:
+    """``value`` with ``-0.0`` written as ``0.0`` (as ``format_value`` shows it)."""
+    return pl.when(value == 0).then(pl.lit(0.0)).otherwise(value)
+
+
+def _clock(ms: pl.Expr) -> pl.Expr:
+    """Durations [ms] as ``h:mm:ss`` text, rounded to the second (as ``format_value``)."""
+    seconds = (ms.cast(pl.Float64) / 1000).round(0).cast(pl.Int64)
+    size = seconds.abs()
+
+    def two(part: pl.Expr) -> pl.Expr:
+        return part.cast(pl.String).str.zfill(2)
+
+    return pl.concat_str(
+        pl.when(seconds < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        (size // 3600).cast(pl.String),
+        pl.lit(":"),
+        two(size % 3600 // 60),
+        pl.lit(":"),
+        two(size % 60),
+    )
 
 
 @final
@@ -486,15 +516,26 @@ class ReleasedTable:
         columns = self.columns
         return [dict(zip(columns, row, strict=True)) for row in self._rows]
 
-    def write_csv(self, path: str | PathLike[str]) -> None:
+    def write_csv(self, path: str | PathLike[str], *, excel: bool = False) -> None:
         """Write the released cells as CSV (recorded as an export first).
 
         When the recorder refuses, no file is created. Suppressed values are empty fields.
+
+        With ``excel=True`` the file is made for Excel in a Norwegian locale, which reads
+        ``;`` as the field separator and ``,`` as the decimal mark: a UTF-8 byte order mark
+        (so Excel reads æ, ø and å), ``;`` between fields, and values as tables show them,
+        in a form Excel reads as numbers: percentages with one decimal and a decimal comma
+        and no ``%`` sign (``91,2``; the column name says ``_pct``), durations as
+        ``h:mm:ss`` (``1:30:00``, which Excel reads as a time), counts as plain whole numbers
+        without thousands separators (a space would make Excel read text). Key columns are
+        written as they are (dates as ``2026-03-02``).
 
         Parameters
         ----------
         path
             The file to write.
+        excel
+            Write for Excel in a Norwegian locale (see above) instead of plain CSV.
 
         Examples
         --------
@@ -511,9 +552,28 @@ class ReleasedTable:
         team,adherence_pct,status
         A,91.2,released
         B,,suppressed
+        >>> table.write_csv(path, excel=True)
+        >>> path.read_bytes()[:3] == "\ufeff".encode()
+        True
+        >>> print(path.read_text(encoding="utf-8-sig").strip())
+        team;adherence_pct;status
+        A;91,2;released
+        B;;suppressed
         """
+        if not excel:
+            self._record("csv")
+            self._frame().write_csv(Path(path))
+            return
+        pct = [c for c, unit in self._units.items() if unit == "pct"]
+        durations = [c for c, unit in self._units.items() if unit == "ms"]
+        frame = self._frame().with_columns(
+            *[_no_negative_zero(pl.col(c).cast(pl.Float64).round(1)).alias(c) for c in pct],
+            *[_clock(pl.col(c)).alias(c) for c in durations],
+        )
         self._record("csv")
-        self._frame().write_csv(Path(path))
+        frame.write_csv(
+            Path(path), separator=";", include_bom=True, decimal_comma=True, float_precision=1
+        )
 
     def write_parquet(self, path: str | PathLike[str]) -> None:
         """Write the released cells as Parquet (recorded as an export first).
@@ -527,6 +587,83 @@ class ReleasedTable:
         """
         self._record("parquet")
         self._frame().write_parquet(Path(path))
+
+    def write_excel(self, path: str | PathLike[str]) -> None:
+        """Write the released cells as an Excel workbook (recorded as an export first).
+
+        One worksheet with a header row; suppressed values are empty cells. Percentages are
+        numbers shown with one decimal, durations are Excel durations shown as ``[h]:mm:ss``,
+        counts are whole numbers; Excel shows them in the reader's own locale. Needs
+        ``xlsxwriter`` (the ``excel`` extra); when it is missing, nothing is recorded.
+
+        Parameters
+        ----------
+        path
+            The ``.xlsx`` file to write.
+
+        Raises
+        ------
+        OptionalDependencyError
+            ``xlsxwriter`` is not installed.
+        """
+        if importlib.util.find_spec("xlsxwriter") is None:
+            raise OptionalDependencyError(
+                "write_excel needs the package 'xlsxwriter', which is not installed",
+                hint="pip install 'adherence[excel]', or use write_csv(path, excel=True)",
+            )
+        formats = {"pct": "0.0", "ms": "[h]:mm:ss", "count": "0"}
+        frame = self._frame().with_columns(
+            (pl.col(c).cast(pl.Float64) / _DAY_MS).alias(c)
+            for c, unit in self._units.items()
+            if unit == "ms"
+        )
+        numeric = {c for c, dtype in frame.schema.items() if dtype.is_numeric()}
+        column_formats: dict[str, str] = {
+            c: formats[unit] for c, unit in self._units.items() if c in numeric
+        }
+        self._record("excel")
+        frame.write_excel(
+            Path(path),
+            worksheet="released",
+            column_formats=column_formats,  # type: ignore[arg-type]
+            autofit=True,
+            table_style=None,
+        )
+
+    # Arrow PyCapsule interface -------------------------------------------------------
+    def __arrow_c_schema__(self) -> object:
+        """The Arrow schema of the table as a PyCapsule (names and types only; not an export)."""
+        return self._arrow(self._empty()).schema.__arrow_c_schema__()
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The released cells as an Arrow C stream (recorded as an export first).
+
+        This is the Arrow PyCapsule interface: ``pl.DataFrame(table)``,
+        ``pyarrow.table(table)`` and ``duckdb.sql("select * from table")`` read the table
+        through it, each read one recorded export. When the recorder refuses, no stream is
+        made.
+
+        Parameters
+        ----------
+        requested_schema
+            A schema capsule the consumer asks for, passed on to pyarrow (which casts when
+            it can); ``None`` for the table's own schema.
+
+        Returns
+        -------
+        PyCapsule
+            An ``arrow_array_stream`` capsule.
+        """
+        self._record("arrow")
+        return self._arrow(self._frame()).__arrow_c_stream__(requested_schema)
+
+    def _empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=list(self._schema))
+
+    @staticmethod
+    def _arrow(frame: pl.DataFrame) -> Any:
+        """A pyarrow table with plain (not view) string types, which every reader accepts."""
+        return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
 
     # Displays (not exports): drawn by adherence.format and adherence.plot ---------------
     def _figures(self) -> dict[str, Unit]:
