@@ -85,10 +85,10 @@ def unit_flags(
     ``_sys_at_i`` (a breach there that the system or the measurement explains: system-induced,
     or no further beyond that limit than ``measurement``).
     """
-    system = rule.system if rule.system is not None else pl.lit(None, dtype=pl.Float64)
+    delay = rule.delay if rule.delay is not None else rule.system
     return units.filter(rule.applies).with_columns(
         rule.breach().fill_null(value=False).alias("_breach"),
-        system.alias("_system_ms"),
+        (delay if delay is not None else pl.lit(None, dtype=pl.Float64)).alias("_system_ms"),
         rule.system_induced().fill_null(value=False).alias("_system"),
         rule.margin().fill_null(0).alias("_margin"),
         *[
@@ -231,19 +231,23 @@ def verdict(
             f"{within_60s_pct:.0f} % of the breaches are within 60 s of the limit, within what "
             "the measurement itself can account for."
         )
+    p_value = round(p_value, 2)  # the precision the p-value is released at (G17)
     if flagged_groups:
-        significance = (
-            f"the difference is significant (agent-clustered permutation test, p = {p_value:.3f})"
-            if p_value < 0.05
-            else f"but the difference is not significant when agents, not shifts, are compared "
-            f"(p = {p_value:.3f})"
-        )
-        parts.append(
-            f"Below four fifths of the best group's pass rate: {', '.join(flagged_groups)}; "
-            f"{significance}."
-        )
+        below = f"Below four fifths of the best group's pass rate: {', '.join(flagged_groups)}"
+        if math.isnan(p_value):
+            parts.append(f"{below}.")
+        elif p_value < 0.05:
+            parts.append(
+                f"{below}; the difference is significant (agent-clustered permutation test, "
+                f"p = {p_value:.2f})."
+            )
+        else:
+            parts.append(
+                f"{below}; but the difference is not significant when agents, not shifts, are "
+                f"compared (p = {p_value:.2f})."
+            )
     elif not math.isnan(p_value):
-        parts.append(f"No group falls below four fifths of the best (p = {p_value:.3f}).")
+        parts.append(f"No group falls below four fifths of the best (p = {p_value:.2f}).")
     if suggested is not None and suggested != rule.limit:
         parts.append(
             f"Suggested tolerance: {rule.describe_limit(suggested)}, the strictest limit at "
@@ -383,12 +387,14 @@ def audit_tables(
     level: float,
     permutations: int,
     seed: int,
+    p_shown: bool = True,
 ) -> AuditTables:
     """Every figure of the audit, from released groups only; suppressed groups are null.
 
     ``figures`` are the per-group counts (``group_figures``), in the order of ``released``
     and ``quantile_ok`` (whether a group has enough protected agents for a median);
-    ``flagged`` are the units (``unit_flags``).
+    ``flagged`` are the units (``unit_flags``). ``p_shown`` is whether the p-value is
+    released; the verdict speaks of it only then.
     """
     keys = list(by) or ["group"]
     login = isinstance(rule, LoginGrace)
@@ -463,7 +469,7 @@ def audit_tables(
         breach_pct=float(overall["breach_pct"]),  # type: ignore[arg-type]
         system_pct=float(overall["system_pct"]),  # type: ignore[arg-type]
         within_60s_pct=float(overall["within_60s_pct"] or 0.0),  # type: ignore[arg-type]
-        p_value=p_value,
+        p_value=p_value if p_shown else math.nan,
         flagged_groups=[
             label for label, r in zip(labels, rows, strict=True) if r["below_four_fifths"] == "yes"
         ],

@@ -126,6 +126,9 @@ class Rule:
         breach is system-induced when the measure without that part would not breach.
     curve
         Limits for the sensitivity curve (the rule's own limit is always added).
+    delay
+        The system delay whose median the audit reports [ms], or ``None`` for ``system``
+        (the login-to-Ready time of every shift with a login for ``LoginGrace``).
     measure_unit
         ``ms`` or ``pct``.
     """
@@ -139,6 +142,7 @@ class Rule:
     system: pl.Expr | None = None
     curve: tuple[float, ...] = ()
     measure_unit: Literal["ms", "pct"] = "ms"
+    delay: pl.Expr | None = None
 
     def breach(self, limit: float | None = None) -> pl.Expr:
         """Whether a unit breaches the rule (at ``limit``, default the rule's)."""
@@ -268,6 +272,7 @@ class LoginGrace(Rule):
             applies=pl.col("lateness_shifts") > 0,
             system=pl.min_horizontal("login_to_ready_ms", "lateness_ms"),
             curve=_grid(limit, 0.5, 4.0, 30_000),
+            delay=pl.col("login_to_ready_ms"),
         )
         object.__setattr__(self, "_spec", ((max,), {}))
 

@@ -185,6 +185,7 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         level=level,
         permutations=permutations,
         seed=seed,
+        p_shown=verdict_shown,
     )
     notes = [f"groups with fewer than {ws.policy.min_group_size} people are suppressed"]
     return FairnessAudit(
