@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -293,3 +294,32 @@ def test_rules_take_plain_values_of_sane_size(make: Callable[[], Rule]) -> None:
     # while polars compares against something else; a huge limit made a huge curve.
     with pytest.raises(ConfigurationError):
         make()
+
+
+def _verdict(p_value: float, flagged: list[str]) -> str:
+    from adherence.fairness import verdict
+
+    return verdict(
+        LoginGrace(timedelta(minutes=2)),
+        breach_pct=62.0,
+        system_pct=0.0,
+        within_60s_pct=0.0,
+        p_value=p_value,
+        flagged_groups=flagged,
+        median_system_ms=220_000.0,
+        suggested=None,
+    )
+
+
+def test_the_verdict_states_the_p_value_at_its_released_precision() -> None:
+    text = _verdict(0.0064, ["home"])
+    assert "p = 0.01)" in text
+    assert "0.006" not in text
+    assert "median time from the first login event to Ready is 3:40, longer than" in text
+
+
+def test_a_withheld_p_value_is_not_in_the_verdict() -> None:
+    flagged = _verdict(math.nan, ["home"])
+    assert flagged.endswith("Below four fifths of the best group's pass rate: home.")
+    assert "p =" not in flagged
+    assert "p =" not in _verdict(math.nan, [])
