@@ -198,6 +198,23 @@ def test_a_bad_incidents_file_is_one_line(
     assert err.count("\n") == 1
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_a_full_disk_while_writing_is_one_line_and_exit_five(
+    sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /dev/full takes the file open and fails each write with "no space left on device".
+    code = main(["report", "--data", str(sample), "--store", str(tmp_path / "a.db"),
+                 "--viewer", "steward:s", "--out", "/dev/full"])  # fmt: skip
+
+    captured = capsys.readouterr()
+    assert code == 5
+    assert captured.out == ""
+    assert captured.err == (
+        "adherence: error ADH-104: cannot write /dev/full: the disk is full. Hint: free some "
+        "space or choose another place with --out\n"
+    )
+
+
 def test_audit_prints_json_and_refusals_are_one_line(
     sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

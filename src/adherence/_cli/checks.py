@@ -48,6 +48,7 @@ __all__ = [
 
 _PERIODS = "an ISO week 2026-W11, a month 2026-03, a day 2026-03-09 or a range 2026-W10/2026-W12"
 _ROLES = "steward:ID, team_lead:ID (with --team), auditor:ID or employee:LOGIN"
+_CATALOGUE = "the metrics are listed on the Metrics page of the documentation"
 #: Bytes written to probe that a folder takes a new file (a full disk fails here).
 _PROBE = b"\0" * 4096
 
@@ -55,22 +56,34 @@ _PROBE = b"\0" * 4096
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``"did you mean 'x'? "`` for the closest of ``choices`` (up to three), or ``""``.
 
+    Close spellings first (``difflib``, those about as close as the closest); failing those, the names that hold ``name`` (a team
+    given by the first word of its name).
+
     Examples
     --------
     >>> did_you_mean("Privat Harstd", ["Privat Harstad", "Faktura Harstad"])
     "did you mean 'Privat Harstad'? "
+    >>> did_you_mean("faktura", ["Privat Harstad", "Faktura Harstad"])
+    "did you mean 'Faktura Harstad'? "
     >>> did_you_mean("zzz", ["Privat Harstad"])
     ''
     """
-    close = difflib.get_close_matches(name, sorted(choices), n=3, cutoff=0.6)
+    names = sorted(choices)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.75)
+    if close:  # only those about as close as the closest
+        best = difflib.SequenceMatcher(None, name, close[0]).ratio()
+        close = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() > best - 0.1]
+    if not close and name.strip():
+        close = [c for c in names if name.strip().casefold() in c.casefold()][:3]
     return f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
 
 
 def _unknown(option: str, given: str, known: Iterable[str], listing: str) -> UsageError:
+    """``given`` is none of ``known``; ``listing`` introduces them (or says where they are)."""
     known = sorted(known)
+    names = f": {', '.join(known)}" if listing.endswith(("of", "are")) else ""
     return UsageError(
-        f"{option} {given!r} is not known",
-        hint=f"{did_you_mean(given, known)}{listing}: {', '.join(known)}",
+        f"{option} {given!r} is not known", hint=f"{did_you_mean(given, known)}{listing}{names}"
     )
 
 
@@ -88,7 +101,7 @@ def metrics(names: Sequence[str]) -> None:
     """Metric names of the catalogue."""
     for name in names:
         if name not in METRICS:
-            raise _unknown("--metrics", name, METRICS, "the metrics are")
+            raise _unknown("--metrics", name, METRICS, _CATALOGUE)
 
 
 def dimensions(names: Sequence[str]) -> None:
