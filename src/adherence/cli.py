@@ -358,7 +358,10 @@ def _demo(args: argparse.Namespace, phases: Phases) -> None:
     audit_key = os.environ.get(AUDIT_KEY_VARIABLE)
     if not audit_key:
         audit_key = DEMO_AUDIT_KEY
-        _note(f"no ${AUDIT_KEY_VARIABLE}: the audit log uses the fixed demonstration key")
+        phases.say(
+            f"adherence: note: no ${AUDIT_KEY_VARIABLE}: the audit log uses the fixed "
+            "demonstration key"
+        )
     key = _key()
     people = _roster(folder / "roster.csv", key=key, phases=phases, option="--data")
     with writing(out, "--out"):
@@ -393,11 +396,6 @@ def _next_steps(report: Path, fairness: Sequence[Path], *, data: Path | None, te
         f"--store team.db --out team.html  (with ${KEY_VARIABLE} and ${AUDIT_KEY_VARIABLE} set)"
     )
     print("Run   the notebooks in notebooks/, e.g. jupyter lab notebooks/")
-
-
-def _note(message: str) -> None:
-    """A remark the user should see even without a terminal (not progress)."""
-    print(f"adherence: note: {message}", file=sys.stderr, flush=True)
 
 
 def _read_incidents(path: Path, *, time_zone: str) -> pl.DataFrame:
@@ -523,6 +521,7 @@ def _report(args: argparse.Namespace, phases: Phases) -> None:
     workspace = _workspace(args, phases)
     with phases.phase(f"privacy checks, writing {args.out.name}"), writing(args.out, "--out"):
         path = render_html(workspace, args.out, viewer=viewer, period=args.period)
+    phases.stop()
     print(path)
 
 

@@ -56,8 +56,8 @@ _PROBE = b"\0" * 4096
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``"did you mean 'x'? "`` for the closest of ``choices`` (up to three), or ``""``.
 
-    Close spellings first (``difflib``, those about as close as the closest); failing those, the names that hold ``name`` (a team
-    given by the first word of its name).
+    Close spellings first (``difflib``, those about as close as the closest); failing those,
+    the names that hold ``name`` (a team given by the first word of its name).
 
     Examples
     --------

@@ -73,6 +73,13 @@ class Phases:
             raise
         display.update(task, total=1, completed=1)
 
+    def say(self, text: str) -> None:
+        """A line for the user, shown with or without a terminal (above a running display)."""
+        if self._progress is not None:
+            self._progress.console.print(text, highlight=False, markup=False)
+        else:
+            print(text, file=self._stream, flush=True)
+
     def note(self, text: str) -> None:
         """A line under the phases (e.g. how many rows were read)."""
         if self.enabled:
