@@ -61,7 +61,6 @@ import secrets
 import shlex
 import sys
 import tempfile
-import time
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -444,7 +443,6 @@ def _load(
     incidents: Path | None = None,
 ) -> None:
     """Ingest the files into ``workspace`` (``people``, the roster, is read already)."""
-    started = time.perf_counter()
     with phases.phase(f"reading {log.name}"), reading(log, "--log"):
         events = read_iws(log, key=key)
     valid, quarantined = events.report.rows_valid, events.report.rows_quarantined
@@ -459,7 +457,6 @@ def _load(
         phases.note(f"{number(outages.height, LANGUAGE)} incidents")
     with phases.phase("computing figures"):
         workspace.add(events, schedule=plan, roster=people, incidents=outages)
-    phases.note(f"read and computed in {time.perf_counter() - started:.1f} s")
 
 
 def _viewer(text: str, teams: Sequence[str] = (), *, option: str = "--viewer") -> Viewer:

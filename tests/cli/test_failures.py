@@ -9,6 +9,7 @@ from adherence.errors import (
     AdherenceError,
     ConfigurationError,
     ForbiddenQueryError,
+    KeyMismatchError,
     OutputError,
     ParseError,
     SmallGroupError,
@@ -64,6 +65,22 @@ def test_a_refusal_keeps_its_rule_and_gets_cli_words() -> None:
     assert line(refusal, "audit") == (
         "adherence: error ADH-001: every cell has too few protected agents. Hint: widen "
         "--period (e.g. --period 2026-03), group by fewer dimensions, or ask about more teams"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "hint"),
+    [
+        ("report", "set $ADHERENCE_KEY to the key the store was made with, or use a new --store"),
+        ("demo", "give the demo a new --out folder (a demo's store keeps the key of its first "
+         "run), or set $ADHERENCE_KEY to that key"),
+    ],
+)  # fmt: skip
+def test_a_hint_names_the_options_of_its_command(command: str, hint: str) -> None:
+    mismatch = KeyMismatchError("not the key the store is bound to", remedy="rotate_key(...)")
+
+    assert line(mismatch, command) == (
+        f"adherence: error ADH-043: not the key the store is bound to. Hint: {hint}"
     )
 
 

@@ -160,6 +160,20 @@ def viewer(text: str, teams: Sequence[str] = (), *, option: str = "--viewer") ->
     return kinds[role](ident)
 
 
+def _listing(what: str, names: Iterable[str], most: int = 12) -> str:
+    """``"the teams are: a, b"``, or how many there are when they are many.
+
+    Examples
+    --------
+    >>> _listing("teams", ["b", "a"]), _listing("teams", map(str, range(20)))
+    ('the teams are: a, b', 'the roster has 20 teams')
+    """
+    names = sorted(names)
+    if len(names) > most:
+        return f"the roster has {len(names)} {what}"
+    return f"the {what} are: {', '.join(names)}"
+
+
 def teams(asked: Sequence[str], known: Iterable[str], *, source: Path) -> None:
     """Every team asked for is a team of the roster."""
     known = set(known)
@@ -167,7 +181,7 @@ def teams(asked: Sequence[str], known: Iterable[str], *, source: Path) -> None:
         if team not in known:
             raise UsageError(
                 f"--team {team!r} is not a team of {source.name}",
-                hint=f"{did_you_mean(team, known)}the teams are: {', '.join(sorted(known))}",
+                hint=f"{did_you_mean(team, known)}{_listing('teams', known)}",
             )
 
 

@@ -72,12 +72,20 @@ _HINTS: tuple[tuple[str, str, str], ...] = (
     ("ADH-150", "", "check --agent, and that $ADHERENCE_KEY is the key the data was read with"),
 )  # fmt: skip
 
+#: Hints of ``adherence demo``, which has no ``--store``: its store is in ``--out``.
+_DEMO_HINTS = {
+    "ADH-043": "give the demo a new --out folder (a demo's store keeps the key of its first "
+    "run), or set $ADHERENCE_KEY to that key",
+}
+
 #: Python call syntax in a hint: ``name=...``, ``f(...)``, ``['a', ...]``, ``{'k': ...}``.
 _PYTHON = re.compile(r"\w=|\w\(|\[['\"]|\{['\"]")
 
 
 def cli_hint(err: AdherenceError, command: str) -> str | None:
     """The hint for ``err`` in command-line syntax (``None`` when it has none)."""
+    if command == "demo" and err.code in _DEMO_HINTS:
+        return _DEMO_HINTS[err.code]
     for code, start, hint in _HINTS:
         if err.code == code and err.message.startswith(start):
             return hint
