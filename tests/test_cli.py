@@ -131,7 +131,7 @@ def test_demo_ends_with_what_to_open_and_try_and_the_try_line_runs(
     assert lines[0] == f"Open  {out / 'report.html'}"
     assert lines[1] == "Read  fairness_audit.txt beside it: is each rule fair to every group?"
     assert lines[2] == (
-        f"Try   adherence report --data {sample} --viewer team_lead:tl-1 --team 'Bedrift Oslo' "
+        f"Try   adherence report --data {sample} --viewer team_lead:tl-1 --team 'Privat Harstad' "
         "--store team.db --out team.html  (with $ADHERENCE_KEY and $ADHERENCE_AUDIT_KEY set)"
     )
     assert lines[3] == "Run   the notebooks in notebooks/, e.g. jupyter lab notebooks/"
@@ -142,7 +142,7 @@ def test_demo_ends_with_what_to_open_and_try_and_the_try_line_runs(
     monkeypatch.chdir(tmp_path)
     suggested = shlex.split(lines[2].removeprefix("Try   ").partition("  (")[0])
     assert main(suggested[1:]) == 0
-    assert "Bedrift Oslo" in (tmp_path / "team.html").read_text()
+    assert "Privat Harstad" in (tmp_path / "team.html").read_text()
 
 
 def test_report_writes_html_for_a_team_lead(
@@ -291,7 +291,7 @@ def test_shares_create_list_revoke_and_import(
     assert capsys.readouterr().out.strip() == "1 shares in the register"
 
 
-def test_shares_create_refuses_a_login_id_the_store_does_not_know(
+def test_shares_refuse_a_login_id_or_a_share_the_store_does_not_know(
     sample: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = ["--store", str(tmp_path / "a.db")]
@@ -307,7 +307,14 @@ def test_shares_create_refuses_a_login_id_the_store_does_not_know(
     assert code == 1
     assert error == (
         "adherence: error ADH-150: no agent of this workspace has that login id. Hint: check "
-        "--agent, and that $ADHERENCE_KEY is the key the data was read with\n"
+        "the login id (--agent, or --viewer employee:LOGIN), and that $ADHERENCE_KEY is the key "
+        "the data was read with\n"
+    )
+    revoked = main(["shares", "revoke", "no-such-share", *store, "--viewer", "steward:s"])
+    assert revoked == 1
+    assert capsys.readouterr().err == (
+        "adherence: error ADH-010: there is no such share. Hint: list the shares with "
+        "'adherence shares list'\n"
     )
 
 

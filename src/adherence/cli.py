@@ -380,8 +380,22 @@ def _demo(args: argparse.Namespace, phases: Phases) -> None:
         audit_path.write_text("\n\n".join(repr(a) for a in audits) + "\n", encoding="utf-8")
     workspace.close()
     phases.stop()
-    team = people.valid["team"].drop_nulls().sort()
-    _next_steps(report, [audit_path], data=args.data, team=team[0] if len(team) else "<team>")
+    data = None if folder == Path("data/samples") else folder
+    _next_steps(report, [audit_path], data=data, team=_largest_team(people))
+
+
+def _largest_team(people: Ingest) -> str:
+    """The team with the most agents (the first by name among equals): the one to try."""
+    largest = (
+        people.valid.lazy()
+        .drop_nulls("team")
+        .group_by("team")
+        .agg(pl.col("agent_id").n_unique().alias("agents"))
+        .sort(["agents", "team"], descending=[True, False])
+        .head(1)
+        .collect()
+    )
+    return str(largest["team"][0]) if largest.height else "<team name>"
 
 
 def _next_steps(report: Path, fairness: Sequence[Path], *, data: Path | None, team: str) -> None:

@@ -8,6 +8,7 @@ from adherence._cli.failures import Exit, exit_code, line
 from adherence.errors import (
     AdherenceError,
     ConfigurationError,
+    ConsentError,
     ForbiddenQueryError,
     KeyMismatchError,
     OutputError,
@@ -81,6 +82,15 @@ def test_a_hint_names_the_options_of_its_command(command: str, hint: str) -> Non
 
     assert line(mismatch, command) == (
         f"adherence: error ADH-043: not the key the store is bound to. Hint: {hint}"
+    )
+
+
+def test_revoking_an_unknown_share_points_to_the_listing() -> None:
+    unknown = ConsentError("there is no such share", remedy="list shares with shares()")
+
+    assert line(unknown, "shares") == (
+        "adherence: error ADH-010: there is no such share. Hint: list the shares with "
+        "'adherence shares list'"
     )
 
 

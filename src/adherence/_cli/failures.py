@@ -60,6 +60,7 @@ _HINTS: tuple[tuple[str, str, str], ...] = (
     ("ADH-003", "a custom rule", "audit a built-in rule such as MEAL<=30:00 or ask the steward"),
     ("ADH-004", "", "name only your own teams with --team, or ask the steward or an auditor"),
     ("ADH-005", "", "run the command with a --viewer whose role may do this"),
+    ("ADH-010", "there is no such share", "list the shares with 'adherence shares list'"),
     ("ADH-010", "", "ask the employee to share the figures again (adherence shares create)"),
     ("ADH-041", "", "run 'adherence ledger verify --store STORE' and have the steward restore "
      "the log and the store"),
@@ -69,7 +70,8 @@ _HINTS: tuple[tuple[str, str, str], ...] = (
     ("ADH-090", "a team lead must lead", 'name the team with --team "<team name>"'),
     ("ADH-140", "", "set $ADHERENCE_KEY to at least 16 bytes, e.g. the output of "
      "'openssl rand -hex 32', and keep it with the data steward"),
-    ("ADH-150", "", "check --agent, and that $ADHERENCE_KEY is the key the data was read with"),
+    ("ADH-150", "", "check the login id (--agent, or --viewer employee:LOGIN), and that "
+     "$ADHERENCE_KEY is the key the data was read with"),
 )  # fmt: skip
 
 #: Hints of ``adherence demo``, which has no ``--store``: its store is in ``--out``.
