@@ -389,3 +389,34 @@ def test_an_interrupt_is_one_line_and_exit_130(
 def test_debug_shows_the_traceback(folder: Path) -> None:
     with pytest.raises(FileNotFoundError):  # SourceNotFoundError, raised as it is
         main(["validate", str(folder / "missing.csv"), "--debug"])
+
+
+def test_an_existing_output_is_left_as_it_is_when_the_run_fails(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = folder.parent / "r.html"
+    out.write_text("last week's report")
+
+    code = main(_report(folder, "--viewer", "team_lead:t", "--team", "Privat Oslo"))
+
+    assert code == 2
+    assert _error(capsys).startswith("adherence: error ADH-091: --team 'Privat Oslo'")
+    assert out.read_text() == "last week's report"
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["data", "r.html"]  # no probe left
+
+
+def test_an_os_error_no_boundary_expected_is_still_one_line(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object) -> None:
+        raise OSError(errno.EIO, "Input/output error", "/mnt/share/log.csv")
+
+    monkeypatch.setattr("adherence.cli._validate", broken)
+
+    code = main(["validate", str(folder / "roster.csv")])
+
+    assert code == 4
+    assert _error(capsys) == (
+        "adherence: error ADH-103: cannot use /mnt/share/log.csv: Input/output error. Hint: "
+        "check the paths given and their permissions"
+    )
