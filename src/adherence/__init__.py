@@ -32,6 +32,7 @@ from adherence.errors import (
     MappingError,
     MostlyQuarantinedWarning,
     OptionalDependencyError,
+    OutputError,
     ParseError,
     PrivacyError,
     PseudonymKeyError,
@@ -42,8 +43,10 @@ from adherence.errors import (
     ScopeError,
     SmallGroupError,
     SourceNotFoundError,
+    SourceUnreadableError,
     TimeZoneError,
     UnknownAgentError,
+    UsageError,
 )
 from adherence.fairness import FairnessAudit
 from adherence.ingest import Ingest, IngestReport, LazyIngest
@@ -105,6 +108,7 @@ __all__ = [
     "MetricOptions",
     "MostlyQuarantinedWarning",
     "OptionalDependencyError",
+    "OutputError",
     "OwnShare",
     "ParseError",
     "PrivacyError",
@@ -127,6 +131,7 @@ __all__ = [
     "SmallGroupError",
     "SourceInterval",
     "SourceNotFoundError",
+    "SourceUnreadableError",
     "State",
     "StateInterval",
     "StatusEvent",
@@ -135,6 +140,7 @@ __all__ = [
     "TeamLead",
     "TimeZoneError",
     "UnknownAgentError",
+    "UsageError",
     "Workspace",
     "__version__",
     "fairness",

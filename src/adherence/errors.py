@@ -35,6 +35,7 @@ __all__ = [
     "MappingError",
     "MostlyQuarantinedWarning",
     "OptionalDependencyError",
+    "OutputError",
     "ParseError",
     "PrivacyError",
     "PseudonymKeyError",
@@ -45,8 +46,10 @@ __all__ = [
     "ScopeError",
     "SmallGroupError",
     "SourceNotFoundError",
+    "SourceUnreadableError",
     "TimeZoneError",
     "UnknownAgentError",
+    "UsageError",
 ]
 
 
@@ -75,6 +78,16 @@ class ConfigurationError(AdherenceError, ValueError):
     code = "ADH-090"
 
 
+class UsageError(ConfigurationError):
+    """A command-line argument or environment variable the command cannot use.
+
+    The command line checks every argument before it reads a file; what it cannot use is this
+    error, with a hint in command-line syntax (exit code 2).
+    """
+
+    code = "ADH-091"
+
+
 class InternalError(AdherenceError, RuntimeError):
     """A bug inside ``adherence``: an error the library did not expect (nothing was released).
 
@@ -95,6 +108,18 @@ class SourceNotFoundError(AdherenceError, FileNotFoundError):
     """A source path does not exist."""
 
     code = "ADH-101"
+
+
+class SourceUnreadableError(AdherenceError, PermissionError):
+    """A source path exists but cannot be read: a folder, or no permission to read it."""
+
+    code = "ADH-103"
+
+
+class OutputError(AdherenceError, OSError):
+    """An output cannot be written: no permission, a folder in the way, a full disk."""
+
+    code = "ADH-104"
 
 
 class OptionalDependencyError(AdherenceError, ImportError):
