@@ -15,24 +15,34 @@ Examples
 ('31:12', '1:02:03')
 >>> minutes(150_000, "nb"), minutes(150_000, "en")
 ('2,5 min', '2.5 min')
+>>> change(-1.25, "nb"), change(0.04, "en"), change(1234, "nb", digits=0, unit="min")
+('−1,2\xa0pp', '±0.0\xa0pp', '+1\xa0234\xa0min')
+>>> days(dt.date(2026, 3, 9), dt.date(2026, 3, 31), "nb")
+'9.–31. mars 2026'
+>>> moment(dt.datetime(2026, 3, 9, 7, 5, tzinfo=dt.UTC), "Europe/Oslo", "en")
+'9 Mar 2026, 08:05 (Europe/Oslo)'
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Literal, get_args
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, format_interval
 from babel.numbers import format_decimal, format_percent
 
 __all__ = [
     "LANGUAGES",
     "Language",
+    "change",
     "check_language",
     "clock",
     "day",
+    "days",
     "minutes",
+    "moment",
     "number",
     "percent",
 ]
@@ -83,3 +93,29 @@ def minutes(ms: int | float, language: Language, *, digits: int = 1) -> str:
 def day(date: dt.date, language: Language) -> str:
     """A date as a reader writes it: ``2. mars 2026`` / ``2 March 2026``."""
     return str(format_date(date, format="long", locale=_LOCALE[language]))
+
+
+def change(value: float, language: Language, *, digits: int = 1, unit: str = "pp") -> str:
+    """A signed change, e.g. ``+1,2 pp`` (percentage points) or ``−120 min``.
+
+    The sign is always written: ``+``, a true minus ``−``, or ``±`` when the change rounds
+    to zero. ``unit`` follows after a no-break space.
+    """
+    shown = number(abs(value), language, digits=digits)
+    rounds_to_zero = shown.strip("0,.\xa0 ") == ""
+    sign = "±" if rounds_to_zero else ("+" if value > 0 else "−")
+    return f"{sign}{shown}\xa0{unit}"
+
+
+def days(first: dt.date, last: dt.date, language: Language) -> str:
+    """The dates from ``first`` to ``last`` (inclusive), e.g. ``9.–31. mars 2026``."""
+    if first == last:
+        return day(first, language)
+    return str(format_interval(first, last, "yMMMMd", locale=_LOCALE[language]))
+
+
+def moment(instant: dt.datetime, time_zone: str, language: Language) -> str:
+    """An instant as local time in ``time_zone``, with the zone named (``9 Mar 2026, 08:05``)."""
+    local = format_datetime(instant, "medium", tzinfo=ZoneInfo(time_zone), locale=_LOCALE[language])
+    # Babel's medium format has seconds; a report reads to the minute.
+    return f"{local.rsplit(':', 1)[0]} ({time_zone})"
