@@ -82,11 +82,34 @@ def test_the_report_in_a_browser_shows_the_released_headline_fits_and_names_nobo
     assert period == "9–31 Mar 2026"  # the sample's first shift is on Monday 9 March
     assert legend.startswith("• not shown to protect individuals (fewer than 5 people")
     assert facts.scroll_width <= LAPTOP
-    assert facts.svgs >= 2  # the weekly trend, conformance and shrinkage
+    assert facts.svgs == 3  # the weekly trend, conformance and shrinkage, the intraday profile
     assert all(facts.images)
     assert [r for r in facts.external if not r.startswith("file:")] == []
     assert "•" in facts.text  # the night team of four and the team of five
     assert not [i for i in _identifiers() if i in html]
+
+
+def test_minutes_out_of_adherence_by_kind_and_activity_add_up_to_the_released_total(
+    report: Path, fresh: adh.Workspace, browser
+) -> None:
+    total = fresh.report("out_of_adherence_ms", period="2026-03", viewer=LEAD).to_dicts()[0]
+    shown = _minutes_en(total["out_of_adherence_ms"])
+
+    with open_page(browser, report) as page:
+        tables = page.locator("#minutes table")
+        centre_rows = [
+            tables.nth(i).locator("tbody tr").first.inner_text().split("\t")
+            for i in range(tables.count())
+        ]
+        headings = [tables.nth(i).locator("thead").inner_text() for i in (0, 2)]
+
+    # The centre row of the kinds table and of the activities table, each ending in the total.
+    assert [row[0] for row in centre_rows[::2]] == ["All", "All"]
+    assert [row[-1] for row in centre_rows[::2]] == [shown, shown]
+    for kind in ("late start", "early end", "long meal", "late from break", "unscheduled pause"):
+        assert kind in headings[0]
+    for activity in ("open", "break", "meal", "meeting", "training", "outside the shift"):
+        assert activity in headings[1]
 
 
 def test_the_report_states_the_population_it_released(report: Path, fresh: adh.Workspace) -> None:

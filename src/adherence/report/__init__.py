@@ -78,7 +78,6 @@ OPEN_TEAMS = 24
 #: How many of the best and of the weakest teams a site's trend panel highlights.
 HIGHLIGHT = 2
 _PERIOD = "__period"
-_FIGURES_READY = False  # TODO(figures): True once the `figures` branch is merged.
 
 
 @dataclass(frozen=True)
@@ -365,6 +364,76 @@ def _trends(asked: Asked, page: _Page, weeks: Sequence[str]) -> dict[str, Any]:
     return {"withheld": None, "svg": chart}
 
 
+def _minutes(asked: Asked, page: _Page, metrics: Sequence[str], name: str) -> dict[str, Any]:
+    """Minutes out of adherence split by ``metrics`` (and the total): teams and the centre.
+
+    No site rows here: with them the release's differencing checks take many times longer,
+    and the grid already compares the sites.
+    """
+    w = page.words
+    total = "out_of_adherence_ms"
+    columns = [*metrics, total]
+    groupings: tuple[list[str], ...] = (["site", "team"], [])
+    frames = asked.many([(m, by) for m in columns for by in groupings])
+    if isinstance(frames, Withheld):
+        return {"withheld": page.withheld(frames), "sites": None, "blocks": []}
+
+    def long(index: int) -> pl.DataFrame:
+        """One grouping's cells of every metric, as (keys, metric, value, status)."""
+        parts = [
+            frames[i * len(groupings) + index]
+            .rename({m: "value"})
+            .with_columns(pl.lit(m).alias("metric"))
+            for i, m in enumerate(columns)
+        ]
+        return pl.concat(parts, how="diagonal")
+
+    teams, centre = long(0), long(1)
+    overview = centre.with_columns(pl.lit(w["centre"]).alias("site"))
+    labels = {m: w.get(m) or w[m.removeprefix("out_of_adherence_").removesuffix("_ms")]
+              for m in metrics}  # fmt: skip
+    labels[total] = w["total"]
+    draw = partial(
+        _tables.grid, x="metric", xs=columns, labels=labels, value="value",
+        show=page.minutes, rag=None, spanner=None,
+    )  # fmt: skip
+    n_teams = teams["team"].n_unique()
+    blocks = []
+    for site in sorted(teams["site"].unique().to_list()):
+        mine = teams.filter(pl.col("site") == site)
+        blocks.append(
+            {
+                "title": w["teams_in"].format(site=site, n=mine["team"].n_unique()),
+                "open": n_teams <= OPEN_TEAMS,
+                "html": draw(mine, rows="team", stub=w["team"], table_id=page.table_id(name)),
+            }
+        )
+    return {
+        "withheld": None,
+        "sites": draw(overview, rows="site", stub=w["site"], table_id=page.table_id(name)),
+        "blocks": blocks,
+    }
+
+
+def _intraday(asked: Asked, page: _Page) -> dict[str, Any]:
+    """Adherence by local half hour over the period: the centre and each site."""
+    metric = "adherence_pct"
+    frames = asked.many([(metric, ["half_hour"]), (metric, ["site", "half_hour"])])
+    if isinstance(frames, Withheld):
+        return {"withheld": page.withheld(frames), "svg": None}
+    centre, by_site = frames
+    slots = sorted(set(centre["half_hour"].to_list()) | set(by_site["half_hour"].to_list()))
+    lines = {page.words["centre"]: centre.rename({metric: "value"})}
+    for site in sorted(by_site["site"].unique().to_list()):
+        lines[site] = by_site.filter(pl.col("site") == site).rename({metric: "value"})
+    chart = _charts.series_panels(
+        [(page.words["adherence_pct"], lines)], x="half_hour", xs=slots, tick_labels=slots,
+        value="value", language=page.language, label=page.words["intraday"], tick_every=4,
+        columns=1, target=page.targets.adherence_pct,
+    )  # fmt: skip
+    return {"withheld": None, "svg": chart}
+
+
 def _audits(asked: Asked, page: _Page, rules: Sequence[Rule]) -> list[dict[str, Any]]:
     """Each rule's verdict and a narrow table of its groups."""
     w = page.words
@@ -509,6 +578,9 @@ def render_html(
         ),
         "trend_intro": w["trend_intro"].format(k=HIGHLIGHT),
         "trends": trends,
+        "by_kind": _minutes(asked, page, _gather.KIND_METRICS, "kinds"),
+        "by_activity": _minutes(asked, page, _gather.ACTIVITY_METRICS, "activities"),
+        "intraday": _intraday(asked, page),
         "audits": _audits(asked, page, rules),
         "options": [
             (f.name, _option(getattr(workspace.options, f.name)))
@@ -517,7 +589,6 @@ def render_html(
         "incidents": list(workspace.incidents),
         "policy": workspace.policy,
         "policy_hash": workspace.policy.hash[:12],
-        "figures_ready": _FIGURES_READY,
         "legend_mark": SUPPRESSED_MARK,
     }
     html = _environment().get_template("report.html.j2").render(**context)

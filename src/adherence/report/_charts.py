@@ -172,13 +172,15 @@ def series_panels(
     language: Language,
     label: str,
     tick_every: int = 1,
+    columns: int = 3,
+    target: float | None = None,
 ) -> str:
     """Side-by-side panels, each a few named lines (e.g. sites and the centre) over ``xs``.
 
     ``panels`` are ``(title, {line name: frame})``; a frame has ``x``, ``value`` and ``status``.
     The first line name in each panel is drawn black and bold (the centre).
     """
-    fig, axes = _figure(len(panels), height=2.8, columns=3, sharey=False)
+    fig, axes = _figure(len(panels), height=2.8, columns=columns, sharey=False)
     positions = list(range(len(xs)))
     palette = (*_HIGH, *_LOW)
     for ax, (title, lines) in zip(axes, panels, strict=True):
@@ -190,6 +192,8 @@ def series_panels(
             ax.plot(positions, ys, color=colour, linewidth=2.2 if i == 0 else 1.4, zorder=3)
             if (end := _last(ys)) is not None:
                 ends.append((name, end[0], end[1], colour))
+        if target is not None:
+            ax.axhline(target, color=_TARGET, linestyle="--", linewidth=1, zorder=2)
         ax.set_title(title, loc="left", fontsize=11, color=_INK)
         ax.set_xticks(positions[::tick_every], list(tick_labels)[::tick_every])
         ax.set_xlim(-0.3, len(xs) - 1 + max(1.6, len(xs) / 5))

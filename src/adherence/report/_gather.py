@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from adherence._engine.figures import OUT_KINDS, OUT_PLACES
 from adherence.errors import PrivacyError
 from adherence.privacy.query import Period, parse_period
 from adherence.states import Activity
@@ -40,12 +41,15 @@ __all__ = [
 
 #: The headline figures, by metric name.
 HEADLINE = ("adherence_pct", "conformance_pct", "shrinkage_pct", "out_of_adherence_ms")
-#: Out-of-adherence time by kind (from the figures contract), in display order.
-KINDS = ("late_start", "early_end", "long_meal", "late_from_break", "unscheduled_pause", "other")
-KIND_METRICS = tuple(f"out_of_adherence_{k}_ms" for k in KINDS)
-#: Out-of-adherence time by counted scheduled activity (from the figures contract).
-ACTIVITIES = tuple(a for a in Activity if a is not Activity.TIME_OFF)
-ACTIVITY_METRICS = tuple(f"out_of_adherence_in_{a.value.lower()}_ms" for a in ACTIVITIES)
+#: Out-of-adherence time by kind, in display order (they sum to ``out_of_adherence_ms``).
+KIND_METRICS = tuple(f"out_of_adherence_{k}_ms" for k in OUT_KINDS)
+#: Out-of-adherence time by where it fell: each counted scheduled activity, then outside the
+#: shift (time off is neutral: never charged).
+ACTIVITY_METRICS = tuple(
+    f"out_of_adherence_in_{p}_ms" if p != "outside_shift" else f"out_of_adherence_{p}_ms"
+    for p in OUT_PLACES
+    if p != Activity.TIME_OFF.value.lower()
+)
 
 
 @dataclass(frozen=True)
