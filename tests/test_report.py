@@ -112,6 +112,19 @@ def test_minutes_out_of_adherence_by_kind_and_activity_add_up_to_the_released_to
         assert activity in headings[1]
 
 
+def test_closed_site_blocks_print_in_full(report: Path, browser) -> None:
+    visible = "Array.from(document.querySelectorAll('details table')).map(t => t.checkVisibility())"
+
+    with open_page(browser, report) as page:
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = false)")
+        on_screen = page.evaluate(visible)
+        page.emulate_media(media="print")
+        printed = page.evaluate(visible)
+
+    assert on_screen == [False, False, False]  # adherence, minutes by kind, by activity
+    assert printed == [True, True, True]
+
+
 def test_the_report_states_the_population_it_released(report: Path, fresh: adh.Workspace) -> None:
     centre = fresh.report("adherence_pct", period="2026-03", viewer=LEAD).to_dicts()[0]
     text = report.read_text()

@@ -184,6 +184,10 @@ class _Page:
     def pct(self, value: float) -> str:
         return percent(value, self.language)
 
+    def target(self, value: float) -> str:
+        """A target as set: ``90 %`` rather than ``90.0 %``."""
+        return percent(value, self.language, digits=0 if value.is_integer() else 1)
+
     def minutes(self, ms: float) -> str:
         return number(ms / 60_000, self.language)
 
@@ -239,7 +243,7 @@ def _headline(asked: Asked, page: _Page, previous: tuple[date, date] | None) -> 
                 "rag": rag,
                 "rag_text": page.words[rag] if rag else "",
                 "target": (
-                    f"{page.words['target']} {page.pct(target)}"
+                    f"{page.words['target']} {page.target(target)}"
                     if target is not None
                     else page.words["no_target"]
                 ),
@@ -573,7 +577,7 @@ def render_html(
         "headline": headline,
         "grid": grid,
         "grid_intro": w["grid_intro"].format(
-            target=page.pct(targets.adherence_pct),
+            target=page.target(targets.adherence_pct),
             band=change(targets.amber_points, language, unit="pp").lstrip("+"),
         ),
         "trend_intro": w["trend_intro"].format(k=HIGHLIGHT),

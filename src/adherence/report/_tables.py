@@ -2,7 +2,8 @@
 
 Cells are formatted with ``adherence.locale``; a suppressed figure is ``SUPPRESSED_MARK``
 (explained once on the page), a cell without scheduled time is a dash. great_tables writes
-its style scoped to the table's id, with no external assets.
+its style scoped to the table's id, with no external assets; it is imported only when a table
+is drawn.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
-from great_tables import GT, loc, style
 
 from adherence.report._text import SUPPRESSED_MARK
+
+if TYPE_CHECKING:
+    from great_tables import GT
 
 __all__ = ["RAG_COLOURS", "Rag", "grid", "plain"]
 
@@ -74,6 +77,8 @@ def grid(
     ``labels`` are the column headings of ``xs``; ``rag`` maps a figure column to ``green``,
     ``amber`` or ``red``.
     """
+    from great_tables import GT, loc, style  # heavy: only when a report is written
+
     keys = [group, rows] if group else [rows]
     shown = cells.select(
         *keys,
@@ -131,6 +136,8 @@ def plain(
     Nulls in ``frame`` are suppressed figures (``SUPPRESSED_MARK``). ``merge`` joins two
     pairs of columns into one as ``low–high`` under the first one's label.
     """
+    from great_tables import GT
+
     table = GT(frame, rowname_col=rows, id=table_id).tab_stubhead(label=stub)
     for column, show in formats.items():
         table = table.fmt(partial(_plain_cell, show=show), columns=column)
