@@ -15,8 +15,9 @@ headline figures with the change against the previous period of equal length and
 green against ``Targets``; a team × ISO-week grid of adherence, one block per site, with the
 sites and the whole centre for comparison; small multiples of the weekly trend per site with
 the best and weakest teams highlighted; conformance and planned / unplanned shrinkage by week;
-the fairness audit of the tolerance rules; the methods (every option in force) and the privacy
-note. A suppressed figure is shown as ``•`` everywhere, explained once at the top.
+adherence by local half hour; minutes out of adherence by kind and by scheduled activity per
+team; the fairness audit of the tolerance rules; the methods (every option in force) and the
+privacy note. A suppressed figure is shown as ``•`` everywhere, explained once at the top.
 
 Examples
 --------
