@@ -76,6 +76,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 #: Up to this many teams, every site's block of the grid is open; above it, closed.
 OPEN_TEAMS = 24
+#: Up to this many teams, minutes out of adherence by kind and by activity are per team;
+#: above it, per site (see ``_minutes``).
+TEAM_MINUTES = 12
 #: How many of the best and of the weakest teams a site's trend panel highlights.
 HIGHLIGHT = 2
 _PERIOD = "__period"
@@ -329,6 +332,7 @@ def _grid(asked: Asked, page: _Page) -> dict[str, Any]:
         "trend": trend,
         "population": _gather.population(centre_all, team_all),
         "weeks": weeks,
+        "teams": n_teams,
     }
 
 
@@ -369,32 +373,33 @@ def _trends(asked: Asked, page: _Page, weeks: Sequence[str]) -> dict[str, Any]:
     return {"withheld": None, "svg": chart}
 
 
-def _minutes(asked: Asked, page: _Page, metrics: Sequence[str], name: str) -> dict[str, Any]:
-    """Minutes out of adherence split by ``metrics`` (and the total): teams and the centre.
+def _minutes(
+    asked: Asked, page: _Page, metrics: Sequence[str], name: str, *, per_team: bool
+) -> dict[str, Any]:
+    """Minutes out of adherence split by ``metrics`` (and the total).
 
-    No site rows here: with them the release's differencing checks take many times longer,
-    and the grid already compares the sites.
+    Per team and for the centre when ``per_team`` (a team lead's few teams); otherwise per
+    site and for the centre: the privacy layer's test of these finer sums grows steeply with
+    the number of cells (about a minute for 40 teams), and each team lead's own report has
+    their teams' rows.
     """
     w = page.words
     total = "out_of_adherence_ms"
     columns = [*metrics, total]
-    groupings: tuple[list[str], ...] = (["site", "team"], [])
-    frames = asked.many([(m, by) for m in columns for by in groupings])
+    rows = ["site", "team"] if per_team else ["site"]
+    frames = asked.many([(m, by) for m in columns for by in (rows, [])])
     if isinstance(frames, Withheld):
         return {"withheld": page.withheld(frames), "sites": None, "blocks": []}
 
     def long(index: int) -> pl.DataFrame:
         """One grouping's cells of every metric, as (keys, metric, value, status)."""
         parts = [
-            frames[i * len(groupings) + index]
-            .rename({m: "value"})
-            .with_columns(pl.lit(m).alias("metric"))
+            frames[2 * i + index].rename({m: "value"}).with_columns(pl.lit(m).alias("metric"))
             for i, m in enumerate(columns)
         ]
         return pl.concat(parts, how="diagonal")
 
-    teams, centre = long(0), long(1)
-    overview = centre.with_columns(pl.lit(w["centre"]).alias("site"))
+    groups, centre = long(0), long(1)
     labels = {m: w.get(m) or w[m.removeprefix("out_of_adherence_").removesuffix("_ms")]
               for m in metrics}  # fmt: skip
     labels[total] = w["total"]
@@ -402,20 +407,27 @@ def _minutes(asked: Asked, page: _Page, metrics: Sequence[str], name: str) -> di
         _tables.grid, x="metric", xs=columns, labels=labels, value="value",
         show=page.minutes, rag=None, spanner=None,
     )  # fmt: skip
-    n_teams = teams["team"].n_unique()
+    centre = centre.with_columns(pl.lit(w["centre"]).alias("site"))
+    if not per_team:
+        overview = pl.concat([groups, centre], how="diagonal")
+        return {
+            "withheld": None,
+            "sites": draw(overview, rows="site", stub=w["site"], table_id=page.table_id(name)),
+            "blocks": [],
+        }
     blocks = []
-    for site in sorted(teams["site"].unique().to_list()):
-        mine = teams.filter(pl.col("site") == site)
+    for site in sorted(groups["site"].unique().to_list()):
+        mine = groups.filter(pl.col("site") == site)
         blocks.append(
             {
                 "title": w["teams_in"].format(site=site, n=mine["team"].n_unique()),
-                "open": n_teams <= OPEN_TEAMS,
+                "open": True,
                 "html": draw(mine, rows="team", stub=w["team"], table_id=page.table_id(name)),
             }
         )
     return {
         "withheld": None,
-        "sites": draw(overview, rows="site", stub=w["site"], table_id=page.table_id(name)),
+        "sites": draw(centre, rows="site", stub=w["site"], table_id=page.table_id(name)),
         "blocks": blocks,
     }
 
@@ -561,6 +573,8 @@ def render_html(
     weeks = grid.get("weeks", [])
     trends = _trends(asked, page, weeks) if weeks else {"withheld": None, "svg": None}
     population = grid["population"]
+    intraday = _intraday(asked, page)  # before the minutes: that order is decided faster
+    per_team = grid.get("teams", TEAM_MINUTES + 1) <= TEAM_MINUTES
     context = {
         "lang": language,
         "w": w,
@@ -583,9 +597,11 @@ def render_html(
         ),
         "trend_intro": w["trend_intro"].format(k=HIGHLIGHT),
         "trends": trends,
-        "by_kind": _minutes(asked, page, _gather.KIND_METRICS, "kinds"),
-        "by_activity": _minutes(asked, page, _gather.ACTIVITY_METRICS, "activities"),
-        "intraday": _intraday(asked, page),
+        "intraday": intraday,
+        "by_kind": _minutes(asked, page, _gather.KIND_METRICS, "kinds", per_team=per_team),
+        "by_activity": _minutes(
+            asked, page, _gather.ACTIVITY_METRICS, "activities", per_team=per_team
+        ),
         "audits": _audits(asked, page, rules),
         "options": [
             (f.name, _option(getattr(workspace.options, f.name)))

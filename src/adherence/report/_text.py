@@ -66,6 +66,8 @@ _NB: Words = {
     "out_of_adherence_in_training_ms": "opplæring",
     "out_of_adherence_in_off_queue_work_ms": "arbeid utenfor kø",
     "out_of_adherence_outside_shift_ms": "utenfor vakt",
+    "minutes_by_site": "Med så mange team vises lokasjonene; hver teamleders rapport har "
+    "tallene for sine team.",
     "minutes_intro": "Minutter belastet som avvik fra planen i perioden. Radene summerer til "
     "kolonnen «sum» (avrundet).",
     "fairness": "Er toleransereglene rettferdige?",
@@ -153,6 +155,8 @@ _EN: Words = {
     "out_of_adherence_in_training_ms": "training",
     "out_of_adherence_in_off_queue_work_ms": "off-queue work",
     "out_of_adherence_outside_shift_ms": "outside the shift",
+    "minutes_by_site": "With this many teams the sites are shown; each team lead's report has "
+    "the figures of their teams.",
     "minutes_intro": "Minutes charged as out of adherence in the period. The parts add up to "
     "the total (rounded).",
     "fairness": "Are the tolerance rules fair?",
