@@ -242,3 +242,33 @@ def test_an_unknown_language_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="language must be one of nb, en"):
         render_html(ws, tmp_path / "r.html", viewer=LEAD, language="de")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_centre_of_200_teams_opens_as_a_short_page_that_fits(tmp_path: Path, browser) -> None:
+    sample = adh.synth.load_sample(key=KEY, n_agents=2534, weeks=1)  # 200 teams of 4-13
+    ws = adh.Workspace.open(tmp_path / "a.db", audit_key="audit key of the test workspaces")
+    ws.add(sample.log, schedule=sample.schedule, roster=sample.roster)
+    teams = sample.roster.valid["team"].unique().to_list()
+
+    path = render_html(ws, tmp_path / "r.html", viewer=adh.Steward("wfm"))
+
+    with open_page(browser, path) as page:
+        closed = page_facts(page)
+        blocks = page.evaluate("Array.from(document.querySelectorAll('details')).map(d => d.open)")
+        highlighted = page.evaluate(
+            "Array.from(document.querySelectorAll('#grid figure svg text')).map(t => t.textContent)"
+        )
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        opened = page_facts(page)
+    assert len(teams) == 200
+    assert blocks == [False, False]  # one closed block per site: Harstad, Oslo
+    assert closed.scroll_width <= LAPTOP
+    assert opened.scroll_width <= LAPTOP
+    assert closed.scroll_height < 8_000  # the grid's 200 rows open only on request
+    assert opened.scroll_height > closed.scroll_height + 200 * 20
+    assert all(team in opened.text for team in teams)
+    # Each site's panel names its two best and two weakest teams and the site, nothing more.
+    named = [t for t in highlighted if t in teams]
+    assert len(named) == 2 * 4
+    assert closed.svgs == 3

@@ -573,8 +573,12 @@ def render_html(
     weeks = grid.get("weeks", [])
     trends = _trends(asked, page, weeks) if weeks else {"withheld": None, "svg": None}
     population = grid["population"]
-    intraday = _intraday(asked, page)  # before the minutes: that order is decided faster
     per_team = grid.get("teams", TEAM_MINUTES + 1) <= TEAM_MINUTES
+    by_kind = _minutes(asked, page, _gather.KIND_METRICS, "kinds", per_team=per_team)
+    by_activity = _minutes(asked, page, _gather.ACTIVITY_METRICS, "activities", per_team=per_team)
+    # Last: after the half-hour figures the privacy test of the minutes' finer sums takes
+    # many times longer than before them.
+    intraday = _intraday(asked, page)
     context = {
         "lang": language,
         "w": w,
@@ -598,10 +602,8 @@ def render_html(
         "trend_intro": w["trend_intro"].format(k=HIGHLIGHT),
         "trends": trends,
         "intraday": intraday,
-        "by_kind": _minutes(asked, page, _gather.KIND_METRICS, "kinds", per_team=per_team),
-        "by_activity": _minutes(
-            asked, page, _gather.ACTIVITY_METRICS, "activities", per_team=per_team
-        ),
+        "by_kind": by_kind,
+        "by_activity": by_activity,
         "audits": _audits(asked, page, rules),
         "options": [
             (f.name, _option(getattr(workspace.options, f.name)))
