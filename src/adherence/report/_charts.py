@@ -70,11 +70,13 @@ def _figure(
 
 
 def _style(ax: Axes, language: Language) -> None:
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
     ax.set_axisbelow(True)
+    # Whole points on the ticks (no two ticks may read the same).
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v, language, digits=0)))
     ax.tick_params(labelsize=9, colors="#444444")
 
