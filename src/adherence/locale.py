@@ -19,15 +19,22 @@ Examples
 ('2 minutter og 30 sekunder', '1 hour')
 >>> listing(["Oslo", "Harstad", "Bodø"], "nb")
 'Oslo, Harstad og Bodø'
+>>> change(-1.25, "nb"), change(0.04, "en"), change(1234, "nb", digits=0, unit="min")
+('−1,2\xa0pp', '±0.0\xa0pp', '+1\xa0234\xa0min')
+>>> days(dt.date(2026, 3, 9), dt.date(2026, 3, 31), "nb")
+'9.–31. mars 2026'
+>>> moment(dt.datetime(2026, 3, 9, 7, 5, tzinfo=dt.UTC), "Europe/Oslo", "en")
+'9 Mar 2026, 08:05 (Europe/Oslo)'
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Literal, get_args
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, format_interval
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
@@ -35,12 +42,15 @@ from babel.units import format_unit
 __all__ = [
     "LANGUAGES",
     "Language",
+    "change",
     "check_language",
     "clock",
     "day",
+    "days",
     "duration",
     "listing",
     "minutes",
+    "moment",
     "number",
     "percent",
 ]
@@ -118,3 +128,29 @@ def duration(ms: int | float, language: Language) -> str:
 def listing(items: list[str], language: Language) -> str:
     """Items joined as a reader lists them: ``a, b og c`` / ``a, b and c``."""
     return str(format_list(items, locale=_LOCALE[language])) if items else ""
+
+
+def change(value: float, language: Language, *, digits: int = 1, unit: str = "pp") -> str:
+    """A signed change, e.g. ``+1,2 pp`` (percentage points) or ``−120 min``.
+
+    The sign is always written: ``+``, a true minus ``−``, or ``±`` when the change rounds
+    to zero. ``unit`` follows after a no-break space.
+    """
+    shown = number(abs(value), language, digits=digits)
+    rounds_to_zero = shown.strip("0,.\xa0 ") == ""
+    sign = "±" if rounds_to_zero else ("+" if value > 0 else "−")
+    return f"{sign}{shown}\xa0{unit}"
+
+
+def days(first: dt.date, last: dt.date, language: Language) -> str:
+    """The dates from ``first`` to ``last`` (inclusive), e.g. ``9.–31. mars 2026``."""
+    if first == last:
+        return day(first, language)
+    return str(format_interval(first, last, "yMMMMd", locale=_LOCALE[language]))
+
+
+def moment(instant: dt.datetime, time_zone: str, language: Language) -> str:
+    """An instant as local time in ``time_zone``, with the zone named (``9 Mar 2026, 08:05``)."""
+    local = format_datetime(instant, "medium", tzinfo=ZoneInfo(time_zone), locale=_LOCALE[language])
+    # Babel's medium format has seconds; a report reads to the minute.
+    return f"{local.rsplit(':', 1)[0]} ({time_zone})"

@@ -24,6 +24,7 @@ from typing import Literal
 
 import polars as pl
 
+from adherence._engine.figures import OUT_KINDS, OUT_PLACES
 from adherence.states import NON_PRODUCTIVE_STATES
 
 __all__ = ["METRICS", "Metric", "metric", "value_expr"]
@@ -170,6 +171,28 @@ def _catalogue() -> dict[str, Metric]:
             ("login_to_ready_shifts",),
         ),
     ]
+    kinds = {
+        "late_start": "at the start of a shift, before the agent's first login",
+        "early_end": "at the end of a shift, after the agent's last logout",
+        "long_meal": "still in a pause state after the scheduled meal ended",
+        "late_from_break": "still in a pause state after the scheduled break ended",
+        "unscheduled_pause": "in a pause state during scheduled open time (none of the above)",
+        "other": "every other kind (sensitive reason codes included)",
+    }
+    by_kind = [
+        Metric(f"out_of_adherence_{k}_ms", "ms", "sum", "adherence",
+               (f"out_of_adherence_{k}_ms",), f"out-of-adherence time charged {kinds[k]}")
+        for k in OUT_KINDS
+    ]  # fmt: skip
+    by_place = [
+        Metric(column, "ms", "sum", "adherence", (column,),
+               f"out-of-adherence time charged during scheduled {p.upper()}"
+               if p != "outside_shift" else "out-of-adherence time charged outside the shift")
+        for p in OUT_PLACES
+        for column in [
+            f"out_of_adherence_in_{p}_ms" if p != "outside_shift" else f"out_of_adherence_{p}_ms"
+        ]
+    ]  # fmt: skip
     per_state: list[Metric] = []
     for state in _PAUSES:
         s = state.value.lower()
@@ -188,7 +211,7 @@ def _catalogue() -> dict[str, Metric]:
                    f"90th percentile of {state.value} episode lengths", state=state.value,
                    quantile=0.9),
         ]  # fmt: skip
-    return {m.name: m for m in [*rates, *sums, *per_state]}
+    return {m.name: m for m in [*rates, *sums, *by_kind, *by_place, *per_state]}
 
 
 #: Every reportable metric by name.

@@ -29,7 +29,19 @@ from adherence.options import MetricOptions
 from adherence.schemas import UTC_MS, ScheduledActivity, StateInterval, validate
 from adherence.states import NON_PRODUCTIVE_STATES, Activity, State
 
-__all__ = ["ADDITIVE", "KEYS", "Sweep", "combine", "rates", "sweep", "totals"]
+__all__ = [
+    "ADDITIVE",
+    "HALF_HOURS",
+    "KEYS",
+    "OUT_KINDS",
+    "OUT_PLACES",
+    "SLOT_FIGURES",
+    "Sweep",
+    "combine",
+    "rates",
+    "sweep",
+    "totals",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PLANNED = [Activity.BREAK, Activity.MEAL, Activity.MEETING, Activity.TRAINING, Activity.TIME_OFF]
@@ -44,6 +56,30 @@ def _lower(state: State) -> str:
     return state.value.lower()
 
 
+#: The kinds charged out-of-adherence time is split into (docs/concepts/metrics.md), in the
+#: order their rules are tried: the first that holds names a segment's kind.
+OUT_KINDS = (
+    "late_start",
+    "early_end",
+    "long_meal",
+    "late_from_break",
+    "unscheduled_pause",
+    "other",
+)
+#: Where charged out-of-adherence time lies: in a scheduled activity, or outside the shift
+#: (productive work outside it, with ``count_work_outside_shift``).
+OUT_PLACES = (*(a.value.lower() for a in Activity), "outside_shift")
+_KIND_COLUMNS = [f"out_of_adherence_{k}_ms" for k in OUT_KINDS]
+_PLACE_COLUMNS = [
+    f"out_of_adherence_in_{p}_ms" if p != "outside_shift" else f"out_of_adherence_{p}_ms"
+    for p in OUT_PLACES
+]
+_HALF_HOUR_MS = 30 * 60_000
+#: The local half hours of a day, as their wall-clock labels.
+HALF_HOURS = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30))
+#: The additive figures kept per local half hour (``Sweep.slots``).
+SLOT_FIGURES = ["out_of_adherence_charged_ms", "scheduled_ms", "observed_state_ms"]
+
 #: Every additive column of a figures row, in order.
 ADDITIVE = [
     "counted_scheduled_ms",
@@ -53,6 +89,8 @@ ADDITIVE = [
     "out_of_adherence_raw_ms",
     "out_of_adherence_charged_ms",
     "exception_count",
+    *_KIND_COLUMNS,
+    *_PLACE_COLUMNS,
     "unobserved_ms",
     "observed_state_ms",
     "conformance_scheduled_ms",
@@ -84,6 +122,9 @@ class Sweep:
     """The agents' ids; the engine's ``agent_id`` column holds positions in this series."""
     shift_ids: pl.Series
     """The shifts' ids; the engine's ``shift_id`` column holds positions in this series."""
+    schedule: pl.DataFrame | None = None
+    """The coded schedule the sweep ran against (``agent_id``, ``shift_id``, ``_a_start``,
+    ``_a_end``, ``activity``, ``_counts``)."""
 
     @property
     def _group(self) -> list[str]:
@@ -241,6 +282,21 @@ class Sweep:
                 pl.len().cast(pl.Int64).alias("exception_count"),
             )
         )
+        kind, place = pl.col("_kind"), pl.col("_place")
+        charged_parts = (
+            self._with_day(self._charged_segments(), "_t")
+            .group_by(self._group)
+            .agg(
+                *[
+                    pl.col("_charged").filter(kind == k).sum().alias(c)
+                    for k, c in zip(OUT_KINDS, _KIND_COLUMNS, strict=True)
+                ],
+                *[
+                    pl.col("_charged").filter(place == p).sum().alias(c)
+                    for p, c in zip(OUT_PLACES, _PLACE_COLUMNS, strict=True)
+                ],
+            )
+        )
         is_state = {s: pl.col("state") == s.value for s in _PAUSES}
         episodes = (
             self._pause_episodes()
@@ -259,6 +315,7 @@ class Sweep:
         )
         figures = (
             summed.join(charged, on=self._group, how="left")
+            .join(charged_parts, on=self._group, how="left")
             .join(episodes, on=self._group, how="left")
             .join(self._lateness(), on=self._group, how="left")
             .with_columns(
@@ -267,6 +324,205 @@ class Sweep:
             .select(*self._group, *[pl.col(c).fill_null(0).cast(pl.Int64) for c in ADDITIVE])
         )
         return self._keyed(figures).select(*KEYS, *ADDITIVE).sort(KEYS)
+
+    def _charged_segments(self) -> pl.LazyFrame:
+        """Every out-of-adherence segment with its charged part, kind and place.
+
+        Columns: the segment's (``_shift``, ``_t``, ``_t_end``, ``state``, ``activity``),
+        ``_c_start`` (where its charged part starts), ``_charged`` (ms), ``_kind`` (one of
+        ``OUT_KINDS``) and ``_place`` (one of ``OUT_PLACES``). The exception threshold is
+        taken from the start of each run: a run's charged time is its time after its first
+        ``exception_threshold`` ms, so the charged parts of its segments sum exactly to
+        ``max(0, raw - threshold)``.
+        """
+        threshold = self.options.exception_threshold_ms
+        out = self.segments.lazy().filter(pl.col("_out") | pl.col("_outside_work"))
+        # As in ``_exceptions``: segments in (agent, time) order, a run is a chain of out
+        # segments of one shift (and day) that touch.
+        grouped_same = [
+            pl.col(k) == pl.col(k).shift(1)
+            for k in (["_shift"] if not self.options.split_at_midnight else ["_shift", "_day_of_t"])
+        ]
+        day_of_t = pl.col("_t").cast(UTC_MS).dt.convert_time_zone(self.options.time_zone).dt.date()
+        if self.options.split_at_midnight:
+            out = out.with_columns(day_of_t.alias("_day_of_t"))
+        continues = (
+            (pl.col("_t_end").shift(1) == pl.col("_t")) & pl.all_horizontal(grouped_same)
+        ).fill_null(value=False)
+        c_start = pl.when(~continues).then(pl.col("_t")).forward_fill() + threshold
+        charged = pl.max_horizontal(
+            pl.col("_t_end") - pl.max_horizontal(pl.col("_t"), pl.col("_c_start")), 0
+        )
+        state = pl.col("state")
+        logged_in = state.is_not_null() & (state != State.OFFLINE.value)
+        logins = (
+            self.segments.lazy()
+            .group_by("_shift")
+            .agg(
+                pl.col("_t").filter(logged_in).min().alias("_first_login"),
+                pl.col("_t_end").filter(logged_in).max().alias("_last_login_end"),
+            )
+        )
+        intervals = self.intervals
+        same_run = (
+            (pl.col(AGENT) == pl.col(AGENT).shift(1))
+            & (pl.col("state") == pl.col("state").shift(1))
+            & (pl.col("_i_start") == pl.col("_i_end").shift(1))
+        ).fill_null(value=False)
+        since = intervals.select(
+            pl.when(~same_run).then(pl.col("_i_start")).forward_fill().alias("_since")
+        ).to_series()
+        fold = (
+            intervals["_fold"]
+            if "_fold" in intervals.columns
+            else pl.Series("_fold", [False] * intervals.height)
+        )
+        if intervals.height:
+            since_at = column_at(since, "_interval")
+            fold_at = column_at(fold.cast(pl.Boolean), "_interval").fill_null(value=False)
+        else:  # nothing to gather from (a gather from an empty column panics in polars 2.1)
+            since_at, fold_at = pl.lit(None, dtype=pl.Int64), pl.lit(value=False)
+        marked = (
+            out.with_columns(c_start.alias("_c_start"))
+            .with_columns(
+                charged.alias("_charged"), since_at.alias("_since"), fold_at.alias("_fold")
+            )
+            .join(logins, on="_shift", how="left")
+        )
+        pauses = self._scheduled_pauses()
+        # Both sides are sorted by (shift, time): segments in (agent, time) order carry shift
+        # codes in order (see ``sweep``), and the pauses are sorted where they are built.
+        ended = marked.join_asof(
+            pauses,
+            left_on="_t",
+            right_on="_p_end",
+            by="_shift",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        t = pl.col("_t")
+        absent = state.is_null() | (state == State.OFFLINE.value)
+        continued = state.is_in([State.BREAK.value, State.MEAL.value]).fill_null(value=False) & (
+            pl.col("_since") < pl.col("_p_end")
+        ).fill_null(value=False)
+        pause_state = state.is_in([s.value for s in _PAUSES]).fill_null(value=False)
+        kind = (
+            pl.when(pl.col("_fold"))
+            .then(pl.lit("other"))
+            .when(absent & (t < pl.col("_first_login")).fill_null(value=False))
+            .then(pl.lit("late_start"))
+            .when(absent & (t >= pl.col("_last_login_end")).fill_null(value=False))
+            .then(pl.lit("early_end"))
+            .when(continued & (pl.col("_p_activity") == Activity.MEAL.value))
+            .then(pl.lit("long_meal"))
+            .when(continued & (pl.col("_p_activity") == Activity.BREAK.value))
+            .then(pl.lit("late_from_break"))
+            .when(pause_state & (pl.col("activity") == Activity.OPEN.value).fill_null(value=False))
+            .then(pl.lit("unscheduled_pause"))
+            .otherwise(pl.lit("other"))
+        )
+        place = (
+            pl.when(pl.col("activity").is_null())
+            .then(pl.lit("outside_shift"))
+            .otherwise(pl.col("activity").cast(pl.String).str.to_lowercase())
+        )
+        return ended.select(
+            "_shift",
+            "_t",
+            "_t_end",
+            "state",
+            "activity",
+            "_c_start",
+            "_charged",
+            kind.alias("_kind"),
+            place.alias("_place"),
+        )
+
+    def _scheduled_pauses(self) -> pl.LazyFrame:
+        """Scheduled, counted ``BREAK`` and ``MEAL`` activities: ``_shift``, ``_p_end``,
+        ``_p_activity``; sorted by shift and end."""
+        if self.schedule is None:
+            return pl.LazyFrame(
+                schema={"_shift": pl.UInt32, "_p_end": pl.Int64, "_p_activity": pl.String}
+            )
+        codes = self.shifts.lazy().select(AGENT, "shift_id", "_shift")
+        planned = [Activity.BREAK.value, Activity.MEAL.value]
+        return (
+            self.schedule.lazy()
+            .filter(pl.col("activity").is_in(planned) & pl.col("_counts"))
+            .join(codes, on=[AGENT, "shift_id"])
+            .select(
+                pl.col("_shift").cast(pl.UInt32),
+                pl.col("_a_end").alias("_p_end"),
+                pl.col("activity").cast(pl.String).alias("_p_activity"),
+            )
+            .sort("_shift", "_p_end")
+        )
+
+    def slots(self) -> pl.DataFrame:
+        """Per agent, shift, local date and local half hour: ``SLOT_FIGURES``.
+
+        ``half_hour`` is the wall-clock label of the half hour in ``options.time_zone``
+        (``"08:00"``, ``"08:30"``, ...): on the night clocks go back, both readings of the
+        repeated hour go to the same labels; on the night they go forward the skipped labels
+        have no time. A row exists for every half hour that holds counted scheduled time (with
+        ``count_work_outside_shift``: any time in a shift's conformance window), whatever the
+        agent did: which rows exist depends on the schedule only. The figures of a day's
+        rows sum to its ``figures()`` row.
+        """
+        zone = self.options.time_zone
+        seg = self.segments.lazy()
+        possible = (
+            pl.lit(value=True) if self.options.count_work_outside_shift else pl.col("_counts_any")
+        )
+        counted = pl.col("_counted") | pl.col("_outside_work")
+        base = seg.with_columns(
+            (pl.col("_counted") | pl.col("_unobserved")).alias("_counts_any")
+        ).filter(possible)
+        plain = _pieces(base, "_t", "_t_end", zone).select(
+            *self._group_source,
+            "_slot",
+            pl.col("_counts_any"),
+            pl.when(counted & ~pl.col("_not_calculated"))
+            .then(pl.col("_p_ms"))
+            .otherwise(0)
+            .alias("scheduled_ms"),
+            pl.when(pl.col("state").is_not_null())
+            .then(pl.col("_p_ms"))
+            .otherwise(0)
+            .alias("observed_state_ms"),
+            pl.lit(0, dtype=pl.Int64).alias("out_of_adherence_charged_ms"),
+        )
+        out = (
+            self._charged_segments()
+            .filter(pl.col("_charged") > 0)
+            .with_columns(pl.max_horizontal("_t", "_c_start").alias("_c_start"))
+        )
+        charged = _pieces(out, "_c_start", "_t_end", zone).select(
+            *self._group_source,
+            "_slot",
+            pl.lit(value=False).alias("_counts_any"),
+            pl.lit(0, dtype=pl.Int64).alias("scheduled_ms"),
+            pl.lit(0, dtype=pl.Int64).alias("observed_state_ms"),
+            pl.col("_p_ms").alias("out_of_adherence_charged_ms"),
+        )
+        pieces = self._with_day(pl.concat([plain, charged]), "_t")
+        summed = (
+            pieces.group_by([*self._group, "_slot"])
+            .agg(pl.col("_counts_any").any(), *[pl.col(c).sum() for c in SLOT_FIGURES])
+            .filter(possible if self.options.count_work_outside_shift else pl.col("_counts_any"))
+            .drop("_counts_any")
+        )
+        labels = pl.Series(HALF_HOURS)
+        keyed = self._keyed(summed).with_columns(
+            pl.lit(labels).gather(pl.col("_slot")).alias("half_hour")
+        )
+        return keyed.select(*KEYS, "half_hour", *SLOT_FIGURES).sort(*KEYS, "half_hour")
+
+    @property
+    def _group_source(self) -> list[str]:
+        """The columns a piece keeps to be grouped like a segment (its day comes from ``_t``)."""
+        return ["_shift", "_t"]
 
     def _lateness(self) -> pl.LazyFrame:
         """Lateness and login-to-Ready per shift, on the row of the shift's start date."""
@@ -312,13 +568,16 @@ def sweep(
     *,
     options: MetricOptions | None = None,
     as_of: datetime | None = None,
+    fold: pl.Expr | None = None,
 ) -> Sweep:
     """Validate both tables and run the sweep; its outputs derive from its segments.
 
     This is where the engine collects (with the in-memory engine, which sorts faster than the
     streaming one): every output derives from the segments, and a lazy plan would run the
     sweep once per output. ``as_of`` defaults to the latest interval end. Partial
-    computations that are to be combined must share one ``as_of``.
+    computations that are to be combined must share one ``as_of``. ``fold`` (an expression
+    over the intervals' columns) marks intervals whose out-of-adherence time counts under
+    the kind ``other`` whatever it was (sensitive reason codes, privacy.md G12).
     """
     options = options or MetricOptions()
     q = options.quantum_ms
@@ -338,6 +597,9 @@ def sweep(
             .is_in(sorted(options.system_reason_codes))
             .fill_null(value=False)
             .alias("_system_reason"),
+            (fold if fold is not None else pl.lit(value=False))
+            .fill_null(value=False)
+            .alias("_fold"),
         )
         .filter(pl.col("_i_end") > pl.col("_i_start"))
         .collect(engine="in-memory")
@@ -384,7 +646,35 @@ def sweep(
     # in (agent, time) order, are in shift order too; flagged, the group-bys run faster.
     if cut["_shift"].is_sorted():
         cut = cut.with_columns(pl.col("_shift").set_sorted())
-    return Sweep(cut, shifts, states, as_of_ms, options, agent_ids, shift_ids)
+    return Sweep(cut, shifts, states, as_of_ms, options, agent_ids, shift_ids, plan)
+
+
+def _pieces(frame: pl.LazyFrame, start: str, end: str, zone: str) -> pl.LazyFrame:
+    """``[start, end)`` of every row cut at the local half hours of ``zone``.
+
+    Adds ``_p_ms`` (the piece's length) and ``_slot`` (its local half hour, 0-47) and sets
+    ``_t`` to the piece's start. Local half hours are found from each instant's own UTC
+    offset, so both readings of a repeated hour land on the same slots.
+    """
+    local = pl.col(start).cast(UTC_MS).dt.convert_time_zone(zone)
+    phase = (local.dt.replace_time_zone(None).dt.epoch("ms") - pl.col(start)) % _HALF_HOUR_MS
+    first = (pl.col(start) + phase) // _HALF_HOUR_MS * _HALF_HOUR_MS - phase + _HALF_HOUR_MS
+    cuts = pl.int_ranges(first, pl.col(end), _HALF_HOUR_MS, dtype=pl.Int64)
+    starts = pl.concat_list(pl.col(start), cuts)
+    ends = pl.concat_list(cuts, pl.col(end))
+    exploded = (
+        frame.filter(pl.col(end) > pl.col(start))
+        .with_columns(starts.alias("_ps"), ends.alias("_pe"))
+        .explode("_ps", "_pe")
+    )
+    piece_local = pl.col("_ps").cast(UTC_MS).dt.convert_time_zone(zone)
+    return exploded.with_columns(
+        (pl.col("_pe") - pl.col("_ps")).alias("_p_ms"),
+        (
+            piece_local.dt.hour().cast(pl.Int32) * 2 + piece_local.dt.minute().cast(pl.Int32) // 30
+        ).alias("_slot"),
+        pl.col("_ps").alias("_t"),
+    )
 
 
 def _by_agent(frame: pl.DataFrame) -> pl.DataFrame:

@@ -20,15 +20,25 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from adherence._engine import ADDITIVE, sweep
+from adherence._engine import ADDITIVE, SLOT_FIGURES, sweep
 from adherence.options import MetricOptions
 from adherence.privacy._incidents import neutral_schedule
+from adherence.privacy._refine import Possible
 from adherence.privacy.policy import sensitive_expr
 from adherence.privacy.query import ORG_DIMENSIONS, ROSTER_DIMENSIONS
 from adherence.schemas import Roster, ScheduledActivity, StateInterval, validate
 from adherence.states import NON_PRODUCTIVE_STATES, Activity, State
 
-__all__ = ["AGENT_CODE", "ATOMS", "DAY", "OTHER", "Tables", "agent_ids", "build_tables"]
+__all__ = [
+    "AGENT_CODE",
+    "ATOMS",
+    "DAY",
+    "OTHER",
+    "SLOT_ATOMS",
+    "Tables",
+    "agent_ids",
+    "build_tables",
+]
 
 AGENT_CODE = "_agent"
 DAY = "_day"
@@ -38,6 +48,8 @@ OTHER = "OTHER"
 #: and the number of shifts starting that day.
 ATOMS = [*ADDITIVE, "other_ms", "other_episodes", "other_episode_ms", "shifts"]
 _STATE_ATOMS = [f"{s.value.lower()}_ms" for s in State]
+#: The atoms of a ``slots`` row (per agent, local day and local half hour).
+SLOT_ATOMS = list(SLOT_FIGURES)
 _KEYS = ["agent_id", "shift_id", "local_date"]
 
 
@@ -57,6 +69,16 @@ class Tables:
     shifts: pl.DataFrame
     """Per agent, shift and local day: ``shift_date`` and every atom (the employee's own
     view); one row per shift unless days are split at midnight."""
+    slots: pl.DataFrame
+    """Per agent, local day and local half hour (``half_hour``) with counted scheduled time:
+    the ``days`` row's codes and dimensions, and ``SLOT_ATOMS``. Which rows exist depends on
+    the schedule only."""
+    scheduled: pl.DataFrame
+    """Per agent code and day number (``_agent``, ``_day``): the counted activities of the
+    day's shifts (``activities``, lower case), from the schedule: where an atom can be
+    nonzero (see ``_refine``)."""
+    possible: Possible
+    """Where finer unknowns can be nonzero (from ``slots`` and ``scheduled``)."""
 
 
 def _shift_days(schedule: pl.DataFrame, options: MetricOptions) -> pl.DataFrame:
@@ -285,7 +307,8 @@ def build_tables(
         schedule = neutral_schedule(schedule, incidents, roster, time_zone=options.time_zone)
     shift_days = _shift_days(schedule, options)
     membership = _membership(shift_days, roster, codes, options.time_zone)
-    run = sweep(intervals, schedule, options=options)
+    fold = _sensitive(intervals, sensitive_reasons)
+    run = sweep(intervals, schedule, options=options, fold=fold)
     per_shift = run.figures()
     flagged = intervals.with_columns(_sensitive(intervals, sensitive_reasons).alias("_sensitive"))
     sensitive = flagged.filter(pl.col("_sensitive")).drop("_sensitive")
@@ -333,4 +356,45 @@ def build_tables(
     exceptions = _on_shift_days(run.exceptions(short=True), shift_days).with_columns(
         (pl.col("raw_ms") <= threshold).alias("under_threshold")
     )
-    return Tables(days=days, episodes=episodes, exceptions=exceptions, shifts=per_shift)
+    slot_rows = (
+        _on_shift_days(run.slots(), shift_days)
+        .group_by("agent_id", "local_date", "half_hour")
+        .agg(pl.col(SLOT_ATOMS).sum())
+    )
+    slots = dimensions.join(slot_rows, on=["agent_id", "local_date"]).sort(
+        AGENT_CODE, DAY, "half_hour"
+    )
+    scheduled = _scheduled(schedule, shift_days, membership)
+    return Tables(
+        days=days,
+        episodes=episodes,
+        exceptions=exceptions,
+        shifts=per_shift,
+        slots=slots,
+        scheduled=scheduled,
+        possible=Possible.of(slots, scheduled, outside_shift=options.count_work_outside_shift),
+    )
+
+
+def _scheduled(
+    schedule: pl.DataFrame, shift_days: pl.DataFrame, membership: pl.DataFrame
+) -> pl.DataFrame:
+    """Per (agent, day) pair: the counted activities of the shifts attributed to it."""
+    counted = pl.col("counts_for_adherence") & (pl.col("activity") != Activity.TIME_OFF.value)
+    per_shift = (
+        schedule.filter(counted)
+        .group_by("agent_id", "shift_id")
+        .agg(pl.col("activity").cast(pl.String).str.to_lowercase().unique().alias("activities"))
+    )
+    return (
+        shift_days.select("agent_id", "shift_id", "local_date")
+        .join(per_shift, on=["agent_id", "shift_id"])
+        .explode("activities")
+        .join(
+            membership.select("agent_id", "local_date", AGENT_CODE, DAY),
+            on=["agent_id", "local_date"],
+        )
+        .group_by(AGENT_CODE, DAY)
+        .agg(pl.col("activities").unique().sort())
+        .sort(AGENT_CODE, DAY)
+    )

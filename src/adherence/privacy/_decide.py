@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adherence.privacy._plans import Cell
+from adherence.privacy._refine import Possible
 from adherence.privacy._space import Vector, exposure_groups
 
 #: Atoms of folded sensitive time (G12): never released alone, perhaps known to be zero.
@@ -84,6 +85,7 @@ def _complete(
     sizes: Sequence[int],
     k: int,
     own: int | None = None,
+    possible: Possible | None = None,
 ) -> list[bool]:
     """Suppress more cells until the one-space test passes (at worst: all of them).
 
@@ -118,7 +120,13 @@ def _complete(
                     new.append(vector)
                 owners[vector.key].append(i)
         exposed = exposure_groups(
-            old, new, k=k, knowledge=knowledge, targets=hidden, constants=SENSITIVE_ATOMS
+            old,
+            new,
+            k=k,
+            knowledge=knowledge,
+            targets=hidden,
+            constants=SENSITIVE_ATOMS,
+            possible=possible,
         )
         if not exposed:
             break
@@ -160,6 +168,7 @@ def decide(
     knowledge: Sequence[Vector],
     targets: Sequence[Vector] = (),
     own: int | None = None,
+    possible: Possible | None = None,
 ) -> Decision | Refusal:
     """Decide which cells are released, or refuse (steps 1–3 above).
 
@@ -176,6 +185,8 @@ def decide(
     own
         The viewer's own agent code when the viewer is an employee: all of that agent's
         unknowns are known to the viewer.
+    possible
+        Where finer unknowns can be nonzero, from the schedule (see ``_refine``).
     old, knowledge, targets
         The ledger's released vectors, everything known through opened shares, and the
         sums that must stay hidden.
@@ -208,6 +219,7 @@ def decide(
         sizes=sizes,
         k=k,
         own=own,
+        possible=possible,
     )
     if not any(released):
         return DIFFERENCING
@@ -225,6 +237,7 @@ def suppress_more(
     knowledge: Sequence[Vector],
     targets: Sequence[Vector] = (),
     own: int | None = None,
+    possible: Possible | None = None,
 ) -> tuple[Decision, list[Vector]]:
     """Suppress the cells a value-dependent rule hides, and whatever would reveal them.
 
@@ -250,5 +263,6 @@ def suppress_more(
         sizes=sizes,
         k=k,
         own=own,
+        possible=possible,
     )
     return Decision(tuple(released)), hidden

@@ -20,13 +20,17 @@ from adherence.fairness import MARGINS_MS, unit_flags
 from adherence.privacy._atoms import AGENT_CODE, ATOMS, DAY, OTHER, Tables
 from adherence.privacy._plans import Cell, cells_for, grouped
 from adherence.privacy._space import Vector
-from adherence.privacy.query import DIMENSIONS
+from adherence.privacy.query import CALENDAR, ORG_DIMENSIONS
 from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, Rule
 
 __all__ = ["BUILT_IN", "AuditPlan", "audit_plan", "limit_name", "rule_key"]
 
 #: Rules any viewer may audit; any other ``Rule`` is the steward's alone.
 BUILT_IN = (PauseLimit, PauseBudget, LoginGrace, AdherenceTarget)
+
+
+#: The dimensions of a unit (a shift, a day or a week): no intraday ones.
+_DIMENSIONS = ORG_DIMENSIONS + CALENDAR
 
 
 def rule_key(rule: Rule) -> str:
@@ -82,7 +86,7 @@ def _units(tables: Tables, rows: pl.DataFrame, unit: str) -> pl.DataFrame:
 
 
 def _judged(tables: Tables, rows: pl.DataFrame, unit: str) -> pl.DataFrame:
-    keys = rows.select("agent_id", "local_date", AGENT_CODE, DAY, *DIMENSIONS)
+    keys = rows.select("agent_id", "local_date", AGENT_CODE, DAY, *_DIMENSIONS)
     if unit == "episode":
         episode = ["state", "duration_ms", "late_start", "system_reason"]
         return (
@@ -107,7 +111,7 @@ def _judged(tables: Tables, rows: pl.DataFrame, unit: str) -> pl.DataFrame:
             pl.col("local_date").first(),
             pl.col(AGENT_CODE).first(),
             pl.col(DAY).first(),
-            *[pl.col(d).first() for d in DIMENSIONS],
+            *[pl.col(d).first() for d in _DIMENSIONS],
             pl.col(additive).sum(),
         )
     )

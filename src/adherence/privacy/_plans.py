@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from adherence._engine import rates
+from adherence._engine import ADDITIVE, rates
 from adherence.metrics import Metric, value_expr
 from adherence.privacy._atoms import AGENT_CODE, DAY
+from adherence.privacy._refine import Possible, slot_atom
 from adherence.privacy._space import Vector
 from adherence.privacy.query import Query
 from adherence.states import NON_PRODUCTIVE_STATES
@@ -34,6 +35,7 @@ __all__ = [
     "grouped",
     "groupings",
     "metric_atoms",
+    "slot_cells",
     "support_of",
 ]
 
@@ -139,21 +141,59 @@ def cells_for(
     *,
     sensitive_atoms: frozenset[str] = frozenset(),
     need: int = 0,
+    possible: Possible | None = None,
 ) -> list[Cell]:
     """The cells of a grouped frame, each revealing ``combinations`` over its support.
 
     A combination that includes a sensitive atom (``other_ms``) adds a target: that atom
-    alone over the cell's support must never be determined (G12).
+    alone over the cell's support must never be determined (G12). A combination of parts
+    that are zero on some days for everyone to see (time charged during a scheduled meeting,
+    on a day without one) is supported only on the days where it can be nonzero
+    (``possible``): the agents who count are those who could contribute.
     """
     cells = []
     for row in frame.select(*by, "_agents", "_days").iter_rows():
         key = tuple(str(v) for v in row[: len(by)])
         support = support_of(row[-2], row[-1])
-        vectors = tuple(Vector(tuple(sorted(c.items())), support) for c in combinations)
+        vectors = tuple(
+            Vector(
+                tuple(sorted(c.items())),
+                support if possible is None else possible.restrict(support, list(c)),
+            )
+            for c in combinations
+        )
         hidden = sorted({a for c in combinations for a in c if a in sensitive_atoms})
         targets = tuple(Vector(((atom, 1),), support) for atom in hidden)
-        agents = frozenset(np.unique(support[:, 0]).tolist())
+        agents = frozenset(a for v in vectors for a in np.unique(v.support[:, 0]).tolist())
         cells.append(Cell(key, vectors, agents, targets, need))
+    return cells
+
+
+def slot_cells(
+    frame: pl.DataFrame, by: Sequence[str], combinations: Sequence[dict[str, int]]
+) -> list[Cell]:
+    """The cells of a frame grouped by ``half_hour`` (among others): per cell, its half hour's
+    atoms over the (agent, day) pairs scheduled then (its rows); a margin over the half
+    hours reveals the day's atoms over the pairs of its rows."""
+    position = list(by).index("half_hour")
+    cells = []
+    for row in frame.select(*by, "_agents", "_days").iter_rows():
+        key = tuple(str(v) for v in row[: len(by)])
+        half_hour = key[position]
+        support = support_of(row[-2], row[-1])
+        vectors = tuple(
+            Vector(
+                tuple(
+                    sorted(
+                        ((a if half_hour == ALL else slot_atom(a, half_hour)), n)
+                        for a, n in c.items()
+                    )
+                ),
+                support,
+            )
+            for c in combinations
+        )
+        cells.append(Cell(key, vectors, frozenset(np.unique(support[:, 0]).tolist())))
     return cells
 
 
@@ -190,7 +230,9 @@ def cell_values(
     """The metric's value for every cell of ``frame`` (suppressed ones are dropped later)."""
     m = query.metric
     if m.kind != "quantile":
-        return rates(frame).select(value_expr(m)).to_series()
+        # A frame of half-hour rows holds only the slot atoms; the rest are not asked for.
+        absent = [pl.lit(0, dtype=pl.Int64).alias(c) for c in ADDITIVE if c not in frame.columns]
+        return rates(frame.with_columns(absent)).select(value_expr(m)).to_series()
     own = _covered_episodes(episodes, rows, m.state)
     found = [
         _keyed(

@@ -22,6 +22,7 @@ from typing import TypeVar
 from adherence.errors import LedgerUnavailableError
 from adherence.privacy._decide import Decision, Refusal, decide, suppress_more
 from adherence.privacy._plans import Cell
+from adherence.privacy._refine import Possible
 from adherence.privacy._space import Vector, knowledge_exposes
 from adherence.privacy.audit_log import AuditLog, AuditValue
 from adherence.privacy.ledger import Ledger
@@ -59,6 +60,8 @@ class Plan:
     fingerprint: str
     fields: Mapping[str, AuditValue] = field(default_factory=dict)
     value_rules: Sequence[ValueRule] = ()
+    possible: Possible | None = None
+    """Where finer unknowns can be nonzero, from the schedule (see ``_refine``)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ class Releaser:
             old=space.released,
             knowledge=space.known,
             targets=space.hidden,
+            possible=plan.possible,
         )
         if isinstance(decision, Refusal):
             self._log_refusal(db, decision, role=role, actor=actor, fields=plan.fields)
@@ -152,6 +156,7 @@ class Releaser:
                 knowledge=space.known,
                 targets=[*space.hidden, *hidden],
                 own=plan.own,
+                possible=plan.possible,
             )
             hidden += more
         shown = [c for c, r in zip(plan.cells, decision.released, strict=True) if r]
@@ -277,6 +282,7 @@ class Releaser:
             old=space.released,
             knowledge=space.known,
             targets=space.hidden,
+            possible=plan.possible,
         )
 
     def learn(

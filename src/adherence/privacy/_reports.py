@@ -18,7 +18,7 @@ from adherence.errors import (
     ConfigurationError,
     ForbiddenQueryError,
 )
-from adherence.privacy._atoms import ATOMS
+from adherence.privacy._atoms import ATOMS, SLOT_ATOMS
 from adherence.privacy._decide import Refusal
 from adherence.privacy._incidents import incident_notes
 from adherence.privacy._plans import (
@@ -30,8 +30,10 @@ from adherence.privacy._plans import (
     few_contributors,
     grouped,
     metric_atoms,
+    slot_cells,
 )
 from adherence.privacy._release import Plan, ValueRule
+from adherence.metrics import METRICS, Metric
 from adherence.privacy.query import Period, Query, did_you_mean
 from adherence.privacy.released import DryRun, ReleasedTable
 from adherence.privacy.viewers import Viewer
@@ -57,6 +59,14 @@ class _ReportPart:
     logged: dict[str, Any]
 
 
+def _by_half_hour(m: Metric) -> bool:
+    """Whether ``m`` is computed from figures kept per half hour only."""
+    return m.kind != "quantile" and set(m.numerator + m.denominator) <= set(SLOT_ATOMS)
+
+
+_HALF_HOURLY = frozenset(n for n, m in METRICS.items() if _by_half_hour(m))
+
+
 def outside_scope(
     filters: Sequence[tuple[str, Sequence[str]]], scope: frozenset[str] | None
 ) -> Refusal | None:
@@ -79,6 +89,13 @@ def _forbidden(
     outside = outside_scope(query.where, scope)
     if outside is not None:
         return outside
+    m = query.metric
+    if "half_hour" in query.by and not _by_half_hour(m):
+        return Refusal(
+            "ADH-003",
+            f"{m.name} is not kept per half hour",
+            f"group by half_hour only with {', '.join(sorted(_HALF_HOURLY))}",
+        )
     if query.metric.state in sensitive:
         return Refusal(
             "ADH-003",
@@ -140,15 +157,20 @@ def report_part(
         return refuse(refusal, **logged)
     m = query.metric
     quantile = m.kind == "quantile"
-    rows = covered(tables.days, query, scope)
-    frame = grouped(rows, query.by, margins=query.margins, sums=ATOMS)
-    cells = cells_for(
-        frame,
-        query.by,
-        metric_atoms(m),
-        sensitive_atoms=_OTHER_ATOMS,
-        need=ws.policy.min_quantile_agents if quantile else 0,
-    )
+    intraday = "half_hour" in query.by
+    rows = covered(tables.slots if intraday else tables.days, query, scope)
+    frame = grouped(rows, query.by, margins=query.margins, sums=SLOT_ATOMS if intraday else ATOMS)
+    if intraday:
+        cells = slot_cells(frame, query.by, metric_atoms(m))
+    else:
+        cells = cells_for(
+            frame,
+            query.by,
+            metric_atoms(m),
+            sensitive_atoms=_OTHER_ATOMS,
+            need=ws.policy.min_quantile_agents if quantile else 0,
+            possible=tables.possible,
+        )
     if not cells:
         refusal = Refusal(
             "ADH-001",
@@ -209,6 +231,7 @@ def plan_of(ws: Workspace, parts: Sequence[_ReportPart], viewer: Viewer) -> Plan
             ValueRule(lambda _: dominance, keep_hidden=True),
             ValueRule(lambda _: few, keep_hidden=False),
         ],
+        possible=ws._data().possible,
     )
 
 

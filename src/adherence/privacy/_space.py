@@ -52,6 +52,8 @@ import scipy.sparse
 import scipy.sparse.csgraph
 from numpy.typing import NDArray
 
+from adherence.privacy._refine import Parts, Possible, refine, root_of
+
 __all__ = ["Vector", "exposure_groups", "exposures", "knowledge_exposes"]
 
 
@@ -69,6 +71,9 @@ class Vector:
 
     atoms: tuple[tuple[str, int], ...]
     support: NDArray[np.int64]
+    parts: Parts | None = None
+    """The vector's terms in finer unknowns, each over its own support (set by ``refine``
+    for one test only; never stored)."""
 
     @classmethod
     def of(cls, atoms: Mapping[str, int], support: Iterable[tuple[int, int]]) -> Vector:
@@ -133,11 +138,12 @@ def _entries(vectors: Sequence[Vector]) -> _Entries:
     atom_ids: dict[str, int] = {}
     parts_pairs, parts_atom, parts_vec, parts_coef = [], [], [], []
     for i, v in enumerate(vectors):
-        n = len(v.support)
-        if not n:
-            continue
-        for name, coefficient in v.atoms:
-            parts_pairs.append(v.support)
+        terms = v.parts if v.parts is not None else [(a, c, v.support) for a, c in v.atoms]
+        for name, coefficient, support in terms:
+            n = len(support)
+            if not n:
+                continue
+            parts_pairs.append(support)
             parts_atom.append(np.full(n, atom_ids.setdefault(name, len(atom_ids)), np.int64))
             parts_vec.append(np.full(n, i, np.int64))
             parts_coef.append(np.full(n, coefficient, np.int64))
@@ -341,13 +347,14 @@ def exposures(
     knowledge: Sequence[Vector] = (),
     targets: Sequence[Vector] = (),
     constants: frozenset[str] = frozenset(),
+    possible: Possible | None = None,
 ) -> list[int]:
     """Positions in ``new`` of vectors taking part in an exposure the release would create.
 
     An empty list means the new vectors may be released; see :func:`exposure_groups`.
     """
     groups = exposure_groups(
-        old, new, k=k, knowledge=knowledge, targets=targets, constants=constants
+        old, new, k=k, knowledge=knowledge, targets=targets, constants=constants, possible=possible
     )
     return sorted({i for _, group in groups for i in group})
 
@@ -360,6 +367,7 @@ def exposure_groups(
     knowledge: Sequence[Vector] = (),
     targets: Sequence[Vector] = (),
     constants: frozenset[str] = frozenset(),
+    possible: Possible | None = None,
 ) -> list[tuple[int, list[int]]]:
     """Per exposure the release would create: its part of the space and the new vectors in it.
 
@@ -369,8 +377,9 @@ def exposure_groups(
     know, ``targets`` sums that must stay hidden (suppressed cells). ``constants`` are atoms
     an attacker may know from outside (the folded sensitive time, known to be zero where
     nobody holds a union role): the test is run with and without them as known numbers.
+    ``possible`` says where finer unknowns can be nonzero (see ``_refine``).
     """
-    found = _exposed(old, knowledge, new, targets, k=k)
+    found = _exposed(old, knowledge, new, targets, k=k, possible=possible)
     if any(a in constants for v in [*old, *new] for a, _ in v.atoms):
         # Someone may know the constant atoms from outside (that nobody in a team holds a
         # union role, say): test again with them as known numbers.
@@ -382,7 +391,7 @@ def exposure_groups(
 
         kept = [t for t in targets if not any(a in constants for a, _ in t.atoms)]
         stripped_new = strip(new)
-        again = _exposed(strip(old), knowledge, stripped_new, kept, k=k)
+        again = _exposed(strip(old), knowledge, stripped_new, kept, k=k, possible=possible)
         found += [
             (-1 - c, [i for i in g if stripped_new[i].atoms])
             for c, g in again
@@ -402,13 +411,13 @@ def _atom_groups(vectors: Sequence[Vector]) -> list[int]:
         return a
 
     for v in vectors:
-        names = [a for a, _ in v.atoms]
+        names = [root_of(a) for a, _ in v.atoms]
         for other in names[1:]:
             ra, rb = find(names[0]), find(other)
             if ra != rb:
                 parent[ra] = rb
     roots: dict[str, int] = {}
-    return [roots.setdefault(find(v.atoms[0][0]), len(roots)) for v in vectors]
+    return [roots.setdefault(find(root_of(v.atoms[0][0])), len(roots)) for v in vectors]
 
 
 def _exposed(
@@ -418,6 +427,7 @@ def _exposed(
     targets: Sequence[Vector],
     *,
     k: int,
+    possible: Possible | None = None,
 ) -> list[tuple[int, list[int]]]:
     """Exposures per part of the space, each group of linked atoms on its own.
 
@@ -435,9 +445,22 @@ def _exposed(
     for g, items in members.items():
         if not any(kind == 2 for kind, _, _ in items):
             continue
+        new_positions = [i for kind, i, _ in items if kind == 2]
+        terms = refine([v for _, _, v in items], possible)
+        if any(t is not None for t in terms):
+            # Finer unknowns: written out for this test, never shared with another group.
+            items = [
+                (kind, i, v if t is None else Vector(v.atoms, v.support, t))
+                for (kind, i, v), t in zip(items, terms, strict=True)
+            ]
+            part = [[v for kind, _, v in items if kind == n] for n in range(4)]
+            found += [
+                (g * 1_000_000 + c, [new_positions[j] for j in group])
+                for c, group in _exposed_in(part[0], part[1], part[2], part[3], k=k)
+            ]
+            continue
         shape = tuple((kind, hash((v.support.tobytes(), tuple(c for _, c in v.atoms))))
                       for kind, _, v in items)  # fmt: skip
-        new_positions = [i for kind, i, _ in items if kind == 2]
         if shape not in seen:
             part = [[v for kind, _, v in items if kind == n] for n in range(4)]
             seen[shape] = _exposed_in(part[0], part[1], part[2], part[3], k=k)
@@ -475,12 +498,25 @@ def knowledge_exposes(
     *,
     k: int,
     targets: Sequence[Vector] = (),
+    possible: Possible | None = None,
 ) -> bool:
     """Whether learning ``learned`` (an opened share) would, with ``old``, reveal others.
 
     ``learned`` is added to the knowledge; the components it joins are tested as a release
     is. What it reveals of its own agent is the share's purpose and does not count.
     """
+    everything = [*old, *knowledge, *learned, *targets]
+    terms = refine(everything, possible)
+    if any(t is not None for t in terms):
+        everything = [
+            v if t is None else Vector(v.atoms, v.support, t)
+            for v, t in zip(everything, terms, strict=True)
+        ]
+        n_old, n_known = len(old), len(knowledge) + len(learned)
+        old = everything[:n_old]
+        knowledge = everything[n_old : n_old + len(knowledge)]
+        learned = everything[n_old + len(knowledge) : n_old + n_known]
+        targets = everything[n_old + n_known :]
     layout = _layout(old, [*knowledge, *learned], [], targets, k=k)
     if layout is None:
         return False

@@ -102,7 +102,7 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
 ) -> FairnessAudit | Refusal:
     tables = ws._data()
     try:
-        query = Query.parse("exception_count", by=by, period=period, where=where)
+        query = Query.parse("exception_count", by=by, period=period, where=where, intraday=False)
     except ForbiddenQueryError as err:
         refusal = Refusal(err.code, err.message, err.hint or "")
         return ws._refuse(refusal, viewer, metric="fairness")

@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 
 from adherence.errors import LedgerUnavailableError
+from adherence.privacy._refine import root_of
 from adherence.privacy._space import Vector
 from adherence.privacy._storage import unavailable
 
@@ -243,7 +244,9 @@ class Ledger:
         more joins: that is the whole part of the space a release can combine with. Repeats
         are dropped.
         """
-        atoms = {a for v in vectors for a, _ in v.atoms}
+        # Parts of one refinable quantity (a kind, a half hour of the charged time) are tied
+        # to it by identities: they connect through their root (see ``_refine``).
+        atoms = {root_of(a) for v in vectors for a, _ in v.atoms}
         spans = [
             (int(v.support[:, 1].min()), int(v.support[:, 1].max())) for v in vectors if len(v)
         ]
@@ -262,7 +265,7 @@ class Ledger:
             for row in rows:
                 if row["id"] in seen:
                     continue
-                names = {a for a, _ in json.loads(row["atoms"])}
+                names = {root_of(a) for a, _ in json.loads(row["atoms"])}
                 if not names & atoms:
                     continue
                 seen.add(row["id"])

@@ -35,6 +35,7 @@ from adherence.metrics import METRICS, Metric
 __all__ = [
     "CALENDAR",
     "DIMENSIONS",
+    "INTRADAY",
     "ORG_DIMENSIONS",
     "ROSTER_DIMENSIONS",
     "Period",
@@ -52,8 +53,11 @@ ROSTER_DIMENSIONS = ("team", "site", "skill", "employment_type", "work_location"
 ORG_DIMENSIONS = (*ROSTER_DIMENSIONS, "contract", "start_hour")
 #: Calendar dimensions, from the local date a shift belongs to.
 CALENDAR = ("day", "iso_week", "month")
+#: Intraday dimensions: ``half_hour``, the local wall-clock half hour (``"08:00"``, ``"08:30"``,
+#: ...) in the workspace's time zone. Only figures kept per half hour may use it.
+INTRADAY = ("half_hour",)
 #: Every public dimension.
-DIMENSIONS = ORG_DIMENSIONS + CALENDAR
+DIMENSIONS = ORG_DIMENSIONS + CALENDAR + INTRADAY
 
 Period = str | tuple[date, date] | None
 
@@ -129,14 +133,19 @@ def parse_period(period: Period) -> tuple[date, date]:
     )
 
 
-def check_by(by: str | Sequence[str]) -> tuple[str, ...]:
-    """The grouping dimensions, if all are public and none repeats (else ``ADH-003``)."""
+def check_by(by: str | Sequence[str], *, intraday: bool = True) -> tuple[str, ...]:
+    """The grouping dimensions, if all are public and none repeats (else ``ADH-003``).
+
+    Without ``intraday`` (fairness audits: their units are shifts and days) ``half_hour`` is
+    not among them.
+    """
     groups = (by,) if isinstance(by, str) else tuple(by)
-    unknown = [d for d in groups if d not in DIMENSIONS]
+    allowed = DIMENSIONS if intraday else ORG_DIMENSIONS + CALENDAR
+    unknown = [d for d in groups if d not in allowed]
     if unknown:
         raise _forbidden(
             "reports group only by public dimensions",
-            f"{did_you_mean(unknown[0], DIMENSIONS)}group by some of {', '.join(DIMENSIONS)}; "
+            f"{did_you_mean(unknown[0], allowed)}group by some of {', '.join(allowed)}; "
             "individual figures need a share from the employee",
         )
     if len(set(groups)) != len(groups):
@@ -197,8 +206,12 @@ class Query:
         period: Period = None,
         where: Mapping[str, str | Sequence[str]] | None = None,
         margins: bool = False,
+        intraday: bool = True,
     ) -> Query:
-        """Check a request against the query language; raise ``ForbiddenQueryError`` (ADH-003)."""
+        """Check a request against the query language; raise ``ForbiddenQueryError`` (ADH-003).
+
+        ``intraday=False`` leaves ``half_hour`` out of the dimensions (fairness audits).
+        """
         if not isinstance(metric, str) or metric not in METRICS:
             close = did_you_mean(metric, METRICS) if isinstance(metric, str) else ""
             raise _forbidden(
@@ -207,7 +220,14 @@ class Query:
                 f"{close}see adherence.metrics.METRICS for the figures a report can give",
             )
         first, last = parse_period(period)
-        return cls(METRICS[metric], check_by(by), first, last, check_where(where), margins)
+        return cls(
+            METRICS[metric],
+            check_by(by, intraday=intraday),
+            first,
+            last,
+            check_where(where),
+            margins,
+        )
 
     def to_dict(self) -> dict[str, object]:
         """The query as plain values (for its fingerprint)."""

@@ -1,0 +1,247 @@
+"""Finer atoms written on demand: the linear identities between a total and its parts.
+
+Charged out-of-adherence time is one quantity seen three ways: by kind (late start, early
+end, ...), by the scheduled activity it lies in (its *place*) and by local half hour (its
+*slot*). In the space every one of these is a sum of the same finest unknowns
+``x[a, d, charged | kind=k, place=p, slot=s]``, and the total ``out_of_adherence_charged_ms``
+is the sum of them all. Releases of the total, of kinds, of places and of half-hour cells
+are therefore tied by identities (the kinds sum to the total; a half hour is the total minus
+the other half hours), and the one-space test must see them, or differencing through them
+works.
+
+Keeping the finest unknowns always would multiply the cost of every adherence release by
+the number of combinations (hundreds). Instead, :func:`refine` rewrites the vectors of one
+test only when some vector in it uses a finer atom, and only along the axes used there;
+values of an axis no vector names are merged into one ``rest`` value (an unknown that lies
+in the same vectors as another adds nothing). ``scheduled_ms`` and ``observed_state_ms`` are
+refined by slot in the same way.
+
+Some of the finest unknowns are zero for everyone to see: charged time lies only in counted
+scheduled time, so ``x[a, d, slot=s]`` is zero unless agent ``a``'s schedule on day ``d`` has
+counted time in half hour ``s``; time charged during a scheduled meeting is zero on a day
+without one. An attacker knows these zeros, so the test must too: :class:`Possible` says,
+from the schedule alone, where each finer unknown can be nonzero, and refined vectors leave
+the others out. (Without that, the total over a team minus all half hours but one would look
+like a sum over the whole team, while it is the sum over the few agents scheduled then.)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from adherence._engine import HALF_HOURS, OUT_KINDS, OUT_PLACES
+
+if TYPE_CHECKING:
+    from adherence.privacy._space import Vector
+
+#: A vector's terms: (atom, coefficient, support) each.
+Parts = tuple[tuple[str, int, NDArray[np.int64]], ...]
+
+__all__ = ["Possible", "coordinates", "refine", "root_of", "slot_atom"]
+
+_CHARGED = "out_of_adherence_charged_ms"
+#: The axes each refinable atom has, with every value.
+AXES: dict[str, dict[str, tuple[str, ...]]] = {
+    _CHARGED: {"kind": OUT_KINDS, "place": OUT_PLACES, "slot": HALF_HOURS},
+    "scheduled_ms": {"slot": HALF_HOURS},
+    "observed_state_ms": {"slot": HALF_HOURS},
+}
+_NAMED: dict[str, tuple[str, dict[str, str]]] = {
+    **{f"out_of_adherence_{k}_ms": (_CHARGED, {"kind": k}) for k in OUT_KINDS},
+    **{
+        (f"out_of_adherence_in_{p}_ms" if p != "outside_shift" else f"out_of_adherence_{p}_ms"): (
+            _CHARGED,
+            {"place": p},
+        )
+        for p in OUT_PLACES
+    },
+    **{root: (root, {}) for root in AXES},
+}
+#: Kinds that can occur only in some places (by their definitions).
+_KIND_PLACES: dict[str, frozenset[str]] = {"unscheduled_pause": frozenset({"open"})}
+#: Places that admit only some kinds (work outside the shift is of kind ``other``).
+_PLACE_KINDS: dict[str, frozenset[str]] = {"outside_shift": frozenset({"other"})}
+#: Kinds that need a scheduled activity of the day (``long_meal``: a meal).
+_KIND_NEEDS: dict[str, str] = {
+    "long_meal": "meal",
+    "late_from_break": "break",
+    "unscheduled_pause": "open",
+}
+
+
+def slot_atom(atom: str, half_hour: str) -> str:
+    """The atom of ``atom`` in one local half hour: ``"scheduled_ms@08:00"``."""
+    return f"{atom}@{half_hour}"
+
+
+def coordinates(atom: str) -> tuple[str, dict[str, str]] | None:
+    """The refinable atom ``atom`` belongs to and its fixed axes, or ``None``."""
+    root, at, slot = atom.partition("@")
+    if at:
+        return (root, {"slot": slot}) if root in AXES else None
+    return _NAMED.get(atom)
+
+
+def root_of(atom: str) -> str:
+    """The atom the refinable ``atom`` is part of; any other atom is its own root."""
+    found = coordinates(atom)
+    return found[0] if found else atom
+
+
+def _key(pairs: NDArray[np.int64]) -> NDArray[np.int64]:
+    return pairs[:, 0].astype(np.int64) * (1 << 32) + pairs[:, 1].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Possible:
+    """Where each finer unknown can be nonzero, from the schedule only.
+
+    ``sets`` maps ``(axis, value)`` to the sorted keys (agent code × 2^32 + day) of the
+    (agent, day) pairs where it can; an absent entry means everywhere.
+    """
+
+    sets: Mapping[tuple[str, str], NDArray[np.int64]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, slots: pl.DataFrame, scheduled: pl.DataFrame, *, outside_shift: bool) -> Possible:
+        """From the ``slots`` and ``scheduled`` tables (see ``_atoms.Tables``)."""
+        sets: dict[tuple[str, str], NDArray[np.int64]] = {}
+        keyed = slots.select(
+            (pl.col("_agent").cast(pl.Int64) * (1 << 32) + pl.col("_day").cast(pl.Int64)).alias(
+                "_k"
+            ),
+            "half_hour",
+        )
+        for (half_hour,), part in keyed.partition_by("half_hour", as_dict=True).items():
+            sets[("slot", str(half_hour))] = np.unique(part["_k"].to_numpy())
+        for s in HALF_HOURS:
+            sets.setdefault(("slot", s), np.zeros(0, np.int64))
+        days = scheduled.select(
+            (pl.col("_agent").cast(pl.Int64) * (1 << 32) + pl.col("_day").cast(pl.Int64)).alias(
+                "_k"
+            ),
+            "activities",
+        ).explode("activities")
+        for (activity,), part in days.partition_by("activities", as_dict=True).items():
+            sets[("place", str(activity))] = np.unique(part["_k"].to_numpy())
+        for p in OUT_PLACES:
+            if p == "outside_shift" and outside_shift:
+                continue
+            sets.setdefault(("place", p), np.zeros(0, np.int64))
+        for kind, activity in _KIND_NEEDS.items():
+            sets[("kind", kind)] = sets[("place", activity)]
+        return cls(sets)
+
+    def mask(self, pairs: NDArray[np.int64], axis: str, value: str) -> NDArray[np.bool_]:
+        """Which of ``pairs`` (sorted (agent, day) rows) can be nonzero at ``axis=value``."""
+        allowed = self.sets.get((axis, value))
+        if allowed is None:
+            return np.ones(len(pairs), dtype=bool)
+        keys = _key(pairs)
+        at = np.searchsorted(allowed, keys)
+        at[at == len(allowed)] = 0
+        return allowed[at] == keys if len(allowed) else np.zeros(len(pairs), dtype=bool)
+
+    def restrict(self, pairs: NDArray[np.int64], atoms: Sequence[str]) -> NDArray[np.int64]:
+        """The pairs where some of ``atoms`` can be nonzero (all of them when none refines)."""
+        keep = np.zeros(len(pairs), dtype=bool)
+        for atom in atoms:
+            found = coordinates(atom)
+            if found is None:
+                return pairs
+            root, fixed = found
+            keep |= _combination_mask(self, pairs, root, [(a, (v,)) for a, v in fixed.items()])
+        return pairs[keep]
+
+
+def _compatible(kind: str, place: str) -> bool:
+    return place in _KIND_PLACES.get(kind, {place}) and kind in _PLACE_KINDS.get(place, {kind})
+
+
+def _combination_mask(
+    possible: Possible | None,
+    pairs: NDArray[np.int64],
+    root: str,
+    combo: Sequence[tuple[str, tuple[str, ...]]],
+) -> NDArray[np.bool_]:
+    """Where the fine unknown ``combo`` (each axis a set of merged values) can be nonzero."""
+    axes = dict(combo)
+    if root == _CHARGED:
+        kinds = axes.get("kind", OUT_KINDS)
+        places = axes.get("place", OUT_PLACES)
+        if not any(_compatible(k, p) for k in kinds for p in places):
+            return np.zeros(len(pairs), dtype=bool)
+    if possible is None:
+        return np.ones(len(pairs), dtype=bool)
+    keep = np.ones(len(pairs), dtype=bool)
+    for axis, values in combo:
+        if axis in ("kind", "place") and root == _CHARGED and "kind" in axes and "place" in axes:
+            continue
+        either = np.zeros(len(pairs), dtype=bool)
+        for value in values:
+            either |= possible.mask(pairs, axis, value)
+        keep &= either
+    if root == _CHARGED and "kind" in axes and "place" in axes:
+        either = np.zeros(len(pairs), dtype=bool)
+        for k, p in itertools.product(axes["kind"], axes["place"]):
+            if _compatible(k, p):
+                either |= possible.mask(pairs, "kind", k) & possible.mask(pairs, "place", p)
+        keep &= either
+    return keep
+
+
+def refine(vectors: Sequence[Vector], possible: Possible | None) -> list[Parts | None]:
+    """Per vector, its terms in the finer unknowns the test needs (``None``: as it is).
+
+    For every root some vector names a part of (a kind, a place, a half hour), each of its
+    atoms in every vector becomes the sum of its finer unknowns along the axes used; values
+    of an axis no vector names are merged into one. Each finer unknown keeps only the pairs
+    where it can be nonzero (``possible``).
+    """
+    used: dict[str, dict[str, set[str]]] = {}
+    for v in vectors:
+        for atom, _ in v.atoms:
+            found = coordinates(atom)
+            if found is not None:
+                root, fixed = found
+                axes = used.setdefault(root, {})
+                for axis, value in fixed.items():
+                    axes.setdefault(axis, set()).add(value)
+    used = {root: axes for root, axes in used.items() if axes}
+    if not used:
+        return [None] * len(vectors)
+    choices: dict[str, list[list[tuple[str, tuple[str, ...]]]]] = {}
+    for root, axes in used.items():
+        per_axis = []
+        for axis in sorted(axes):
+            named = sorted(axes[axis])
+            rest = tuple(v for v in AXES[root][axis] if v not in axes[axis])
+            per_axis.append([(axis, (v,)) for v in named] + ([(axis, rest)] if rest else []))
+        choices[root] = [list(c) for c in itertools.product(*per_axis)]
+    refined: list[Parts | None] = []
+    for v in vectors:
+        parts: list[tuple[str, int, NDArray[np.int64]]] = []
+        changed = False
+        for atom, coefficient in v.atoms:
+            found = coordinates(atom)
+            if found is None or found[0] not in used:
+                parts.append((atom, coefficient, v.support))
+                continue
+            changed = True
+            root, fixed = found
+            for combo in choices[root]:
+                if any(axis in fixed and fixed[axis] not in values for axis, values in combo):
+                    continue
+                keep = _combination_mask(possible, v.support, root, combo)
+                if keep.any():
+                    name = root + "|" + ";".join(f"{a}={'+'.join(vs)}" for a, vs in combo)
+                    parts.append((name, coefficient, v.support[keep]))
+        refined.append(tuple(parts) if changed else None)
+    return refined
