@@ -77,6 +77,8 @@ _NAMED: dict[str, tuple[str, dict[str, str]]] = {
     },
     **{root: (root, {}) for root in AXES},
 }
+#: The order axes are written in (see ``refine``).
+_AXIS_ORDER = ("slot", "kind", "place")
 #: Kinds that can occur only in some places (by their definitions).
 _KIND_PLACES: dict[str, frozenset[str]] = {"unscheduled_pause": frozenset({"open"})}
 #: Places that admit only some kinds (work outside the shift is of kind ``other``).
@@ -253,7 +255,11 @@ def refine(vectors: Sequence[Vector], possible: Possible | None) -> list[Parts |
     pairs = np.column_stack([keys >> 32, keys & ((1 << 32) - 1)]).astype(np.int64)
     for root, axes in used.items():
         layout = _Layout({}, {}, {})
-        for axis, values in sorted(axes.items()):
+        # The axis whose possible parts differ most between pairs (the half hours of each
+        # shift) is written out in full; the others are tied to it by pivots, and their
+        # pivot (the first part possible at a pair) is then the same at almost every pair,
+        # so the pivots do not split the unknowns into many small blocks.
+        for axis, values in sorted(axes.items(), key=lambda item: _AXIS_ORDER.index(item[0])):
             groups = _groups(AXES[root][axis], values)
             layout.offset[axis] = len(names)
             names += [f"{root}|{axis}={label}" for label, _ in groups]
