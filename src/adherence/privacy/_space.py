@@ -517,7 +517,7 @@ def knowledge_exposes(
     """
     everything = [*old, *knowledge, *learned, *targets]
     terms = refine(everything, possible)
-    if any(t is not None for t in terms):
+    if any(t is not None for t in terms):  # finer atoms: written out for this test
         everything = [
             v if t is None else Vector(v.atoms, v.support, t)
             for v, t in zip(everything, terms, strict=True)
