@@ -27,7 +27,6 @@ like a sum over the whole team, while it is the sum over the few agents schedule
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,10 +78,6 @@ _NAMED: dict[str, tuple[str, dict[str, str]]] = {
 }
 #: The order axes are written in (see ``refine``).
 _AXIS_ORDER = ("slot", "kind", "place")
-#: Kinds that can occur only in some places (by their definitions).
-_KIND_PLACES: dict[str, frozenset[str]] = {"unscheduled_pause": frozenset({"open"})}
-#: Places that admit only some kinds (work outside the shift is of kind ``other``).
-_PLACE_KINDS: dict[str, frozenset[str]] = {"outside_shift": frozenset({"other"})}
 #: Kinds that need a scheduled activity of the day (``long_meal``: a meal).
 _KIND_NEEDS: dict[str, str] = {
     "long_meal": "meal",
@@ -171,45 +166,11 @@ class Possible:
             found = coordinates(atom)
             if found is None:
                 return pairs
-            root, fixed = found
-            keep |= _combination_mask(self, pairs, root, [(a, (v,)) for a, v in fixed.items()])
+            mine = np.ones(len(pairs), dtype=bool)
+            for axis, value in found[1].items():
+                mine &= self.mask(pairs, axis, value)
+            keep |= mine
         return pairs[keep]
-
-
-def _compatible(kind: str, place: str) -> bool:
-    return place in _KIND_PLACES.get(kind, {place}) and kind in _PLACE_KINDS.get(place, {kind})
-
-
-def _combination_mask(
-    possible: Possible | None,
-    pairs: NDArray[np.int64],
-    root: str,
-    combo: Sequence[tuple[str, tuple[str, ...]]],
-) -> NDArray[np.bool_]:
-    """Where the fine unknown ``combo`` (each axis a set of merged values) can be nonzero."""
-    axes = dict(combo)
-    if root == _CHARGED:
-        kinds = axes.get("kind", OUT_KINDS)
-        places = axes.get("place", OUT_PLACES)
-        if not any(_compatible(k, p) for k in kinds for p in places):
-            return np.zeros(len(pairs), dtype=bool)
-    if possible is None:
-        return np.ones(len(pairs), dtype=bool)
-    keep = np.ones(len(pairs), dtype=bool)
-    for axis, values in combo:
-        if axis in ("kind", "place") and root == _CHARGED and "kind" in axes and "place" in axes:
-            continue
-        either = np.zeros(len(pairs), dtype=bool)
-        for value in values:
-            either |= possible.mask(pairs, axis, value)
-        keep &= either
-    if root == _CHARGED and "kind" in axes and "place" in axes:
-        either = np.zeros(len(pairs), dtype=bool)
-        for k, p in itertools.product(axes["kind"], axes["place"]):
-            if _compatible(k, p):
-                either |= possible.mask(pairs, "kind", k) & possible.mask(pairs, "place", p)
-        keep &= either
-    return keep
 
 
 def refine(vectors: Sequence[Vector], possible: Possible | None) -> list[Parts | None]:
