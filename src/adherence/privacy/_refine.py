@@ -199,9 +199,13 @@ def refine(vectors: Sequence[Vector], possible: Possible | None) -> list[Parts |
     if not used:
         return [None] * len(vectors)
     names: list[str] = []
-    layouts: dict[str, _Layout] = {}
+    # Where the first axis of each root is named at all: elsewhere its parts always occur
+    # together (in totals only) and are one unknown per pair.
+    first_axis = {root: min(axes, key=_AXIS_ORDER.index) for root, axes in used.items()}
+    covered = {root: _covered(vectors, root, axis) for root, axis in first_axis.items()}
     signature = (tuple(sorted((r, tuple(sorted((a, tuple(sorted(x))) for a, x in axes.items())))
-                              for r, axes in used.items())), id(possible))  # fmt: skip
+                              for r, axes in used.items())), id(possible),
+                 tuple(sorted((r, hash(c.tobytes())) for r, c in covered.items())))  # fmt: skip
     todo = [
         v
         for v in vectors
@@ -213,22 +217,9 @@ def refine(vectors: Sequence[Vector], possible: Possible | None) -> list[Parts |
         if supports
         else np.zeros(0, np.int64)
     )
-    pairs = np.column_stack([keys >> 32, keys & ((1 << 32) - 1)]).astype(np.int64)
-    for root, axes in used.items():
-        layout = _Layout({}, {}, {})
-        # The axis whose possible parts differ most between pairs (the half hours of each
-        # shift) is written out in full; the others are tied to it by pivots, and their
-        # pivot (the first part possible at a pair) is then the same at almost every pair,
-        # so the pivots do not split the unknowns into many small blocks.
-        for axis, values in sorted(axes.items(), key=lambda item: _AXIS_ORDER.index(item[0])):
-            groups = _groups(AXES[root][axis], values)
-            layout.offset[axis] = len(names)
-            names += [f"{root}|{axis}={label}" for label, _ in groups]
-            layout.groups[axis] = groups
-            layout.masks[axis] = np.column_stack(
-                [_members_mask(possible, pairs, axis, members) for _, members in groups]
-            )
-        layouts[root] = layout
+    layouts = _layouts(
+        used, keys, first_axis=first_axis, covered=covered, possible=possible, names=names
+    )
     refined: list[Parts | None] = []
     for v in vectors:
         if not any(root_of(a) in used for a, _ in v.atoms):
@@ -275,6 +266,58 @@ class _Layout:
     offset: dict[str, int]
     masks: dict[str, NDArray[np.bool_]]
     """Per axis: for every pair of the test, which parts can be nonzero there."""
+
+
+def _layouts(
+    used: Mapping[str, Mapping[str, set[str]]],
+    keys: NDArray[np.int64],
+    *,
+    first_axis: Mapping[str, str],
+    covered: Mapping[str, NDArray[np.int64]],
+    possible: Possible | None,
+    names: list[str],
+) -> dict[str, _Layout]:
+    """Per refined root: its axes' parts and their masks over the pairs ``keys``.
+
+    The parts' atoms are appended to ``names``. The first axis of a root gets one more part,
+    ``*``: the whole root at the pairs where no vector names a part of that axis.
+    """
+    pairs = np.column_stack([keys >> 32, keys & ((1 << 32) - 1)]).astype(np.int64)
+    layouts: dict[str, _Layout] = {}
+    for root, axes in used.items():
+        layout = _Layout({}, {}, {})
+        # The axis whose possible parts differ most between pairs (the half hours of each
+        # shift) is written out in full; the others are tied to it by pivots, and their
+        # pivot (the first part possible at a pair) is then the same at almost every pair,
+        # so the pivots do not split the unknowns into many small blocks.
+        for axis, values in sorted(axes.items(), key=lambda item: _AXIS_ORDER.index(item[0])):
+            groups = _groups(AXES[root][axis], values)
+            masks = np.column_stack(
+                [_members_mask(possible, pairs, axis, members) for _, members in groups]
+            )
+            if axis == first_axis[root]:
+                named = np.isin(keys, covered[root])
+                groups = [*groups, ("*", ())]
+                masks = np.column_stack([masks & named[:, None], masks.any(axis=1) & ~named])
+            layout.offset[axis] = len(names)
+            names += [f"{root}|{axis}={label}" for label, _ in groups]
+            layout.groups[axis] = groups
+            layout.masks[axis] = masks
+        layouts[root] = layout
+    return layouts
+
+
+def _covered(vectors: Sequence[Vector], root: str, axis: str) -> NDArray[np.int64]:
+    """The sorted keys of the pairs some vector fixing ``axis`` of ``root`` covers."""
+    found = [
+        _key(v.support)
+        for v in vectors
+        if len(v)
+        and any(
+            (c := coordinates(a)) is not None and c[0] == root and axis in c[1] for a, _ in v.atoms
+        )
+    ]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
 def _members_mask(
