@@ -12,8 +12,8 @@ one ledger — so later steps are checked against everything released before the
 5. a fairness audit of "MEAL ≤ 30:00" by site;
 6. a tracker: one team filtered to all but one skill (refused or suppressed);
 7. team × local half hour (adherence) in the last week;
-8. out-of-adherence time by kind, team × ISO week (six tables, one ``report_many``);
-9. out-of-adherence time by scheduled activity, team × ISO week (``report_many``).
+8. out-of-adherence time by kind, by team in the last week (six tables, one ``report_many``);
+9. out-of-adherence time by scheduled activity, by team in the last week (``report_many``).
 
 Run: ``python bench/privacy_run.py`` (``--agents 300 --weeks 2`` for a quick look).
 """
@@ -85,10 +85,10 @@ def main() -> None:
     week = f"{sample.schedule.valid['start'].max():%G-W%V}"
     timed("team × half hour, one week", lambda: ws.report(
         "adherence_pct", by=["team", "half_hour"], period=week, viewer=steward))  # fmt: skip
-    timed("kinds, team × week", lambda: _tables(ws.report_many(
-        [(m, ["team", "iso_week"]) for m in KINDS], viewer=steward)))  # fmt: skip
-    timed("activities, team × week", lambda: _tables(ws.report_many(
-        [(m, ["team", "iso_week"]) for m in PLACES], viewer=steward)))  # fmt: skip
+    timed("kinds by team, one week", lambda: _tables(ws.report_many(
+        [(m, ["team"]) for m in KINDS], period=week, viewer=steward)))  # fmt: skip
+    timed("activities by team, one week", lambda: _tables(ws.report_many(
+        [(m, ["team"]) for m in PLACES], period=week, viewer=steward)))  # fmt: skip
 
 
 class _Many:
