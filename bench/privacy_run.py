@@ -10,7 +10,10 @@ one ledger — so later steps are checked against everything released before the
 3. site × ISO week;
 4. team × ISO week of meal_ms (another atom, dominance);
 5. a fairness audit of "MEAL ≤ 30:00" by site;
-6. a tracker: one team filtered to all but one skill (refused or suppressed).
+6. a tracker: one team filtered to all but one skill (refused or suppressed);
+7. team × local half hour (adherence) in the last week;
+8. out-of-adherence time by kind, by team in the last week (six tables, one ``report_many``);
+9. out-of-adherence time by scheduled activity, by team in the last week (``report_many``).
 
 Run: ``python bench/privacy_run.py`` (``--agents 300 --weeks 2`` for a quick look).
 """
@@ -29,6 +32,10 @@ from adherence.errors import PrivacyError
 from adherence.rules import PauseLimit
 
 KEY = "bench pseudonymisation key, long enough"
+KINDS = [m for m in adh.metrics.METRICS if m.startswith("out_of_adherence_") and not
+         m.startswith(("out_of_adherence_in_", "out_of_adherence_outside"))
+         and m != "out_of_adherence_ms"]  # fmt: skip
+PLACES = [m for m in adh.metrics.METRICS if m.startswith("out_of_adherence_in_")]
 AUDIT_KEY = "bench audit key, long enough"
 
 
@@ -75,6 +82,24 @@ def main() -> None:
     timed("tracker: one team, one skill", lambda: ws.report(
         "adherence_pct", by=["iso_week"], where={"team": first_team, "skill": "sales"},
         viewer=steward))  # fmt: skip
+    week = f"{sample.schedule.valid['start'].max():%G-W%V}"
+    timed("team × half hour, one week", lambda: ws.report(
+        "adherence_pct", by=["team", "half_hour"], period=week, viewer=steward))  # fmt: skip
+    timed("kinds by team, one week", lambda: _tables(ws.report_many(
+        [(m, ["team"]) for m in KINDS], period=week, viewer=steward)))  # fmt: skip
+    timed("activities by team, one week", lambda: _tables(ws.report_many(
+        [(m, ["team"]) for m in PLACES], period=week, viewer=steward)))  # fmt: skip
+
+
+class _Many:
+    """The outcome of a ``report_many``: cells released over all its tables."""
+
+    def __init__(self, tables: list[adh.ReleasedTable]) -> None:
+        self.released_count = sum(t.released_count for t in tables)
+
+
+def _tables(tables: list[adh.ReleasedTable]) -> _Many:
+    return _Many(tables)
 
 
 if __name__ == "__main__":

@@ -439,8 +439,10 @@ class Sweep:
         )
 
     def _scheduled_pauses(self) -> pl.LazyFrame:
-        """Scheduled, counted ``BREAK`` and ``MEAL`` activities: ``_shift``, ``_p_end``,
-        ``_p_activity``; sorted by shift and end."""
+        """Scheduled, counted ``BREAK`` and ``MEAL`` activities, sorted by shift and end.
+
+        Columns: ``_shift``, ``_p_end`` and ``_p_activity``.
+        """
         if self.schedule is None:
             return pl.LazyFrame(
                 schema={"_shift": pl.UInt32, "_p_end": pl.Int64, "_p_activity": pl.String}

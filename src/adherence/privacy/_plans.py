@@ -172,9 +172,11 @@ def cells_for(
 def slot_cells(
     frame: pl.DataFrame, by: Sequence[str], combinations: Sequence[dict[str, int]]
 ) -> list[Cell]:
-    """The cells of a frame grouped by ``half_hour`` (among others): per cell, its half hour's
-    atoms over the (agent, day) pairs scheduled then (its rows); a margin over the half
-    hours reveals the day's atoms over the pairs of its rows."""
+    """The cells of a frame grouped by ``half_hour`` (among others).
+
+    Per cell: its half hour's atoms over the (agent, day) pairs scheduled then (its rows); a
+    margin over the half hours reveals the day's atoms over the pairs of its rows.
+    """
     position = list(by).index("half_hour")
     cells = []
     for row in frame.select(*by, "_agents", "_days").iter_rows():

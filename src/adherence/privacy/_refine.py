@@ -27,7 +27,7 @@ like a sum over the whole team, while it is the sum over the few agents schedule
 
 from __future__ import annotations
 
-import itertools
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -41,8 +41,20 @@ from adherence._engine import HALF_HOURS, OUT_KINDS, OUT_PLACES
 if TYPE_CHECKING:
     from adherence.privacy._space import Vector
 
-#: A vector's terms: (atom, coefficient, support) each.
-Parts = tuple[tuple[str, int, NDArray[np.int64]], ...]
+
+@dataclass(frozen=True, eq=False)
+class Parts:
+    """A vector's terms in finer unknowns, one row per (pair, atom) entry."""
+
+    names: tuple[str, ...]
+    """The atoms the rows name (by position)."""
+    pairs: NDArray[np.int64]
+    """``n × 2`` (agent, day) pairs."""
+    atom: NDArray[np.int64]
+    """Per row, its atom's position in ``names``."""
+    coefficient: NDArray[np.int64]
+    """Per row, its coefficient."""
+
 
 __all__ = ["Possible", "coordinates", "refine", "root_of", "slot_atom"]
 
@@ -64,10 +76,8 @@ _NAMED: dict[str, tuple[str, dict[str, str]]] = {
     },
     **{root: (root, {}) for root in AXES},
 }
-#: Kinds that can occur only in some places (by their definitions).
-_KIND_PLACES: dict[str, frozenset[str]] = {"unscheduled_pause": frozenset({"open"})}
-#: Places that admit only some kinds (work outside the shift is of kind ``other``).
-_PLACE_KINDS: dict[str, frozenset[str]] = {"outside_shift": frozenset({"other"})}
+#: The order axes are written in (see ``refine``).
+_AXIS_ORDER = ("slot", "kind", "place")
 #: Kinds that need a scheduled activity of the day (``long_meal``: a meal).
 _KIND_NEEDS: dict[str, str] = {
     "long_meal": "meal",
@@ -156,54 +166,25 @@ class Possible:
             found = coordinates(atom)
             if found is None:
                 return pairs
-            root, fixed = found
-            keep |= _combination_mask(self, pairs, root, [(a, (v,)) for a, v in fixed.items()])
+            mine = np.ones(len(pairs), dtype=bool)
+            for axis, value in found[1].items():
+                mine &= self.mask(pairs, axis, value)
+            keep |= mine
         return pairs[keep]
-
-
-def _compatible(kind: str, place: str) -> bool:
-    return place in _KIND_PLACES.get(kind, {place}) and kind in _PLACE_KINDS.get(place, {kind})
-
-
-def _combination_mask(
-    possible: Possible | None,
-    pairs: NDArray[np.int64],
-    root: str,
-    combo: Sequence[tuple[str, tuple[str, ...]]],
-) -> NDArray[np.bool_]:
-    """Where the fine unknown ``combo`` (each axis a set of merged values) can be nonzero."""
-    axes = dict(combo)
-    if root == _CHARGED:
-        kinds = axes.get("kind", OUT_KINDS)
-        places = axes.get("place", OUT_PLACES)
-        if not any(_compatible(k, p) for k in kinds for p in places):
-            return np.zeros(len(pairs), dtype=bool)
-    if possible is None:
-        return np.ones(len(pairs), dtype=bool)
-    keep = np.ones(len(pairs), dtype=bool)
-    for axis, values in combo:
-        if axis in ("kind", "place") and root == _CHARGED and "kind" in axes and "place" in axes:
-            continue
-        either = np.zeros(len(pairs), dtype=bool)
-        for value in values:
-            either |= possible.mask(pairs, axis, value)
-        keep &= either
-    if root == _CHARGED and "kind" in axes and "place" in axes:
-        either = np.zeros(len(pairs), dtype=bool)
-        for k, p in itertools.product(axes["kind"], axes["place"]):
-            if _compatible(k, p):
-                either |= possible.mask(pairs, "kind", k) & possible.mask(pairs, "place", p)
-        keep &= either
-    return keep
 
 
 def refine(vectors: Sequence[Vector], possible: Possible | None) -> list[Parts | None]:
     """Per vector, its terms in the finer unknowns the test needs (``None``: as it is).
 
-    For every root some vector names a part of (a kind, a place, a half hour), each of its
-    atoms in every vector becomes the sum of its finer unknowns along the axes used; values
-    of an axis no vector names are merged into one. Each finer unknown keeps only the pairs
-    where it can be nonzero (``possible``).
+    Only marginals are ever released (a kind, a place or a half hour, never a kind in a half
+    hour), so the unknowns per (agent, day) pair are the parts along each axis used, tied by
+    one identity per further axis: every axis sums to the same total. The identity is kept by
+    writing one part of each further axis (its *pivot*: the first that can be nonzero at the
+    pair) as the total minus the others. Per pair this gives exactly the linear knowledge the
+    marginals carry about the finest unknowns (kind × place × half hour, whose possible
+    combinations connect every kind to every place), with a few unknowns where the product
+    would have hundreds. Values of an axis no vector names are merged into one part; each
+    part keeps only the pairs where it can be nonzero (``possible``).
     """
     used: dict[str, dict[str, set[str]]] = {}
     for v in vectors:
@@ -217,31 +198,181 @@ def refine(vectors: Sequence[Vector], possible: Possible | None) -> list[Parts |
     used = {root: axes for root, axes in used.items() if axes}
     if not used:
         return [None] * len(vectors)
-    choices: dict[str, list[list[tuple[str, tuple[str, ...]]]]] = {}
-    for root, axes in used.items():
-        per_axis = []
-        for axis in sorted(axes):
-            named = sorted(axes[axis])
-            rest = tuple(v for v in AXES[root][axis] if v not in axes[axis])
-            per_axis.append([(axis, (v,)) for v in named] + ([(axis, rest)] if rest else []))
-        choices[root] = [list(c) for c in itertools.product(*per_axis)]
+    names: list[str] = []
+    # Where the first axis of each root is named at all: elsewhere its parts always occur
+    # together (in totals only) and are one unknown per pair.
+    first_axis = {root: min(axes, key=_AXIS_ORDER.index) for root, axes in used.items()}
+    covered = {root: _covered(vectors, root, axis) for root, axis in first_axis.items()}
+    signature = (tuple(sorted((r, tuple(sorted((a, tuple(sorted(x))) for a, x in axes.items())))
+                              for r, axes in used.items())), id(possible),
+                 tuple(sorted((r, hash(c.tobytes())) for r, c in covered.items())))  # fmt: skip
+    todo = [
+        v
+        for v in vectors
+        if any(root_of(a) in used for a, _ in v.atoms) and _CACHE.get(v, (None,))[0] != signature
+    ]
+    supports = [v.support for v in todo if len(v)]
+    keys = (
+        np.unique(np.concatenate([_key(s) for s in supports]))
+        if supports
+        else np.zeros(0, np.int64)
+    )
+    layouts = _layouts(
+        used, keys, first_axis=first_axis, covered=covered, possible=possible, names=names
+    )
     refined: list[Parts | None] = []
     for v in vectors:
-        parts: list[tuple[str, int, NDArray[np.int64]]] = []
-        changed = False
+        if not any(root_of(a) in used for a, _ in v.atoms):
+            refined.append(None)
+            continue
+        cached = _CACHE.get(v)
+        if cached is not None and cached[0] == signature:
+            refined.append(cached[1])
+            continue
+        rows = np.searchsorted(keys, _key(v.support)) if len(v) else np.zeros(0, np.int64)
+        chunks: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]] = []
         for atom, coefficient in v.atoms:
             found = coordinates(atom)
             if found is None or found[0] not in used:
-                parts.append((atom, coefficient, v.support))
+                atom_index = len(names)
+                names.append(atom)
+                n = len(v.support)
+                chunks.append(
+                    (np.arange(n), np.full(n, atom_index), np.full(n, coefficient, np.int64))
+                )
                 continue
-            changed = True
-            root, fixed = found
-            for combo in choices[root]:
-                if any(axis in fixed and fixed[axis] not in values for axis, values in combo):
-                    continue
-                keep = _combination_mask(possible, v.support, root, combo)
-                if keep.any():
-                    name = root + "|" + ";".join(f"{a}={'+'.join(vs)}" for a, vs in combo)
-                    parts.append((name, coefficient, v.support[keep]))
-        refined.append(tuple(parts) if changed else None)
+            chunks += _terms(found[1], coefficient, rows, layouts[found[0]])
+        at = np.concatenate([c[0] for c in chunks]).astype(np.int64)
+        parts = Parts(
+            tuple(names),
+            v.support[at],
+            np.concatenate([c[1] for c in chunks]).astype(np.int64),
+            np.concatenate([c[2] for c in chunks]).astype(np.int64),
+        )
+        _CACHE[v] = (signature, parts)
+        refined.append(parts)
     return refined
+
+
+#: Refined terms of recent vectors: the rounds of one decision test the same vectors again.
+_CACHE: weakref.WeakKeyDictionary[Vector, tuple[object, Parts]] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """One refined root: per axis its parts, their atoms' first position and their masks."""
+
+    groups: dict[str, list[tuple[str, tuple[str, ...]]]]
+    offset: dict[str, int]
+    masks: dict[str, NDArray[np.bool_]]
+    """Per axis: for every pair of the test, which parts can be nonzero there."""
+
+
+def _layouts(
+    used: Mapping[str, Mapping[str, set[str]]],
+    keys: NDArray[np.int64],
+    *,
+    first_axis: Mapping[str, str],
+    covered: Mapping[str, NDArray[np.int64]],
+    possible: Possible | None,
+    names: list[str],
+) -> dict[str, _Layout]:
+    """Per refined root: its axes' parts and their masks over the pairs ``keys``.
+
+    The parts' atoms are appended to ``names``. The first axis of a root gets one more part,
+    ``*``: the whole root at the pairs where no vector names a part of that axis.
+    """
+    pairs = np.column_stack([keys >> 32, keys & ((1 << 32) - 1)]).astype(np.int64)
+    layouts: dict[str, _Layout] = {}
+    for root, axes in used.items():
+        layout = _Layout({}, {}, {})
+        # The axis whose possible parts differ most between pairs (the half hours of each
+        # shift) is written out in full; the others are tied to it by pivots, and their
+        # pivot (the first part possible at a pair) is then the same at almost every pair,
+        # so the pivots do not split the unknowns into many small blocks.
+        for axis, values in sorted(axes.items(), key=lambda item: _AXIS_ORDER.index(item[0])):
+            groups = _groups(AXES[root][axis], values)
+            masks = np.column_stack(
+                [_members_mask(possible, pairs, axis, members) for _, members in groups]
+            )
+            if axis == first_axis[root]:
+                named = np.isin(keys, covered[root])
+                groups = [*groups, ("*", ())]
+                masks = np.column_stack([masks & named[:, None], masks.any(axis=1) & ~named])
+            layout.offset[axis] = len(names)
+            names += [f"{root}|{axis}={label}" for label, _ in groups]
+            layout.groups[axis] = groups
+            layout.masks[axis] = masks
+        layouts[root] = layout
+    return layouts
+
+
+def _covered(vectors: Sequence[Vector], root: str, axis: str) -> NDArray[np.int64]:
+    """The sorted keys of the pairs some vector fixing ``axis`` of ``root`` covers."""
+    found = [
+        _key(v.support)
+        for v in vectors
+        if len(v)
+        and any(
+            (c := coordinates(a)) is not None and c[0] == root and axis in c[1] for a, _ in v.atoms
+        )
+    ]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+
+
+def _members_mask(
+    possible: Possible | None, pairs: NDArray[np.int64], axis: str, members: Sequence[str]
+) -> NDArray[np.bool_]:
+    either = np.zeros(len(pairs), dtype=bool)
+    for member in members:
+        either |= (
+            possible.mask(pairs, axis, member)
+            if possible is not None
+            else np.ones(len(pairs), dtype=bool)
+        )
+    return either
+
+
+def _groups(values: Sequence[str], named: set[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """An axis's parts: each named value alone, the others merged (label, members)."""
+    found = [(v, (v,)) for v in values if v in named]
+    rest = tuple(v for v in values if v not in named)
+    return found + ([("+".join(rest), rest)] if rest else [])
+
+
+_Chunk = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def _terms(
+    fixed: Mapping[str, str], coefficient: int, rows: NDArray[np.int64], layout: _Layout
+) -> list[_Chunk]:
+    """The entries (position in the support, atom, coefficient) of one refinable atom."""
+    masks = {axis: m[rows] for axis, m in layout.masks.items()}
+    alive = np.logical_and.reduce([m.any(axis=1) for m in masks.values()])
+    axes = list(layout.groups)
+    first = axes[0]
+
+    def spread(where: NDArray[np.bool_], axis: str, sign: int, skip: int = -1) -> _Chunk:
+        chosen = masks[axis] & where[:, None]
+        if skip >= 0:
+            chosen[:, skip] = False
+        at, group = np.nonzero(chosen)
+        return at, group + layout.offset[axis], np.full(len(at), sign * coefficient, np.int64)
+
+    if not fixed:
+        return [spread(alive, first, 1)]
+    ((axis, value),) = fixed.items()
+    index = next(i for i, (_, members) in enumerate(layout.groups[axis]) if value in members)
+    mine = alive & masks[axis][:, index]
+    atom = layout.offset[axis] + index
+    if axis == first:
+        at = np.flatnonzero(mine)
+        return [(at, np.full(len(at), atom), np.full(len(at), coefficient, np.int64))]
+    # The pivot of this axis at each pair: the first part that can be nonzero there.
+    at_pivot = mine & (np.argmax(masks[axis], axis=1) == index)
+    plain = np.flatnonzero(mine & ~at_pivot)
+    return [
+        (plain, np.full(len(plain), atom), np.full(len(plain), coefficient, np.int64)),
+        spread(at_pivot, first, 1),
+        spread(at_pivot, axis, -1, skip=index),
+    ]

@@ -295,6 +295,7 @@ class Releaser:
         event: str,
         fields: Mapping[str, AuditValue],
         released: int,
+        possible: Possible | None = None,
     ) -> str | Refusal:
         """Record what an opened share reveals to ``viewer`` — unless it reveals others (G9).
 
@@ -310,6 +311,7 @@ class Releaser:
                 actor=actor,
                 event=event,
                 fields={"released": released, **fields},
+                possible=possible,
             )
         )
 
@@ -323,6 +325,7 @@ class Releaser:
         actor: str,
         event: str,
         fields: Mapping[str, AuditValue],
+        possible: Possible | None = None,
     ) -> str | Refusal:
         """Inside the caller's write transaction: test the share's vectors, record or refuse."""
         space = self._ledger.space(db, knowledge)
@@ -332,6 +335,7 @@ class Releaser:
             knowledge,
             k=self._policy.min_group_size,
             targets=space.hidden,
+            possible=possible,
         ):
             refusal = Refusal(
                 "ADH-002",

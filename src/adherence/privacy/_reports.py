@@ -18,6 +18,7 @@ from adherence.errors import (
     ConfigurationError,
     ForbiddenQueryError,
 )
+from adherence.metrics import METRICS, Metric
 from adherence.privacy._atoms import ATOMS, SLOT_ATOMS
 from adherence.privacy._decide import Refusal
 from adherence.privacy._incidents import incident_notes
@@ -33,7 +34,6 @@ from adherence.privacy._plans import (
     slot_cells,
 )
 from adherence.privacy._release import Plan, ValueRule
-from adherence.metrics import METRICS, Metric
 from adherence.privacy.query import Period, Query, did_you_mean
 from adherence.privacy.released import DryRun, ReleasedTable
 from adherence.privacy.viewers import Viewer

@@ -183,6 +183,7 @@ def open_share(
             "subjects": [ws._subject(share.agent_id)],
         },
         released=figures.height,
+        possible=ws._data().possible,
     )
     if isinstance(outcome, Refusal):
         return outcome

@@ -138,15 +138,25 @@ def _entries(vectors: Sequence[Vector]) -> _Entries:
     atom_ids: dict[str, int] = {}
     parts_pairs, parts_atom, parts_vec, parts_coef = [], [], [], []
     for i, v in enumerate(vectors):
-        terms = v.parts if v.parts is not None else [(a, c, v.support) for a, c in v.atoms]
-        for name, coefficient, support in terms:
-            n = len(support)
-            if not n:
-                continue
-            parts_pairs.append(support)
+        if v.parts is not None:
+            ids = np.asarray(
+                [atom_ids.setdefault(name, len(atom_ids)) for name in v.parts.names], np.int64
+            )
+            parts_pairs.append(v.parts.pairs)
+            parts_atom.append(ids[v.parts.atom] if len(v.parts.atom) else v.parts.atom)
+            parts_vec.append(np.full(len(v.parts.atom), i, np.int64))
+            parts_coef.append(v.parts.coefficient)
+            continue
+        n = len(v.support)
+        if not n:
+            continue
+        for name, coefficient in v.atoms:
+            parts_pairs.append(v.support)
             parts_atom.append(np.full(n, atom_ids.setdefault(name, len(atom_ids)), np.int64))
             parts_vec.append(np.full(n, i, np.int64))
             parts_coef.append(np.full(n, coefficient, np.int64))
+    if parts_pairs and not sum(len(p) for p in parts_pairs):
+        parts_pairs = []
     if not parts_pairs:
         empty = np.zeros(0, np.int64)
         return _Entries(empty, empty, empty, empty)
@@ -449,11 +459,11 @@ def _exposed(
         terms = refine([v for _, _, v in items], possible)
         if any(t is not None for t in terms):
             # Finer unknowns: written out for this test, never shared with another group.
-            items = [
+            written = [
                 (kind, i, v if t is None else Vector(v.atoms, v.support, t))
                 for (kind, i, v), t in zip(items, terms, strict=True)
             ]
-            part = [[v for kind, _, v in items if kind == n] for n in range(4)]
+            part = [[v for kind, _, v in written if kind == n] for n in range(4)]
             found += [
                 (g * 1_000_000 + c, [new_positions[j] for j in group])
                 for c, group in _exposed_in(part[0], part[1], part[2], part[3], k=k)
@@ -507,7 +517,7 @@ def knowledge_exposes(
     """
     everything = [*old, *knowledge, *learned, *targets]
     terms = refine(everything, possible)
-    if any(t is not None for t in terms):
+    if any(t is not None for t in terms):  # finer atoms: written out for this test
         everything = [
             v if t is None else Vector(v.atoms, v.support, t)
             for v, t in zip(everything, terms, strict=True)
