@@ -271,12 +271,15 @@ def build_tables(
     options: MetricOptions,
     sensitive_reasons: frozenset[str],
     incidents: pl.DataFrame | None = None,
+    as_of: datetime | None = None,
 ) -> Tables:
     """Validate the inputs, run the engine, fold sensitive time and key atoms by day.
 
     Figures are attributed to local days as ``options.split_at_midnight`` says (metrics.md
     §5): the day a shift starts on, or each local day its activities touch. Scheduled time
     inside ``incidents`` (validated ``Incident`` rows) is neutral for the agents there.
+    ``as_of`` ends observation (default: the latest interval end); the buckets of one data
+    set share one, so that their tables add up to the whole's.
     """
     intervals = validate(intervals, StateInterval)
     schedule = validate(schedule, ScheduledActivity)
@@ -285,7 +288,7 @@ def build_tables(
         schedule = neutral_schedule(schedule, incidents, roster, time_zone=options.time_zone)
     shift_days = _shift_days(schedule, options)
     membership = _membership(shift_days, roster, codes, options.time_zone)
-    run = sweep(intervals, schedule, options=options)
+    run = sweep(intervals, schedule, options=options, as_of=as_of)
     per_shift = run.figures()
     flagged = intervals.with_columns(_sensitive(intervals, sensitive_reasons).alias("_sensitive"))
     sensitive = flagged.filter(pl.col("_sensitive")).drop("_sensitive")
