@@ -198,7 +198,11 @@ def agent_ids(intervals: pl.DataFrame, schedule: pl.DataFrame, roster: pl.DataFr
 
 
 def _sensitive(intervals: pl.DataFrame, reasons: frozenset[str]) -> pl.Expr:
-    return sensitive_expr(pl.col("reason"), reasons)
+    # Normalising text is slow per row (NFKC, a regex) and a log has few distinct reasons:
+    # decide per distinct reason, then look the rows up.
+    distinct = intervals.select(pl.col("reason").unique())
+    found = distinct.filter(sensitive_expr(pl.col("reason"), reasons)).to_series()
+    return pl.col("reason").is_in(found.implode()).fill_null(value=False)
 
 
 def _fold_episodes(episodes: pl.DataFrame, sensitive: pl.DataFrame) -> pl.DataFrame:
