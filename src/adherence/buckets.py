@@ -367,6 +367,8 @@ def to_buckets(
                 bucket_expr(count)
             ).sink_parquet(
                 pl.PartitionBy(part, key=BUCKET, include_key=False),
+                # Written once and read once: fast to write beats small.
+                compression="lz4",
                 mkdir=True,
                 engine="streaming",
             )
@@ -479,7 +481,7 @@ def _ingest_bucket(
     quarantine = pl.concat([_QUARANTINE_SCHEMA.to_frame(), *quarantined], how="vertical_relaxed")
     for name, frame in (("events", events), ("quarantine", quarantine)):
         (target / name).mkdir(exist_ok=True)
-        frame.write_parquet(target / name / f"bucket={bucket}.parquet")
+        frame.write_parquet(target / name / f"bucket={bucket}.parquet", compression="lz4")
     latest = events["ts"].max()
     last_ms = None if latest is None else int(latest.timestamp() * 1000)  # type: ignore[union-attr]
     return reports, events["agent_id"].n_unique(), last_ms
