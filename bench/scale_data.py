@@ -55,16 +55,19 @@ def ensure(groups: int = 10, *, force: bool = False) -> dict[str, Path]:
     with paths["csv"].open("wb") as out:
         for g in range(groups):
             data = generate(n_agents=GROUP["n_agents"], weeks=GROUP["weeks"], seed=SEED + g)
-            prefix = pl.lit(f"g{g}-")
+
+            def prefixed(column: str, text: str) -> pl.Expr:
+                return (pl.lit(text) + pl.col(column)).alias(column)
+
             data = SyntheticData(
                 roster=data.roster.with_columns(
-                    prefix + pl.col("agent_id"), pl.lit(f"g{g} ") + pl.col("team")
+                    prefixed("agent_id", f"g{g}-"), prefixed("team", f"g{g} ")
                 ),
                 schedule=data.schedule.with_columns(
-                    prefix + pl.col("agent_id"), prefix + pl.col("shift_id")
+                    prefixed("agent_id", f"g{g}-"), prefixed("shift_id", f"g{g}-")
                 ),
                 events=data.events.with_columns(
-                    prefix + pl.col("agent_id"), pl.lit(f"g{g} ") + pl.col("team")
+                    prefixed("agent_id", f"g{g}-"), prefixed("team", f"g{g} ")
                 ),
                 time_zone=data.time_zone,
             )

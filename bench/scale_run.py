@@ -41,8 +41,8 @@ from scale_data import ensure as ensure_huge
 
 JOBS = ("buckets", "memory", "duckdb")
 COMPARED = ("rows_in", "rows_valid", "rows_quarantined", "cells", "totals", "cells_digest")
-#: Buckets per size: about 0.6 M events a bucket.
-BUCKETS = {"small": 4, "full": 16, "huge": 160}
+#: Buckets per size: about 1.3-1.6 M events a bucket (small: 2, to exercise the merge).
+BUCKETS = {"small": 2, "full": 8, "huge": 64}
 
 
 def _command(job: str, csv: Path, folder: Path, mapping: Path, size: str) -> list[str]:
