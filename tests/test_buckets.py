@@ -115,6 +115,10 @@ def test_bucketed_events_and_quarantine_equal_read_iws(tmp_path: Path, buckets: 
     assert _sorted(store.quarantine().collect()).equals(_sorted(expected.quarantine))
     per_bucket = bucket_of(events, buckets).group_by(BUCKET).agg(pl.col("agent_id").n_unique())
     assert per_bucket.height <= buckets
+    for bucket in range(buckets):
+        part = store.events(bucket).collect()
+        assert part.equals(part.sort("agent_id", "ts", "seq"))
+        assert bucket_of(part, buckets)[BUCKET].unique().to_list() in ([], [bucket])
 
 
 def test_add_buckets_gives_the_tables_and_releases_of_add(

@@ -473,11 +473,11 @@ def _ingest_bucket(
         reports.append(result.report)
         valid.append(result.valid.with_columns(pl.col("seq") + source.offset))
         quarantined.append(result.quarantine)
-    events = (
-        pl.concat([_EVENT_SCHEMA.to_frame(), *valid], how="vertical_relaxed")
-        .cast(_EVENT_SCHEMA)
-        .sort(agent_time_order("ts"), "seq")
+    events = pl.concat([_EVENT_SCHEMA.to_frame(), *valid], how="vertical_relaxed").cast(
+        _EVENT_SCHEMA
     )
+    if len(valid) > 1:  # each source's rows are in this order already
+        events = events.sort(agent_time_order("ts"), "seq")
     quarantine = pl.concat([_QUARANTINE_SCHEMA.to_frame(), *quarantined], how="vertical_relaxed")
     for name, frame in (("events", events), ("quarantine", quarantine)):
         (target / name).mkdir(exist_ok=True)
