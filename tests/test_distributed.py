@@ -44,6 +44,15 @@ def test_results_come_back_in_bucket_order_with_progress_per_bucket(executor: ob
     assert {s.total for s in steps} == {4}
 
 
+def test_progress_true_writes_one_line_per_bucket_to_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    map_buckets(abs, [-1, 2], progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" (")[0] for line in lines] == ["bucket 0: 1/2 done", "bucket 1: 2/2 done"]
+    assert lines[1].split(" (")[1].startswith("100%, ")
+
+
 def test_a_failed_bucket_is_named_and_an_unknown_executor_refused() -> None:
     with ThreadPoolExecutor(1) as pool, pytest.raises(DistributedError, match="bucket 1 failed"):
         map_buckets(_negative, [1, -1], executor=pool)
