@@ -189,7 +189,7 @@ class BucketStore:
         ConfigurationError
             The store was written by an incompatible version of the library.
         """
-        path = Path(folder)
+        path = Path(folder).resolve()  # workers may start elsewhere: an absolute folder
         manifest = path / _MANIFEST
         if not manifest.is_file():
             raise SourceNotFoundError(
