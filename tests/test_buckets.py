@@ -140,6 +140,17 @@ def test_add_buckets_gives_the_tables_and_releases_of_add(
     assert ours.released_count > 0
 
 
+def test_empty_buckets_add_nothing(
+    tmp_path: Path, public: tuple[pl.DataFrame, pl.DataFrame], in_memory: adh.Workspace
+) -> None:
+    schedule, roster = public
+    store = to_buckets([SAMPLES / "status_log.csv"], tmp_path / "b", key=KEY, buckets=64)
+    assert 0 in store.bucket_agents  # 60 agents cannot fill 64 buckets
+    ws = adh.Workspace.open(tmp_path / "ws.db", audit_key=AUDIT_KEY)
+    ws.add_buckets(store, schedule=schedule, roster=roster)
+    _assert_same_tables(ws._data(), in_memory._data())
+
+
 def test_shuffled_input_bucketed_gives_the_atoms_of_an_in_memory_run(
     tmp_path: Path, public: tuple[pl.DataFrame, pl.DataFrame], in_memory: adh.Workspace
 ) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 import polars as pl
 
 from adherence.buckets import BUCKET, BucketStore, bucket_of
-from adherence.errors import InternalError
+from adherence.errors import ConfigurationError, InternalError
 from adherence.intervals import from_events
 from adherence.options import MetricOptions
 from adherence.privacy._atoms import AGENT_CODE, Tables, build_tables
@@ -74,9 +74,14 @@ def bucket_jobs(
     ]
 
 
-def bucket_tables(job: BucketJob) -> Tables:
-    """One bucket's private tables: its events to intervals to atoms (runs on a worker)."""
+def bucket_tables(job: BucketJob) -> Tables | None:
+    """One bucket's private tables: its events to intervals to atoms (runs on a worker).
+
+    ``None`` for a bucket without events and without a schedule: it holds no atoms.
+    """
     events = pl.scan_parquet(job.events).collect(engine="streaming")
+    if events.is_empty() and job.schedule.is_empty():
+        return None
     built = from_events(
         events,
         as_of=job.as_of,
@@ -95,14 +100,22 @@ def bucket_tables(job: BucketJob) -> Tables:
     )
 
 
-def merge_tables(parts: list[Tables]) -> Tables:
+def merge_tables(buckets: list[Tables | None]) -> Tables:
     """The tables of the whole data from its buckets' (agent-disjoint) tables.
 
     Raises
     ------
+    ConfigurationError
+        No bucket holds events or a schedule.
     InternalError
         Two buckets hold rows of one agent and day (a store's buckets never split an agent).
     """
+    parts = [p for p in buckets if p is not None]
+    if not parts:
+        raise ConfigurationError(
+            "the bucket store and the schedule hold no agent",
+            hint="check the store (store.report) and the schedule",
+        )
     days = pl.concat([p.days for p in parts], how="vertical_relaxed").sort(AGENT_CODE, "local_date")
     if days.select(AGENT_CODE, "local_date").is_duplicated().any():
         raise InternalError(
