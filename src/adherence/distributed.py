@@ -166,6 +166,9 @@ def map_buckets(
     for done, future in enumerate(finished, start=1):
         index = position[_identity(future)]
         gathered[index] = _result(future, index)
+        release = getattr(future, "release", None)  # a Dask result leaves the worker
+        if release is not None:
+            release()
         reported(index, done)
     return [gathered[i] for i in range(total)]
 
