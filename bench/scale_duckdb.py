@@ -11,8 +11,10 @@ does (metrics.md §2): every kept event is a piece up to the agent's next event,
 ``as_of``; a piece that is not ``OFFLINE`` and runs more than 60 minutes past the end of the
 agent's shift is cut at the shift's end and an inferred ``OFFLINE`` covers the rest (an
 ``ASOF JOIN`` finds the shift whose deadline follows the piece's start); consecutive pieces
-of one (state, reason, inferred) merge. The team x ISO-week sums are ``engine_duckdb.py``'s
-SQL on those intervals. Schedule and roster are the prepared Parquet files of
+of one (state, reason, inferred) merge; the intervals are stored sorted by agent and start
+(as the engine benchmark's Parquet input is: on 10 M events the range joins then take about
+36 s instead of 89 s on the loaded machine). The team x ISO-week sums are
+``engine_duckdb.py``'s SQL on those intervals. Schedule and roster are the prepared Parquet files of
 ``engine_data.py`` (the same files the adherence job reads). No privacy layer: the table is
 all cells, nothing suppressed.
 
@@ -89,6 +91,7 @@ numbered AS (
 SELECT agent AS agent_id, min(start) AS s, max("end") AS e, any_value(state) AS state,
        any_value(inferred) AS inferred
 FROM numbered GROUP BY agent, run
+ORDER BY agent_id, s  -- the range joins below run about 2.5x faster on sorted intervals
 """
 
 
