@@ -24,6 +24,8 @@ SEED = 2026
 SIZES = {
     "full": {"n_agents": 1300, "weeks": 26},
     "small": {"n_agents": 130, "weeks": 4},
+    # scale_data.py: 10 groups of the full size, about 100.7 M events
+    "huge": {"n_agents": 13000, "weeks": 26},
 }
 #: The summary fields on which both pipelines must agree exactly.
 COMPARED = (

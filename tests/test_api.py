@@ -34,6 +34,13 @@ def test_import_does_not_import_matplotlib() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_import_does_not_import_dask() -> None:
+    # Dask is an optional extra: only a Dask client handed to the library brings it in.
+    code = "import sys, adherence; print(any(m in sys.modules for m in ('dask', 'distributed')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_the_library_never_imports_pandas_itself() -> None:
     # pandera imports pandas when it is installed; adherence itself must not depend on it.
     sources = Path(adherence.__file__).parent.rglob("*.py")

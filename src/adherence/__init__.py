@@ -18,6 +18,10 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from adherence import fairness, intervals, io, metrics, privacy, rules, synth
+
+# isort: split
+# After io: the buckets read with io's readers (ingest and io still import each other).
+from adherence import buckets, distributed
 from adherence.errors import (
     AdherenceError,
     AuditIntegrityError,
@@ -25,6 +29,7 @@ from adherence.errors import (
     ConfigurationError,
     ConsentError,
     DifferencingError,
+    DistributedError,
     ForbiddenQueryError,
     InternalError,
     KeyMismatchError,
@@ -92,6 +97,7 @@ __all__ = [
     "ConfigurationError",
     "ConsentError",
     "DifferencingError",
+    "DistributedError",
     "Employee",
     "FairnessAudit",
     "ForbiddenQueryError",
@@ -143,6 +149,8 @@ __all__ = [
     "UsageError",
     "Workspace",
     "__version__",
+    "buckets",
+    "distributed",
     "fairness",
     "intervals",
     "io",

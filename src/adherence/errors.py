@@ -28,6 +28,7 @@ __all__ = [
     "ConfigurationError",
     "ConsentError",
     "DifferencingError",
+    "DistributedError",
     "ForbiddenQueryError",
     "InternalError",
     "KeyMismatchError",
@@ -126,6 +127,12 @@ class OptionalDependencyError(AdherenceError, ImportError):
     """A feature needs a package that is an optional extra and is not installed."""
 
     code = "ADH-102"
+
+
+class DistributedError(AdherenceError, RuntimeError):
+    """A bucket of work failed on an executor (a cluster) even after its retries."""
+
+    code = "ADH-105"
 
 
 class SchemaValidationError(AdherenceError, ValueError):

@@ -510,18 +510,21 @@ def ingest_events(
     time_zone: str,
     mapping: StatusMapping | None,
     timestamp_format: str | None = None,
+    pseudonymised: bool = False,
 ) -> LazyIngest:
     """Turn an opened event-shaped source into ``StatusEvent`` rows.
 
     The ``raw`` frame must have ``row``, ``timestamp``, ``agent_id``, ``status`` and may have
-    ``reason``.
+    ``reason``. ``pseudonymised``: its ``agent_id`` already holds the pseudonyms under ``key``
+    (a bucket of ``adherence.buckets.to_buckets``), so they are not hashed again.
     """
     mapping = mapping or StatusMapping.default()
     pseudonymiser = Pseudonymiser(key)
     frame = raw.frame
     if "reason" not in raw.dtypes:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
-    frame = frame.with_columns(pseudonymiser.expr("agent_id"))
+    if not pseudonymised:
+        frame = frame.with_columns(pseudonymiser.expr("agent_id"))
     # The checks run after ``prepare``, which tidies ``status``: a blank one is null by then.
     no_status = Check("status", QuarantineReason.MISSING_VALUE, pl.col("status").is_null())
     base_checks = [*time_checks("timestamp", "_ts"), _missing("agent_id"), no_status]

@@ -263,7 +263,7 @@ def from_events(
             )
         )
         if shifts is not None:
-            pieces = _infer_offline(pieces, shifts, auto_logoff_after).sort(_AGENT, "start")
+            pieces = _infer_offline(pieces, shifts, auto_logoff_after)
         return _merge_runs(pieces)  # pieces are in (agent, start) order
 
     def count(prepared: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
@@ -380,9 +380,12 @@ def _infer_offline(
     deadlines = shifts.with_columns(
         (pl.col("_shift_end") + auto_logoff_after).alias("_deadline")
     ).sort(_AGENT, "_deadline")
-    # Both sides are sorted by (agent, time) just above and here: that sort is the guarantee
-    # join_asof needs, so its own check is skipped.
-    with_shift = pieces.sort(_AGENT, "start").join_asof(
+    # The pieces come in (agent, start) order (``from_events`` sorts the events) and the
+    # deadlines are sorted just above: that is the guarantee join_asof needs, so its own
+    # check is skipped. Each piece keeps its place (``_piece``): a piece cut in two gives its
+    # kept part and its inferred OFFLINE the places 2p and 2p + 1, so one integer sort, not
+    # a sort by agent and time, puts the result back in (agent, start) order.
+    with_shift = pieces.with_row_index("_piece").join_asof(
         deadlines,
         left_on="start",
         right_on="_deadline",
@@ -395,9 +398,11 @@ def _infer_offline(
     forgotten = (
         (pl.col("state") != State.OFFLINE.value) & (pl.col("end") > pl.col("_deadline"))
     ).fill_null(value=False)
+    place = pl.col("_piece").cast(pl.Int64) * 2
     kept = with_shift.filter(~forgotten | (cut > pl.col("start"))).with_columns(
         pl.when(forgotten).then(cut).otherwise(pl.col("end")).alias("end"),
         pl.when(forgotten).then(pl.lit(value=False)).otherwise(pl.col("open")).alias("open"),
+        place.alias("_place"),
     )
     offline = with_shift.filter(forgotten).with_columns(
         cut.alias("start"),
@@ -405,8 +410,9 @@ def _infer_offline(
         pl.lit(None, dtype=pl.String).alias("status"),
         pl.lit(None, dtype=pl.String).alias("reason"),
         pl.lit(value=True).alias("inferred"),
+        (place + 1).alias("_place"),
     )
-    return pl.concat([kept, offline]).select(_COLUMNS)
+    return pl.concat([kept, offline]).sort("_place").select(_COLUMNS)
 
 
 @overload

@@ -616,7 +616,7 @@ def sweep(
     # The intervals are in agent order: each run of one agent takes that agent's code, found
     # once per agent, not once per row.
     run_code = interval_agents.replace_strict(
-        agent_ids, pl.Series(range(agent_ids.len()), dtype=pl.UInt32)
+        agent_ids, pl.Series(range(agent_ids.len()), dtype=pl.UInt32), return_dtype=pl.UInt32
     )
     run = run_start.fill_null(value=True).cum_sum() - 1
     states = states_by_agent.with_columns(pl.lit(run_code).gather(run).alias(AGENT))

@@ -38,6 +38,8 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from adherence.buckets import BucketStore
+from adherence.distributed import Progress, map_buckets
 from adherence.errors import (
     AuditIntegrityError,
     AuditKeyError,
@@ -81,6 +83,7 @@ from adherence.privacy._arguments import (
 )
 from adherence.privacy._atoms import AGENT_CODE, DAY, Tables, agent_ids, build_tables
 from adherence.privacy._binding import bind_key, check_history, check_log_head, renames, wrong_key
+from adherence.privacy._buckets import bucket_jobs, bucket_tables, merge_tables
 from adherence.privacy._decide import Refusal
 from adherence.privacy._exports import AuditExport, adopt_exports
 from adherence.privacy._incidents import incident_notes, no_incidents, validated_incidents
@@ -334,19 +337,98 @@ class Workspace:
                 intervals = events
         people = _frame(roster)
         outages = validated_incidents(_frame(incidents)) if incidents is not None else None
-        ids = agent_ids(intervals, plan, people)
+        self._load(
+            agent_ids(intervals, plan, people),
+            outages,
+            lambda codes: build_tables(
+                intervals,
+                plan,
+                people,
+                incidents=outages,
+                codes=codes,
+                options=self.options,
+                sensitive_reasons=self.policy.sensitive_reasons,
+            ),
+        )
+
+    @door
+    def add_buckets(
+        self,
+        store: BucketStore,
+        *,
+        schedule: Table,
+        roster: Table,
+        incidents: pl.DataFrame | pl.LazyFrame | None = None,
+        executor: object = None,
+        progress: bool | Progress = False,
+    ) -> None:
+        """Load the data from a bucket store, one bucket at a time (out of core).
+
+        The same as ``add`` with the store's events (``adherence.buckets.to_buckets``), but
+        only one bucket's events are in memory at a time: each bucket becomes intervals and
+        then atoms, and the workspace keeps the atoms of all (buckets hold whole agents, so
+        the atoms add up to those of ``add`` with all the events). Observation ends at the
+        store's last valid event for every bucket.
+
+        ``executor`` runs the buckets: ``None`` in this process; a
+        ``concurrent.futures.Executor`` or a ``dask.distributed.Client`` (the ``dask`` extra)
+        elsewhere (``adherence.distributed.map_buckets``). Workers receive one bucket's
+        events path, schedule, roster and agent codes, and return its atoms; the ledger,
+        the audit log and every privacy decision stay in this process. ``progress=True``
+        writes a line per finished bucket to standard error.
+
+        Raises
+        ------
+        SchemaValidationError
+            A table does not satisfy its schema.
+        KeyMismatchError
+            ``ADH-043``: the store or a table was read under another key than the store's.
+        DistributedError
+            ``ADH-105``: a bucket failed on the executor even after retries.
+        """
+        if not isinstance(store, BucketStore):
+            raise ConfigurationError(
+                f"store must be a BucketStore, not a {type(store).__name__}",
+                hint="write one with adherence.buckets.to_buckets(paths, folder, key=...), "
+                "or open one with BucketStore.open(folder)",
+            )
+        check_table(schedule, "schedule")
+        check_table(roster, "roster")
+        if not isinstance(progress, bool) and not callable(progress):
+            check_bool(progress, "progress")
+        self._check_key(store, schedule, roster)
+        plan = _frame(schedule)
+        people = _frame(roster)
+        outages = validated_incidents(_frame(incidents)) if incidents is not None else None
+        events = pl.DataFrame({"agent_id": store.agent_ids()})
+        ids = agent_ids(events, plan, people)
+
+        def build(codes: dict[str, int]) -> Tables:
+            jobs = bucket_jobs(
+                store,
+                plan,
+                people,
+                incidents=outages,
+                codes=codes,
+                options=self.options,
+                sensitive_reasons=self.policy.sensitive_reasons,
+            )
+            parts = map_buckets(bucket_tables, jobs, executor=executor, progress=progress)
+            return merge_tables(parts, outside_shift=self.options.count_work_outside_shift)
+
+        self._load(ids, outages, build)
+
+    def _load(
+        self,
+        ids: list[str],
+        outages: pl.DataFrame | None,
+        build: Callable[[dict[str, int]], Tables],
+    ) -> None:
+        """Code the agents, build the tables and keep them (after the continuity checks)."""
         self._check_continuity(ids, outages)
         self._codes = self._ledger.agent_codes(ids)
         self._incidents = outages if outages is not None else no_incidents()
-        tables = build_tables(
-            intervals,
-            plan,
-            people,
-            incidents=outages,
-            codes=self._codes,
-            options=self.options,
-            sensitive_reasons=self.policy.sensitive_reasons,
-        )
+        tables = build(self._codes)
         self._check_released_agents(tables)
         self._tables = tables
 
@@ -407,7 +489,11 @@ class Workspace:
 
     def _check_key(self, *tables: object) -> None:
         """Refuse ingested tables whose key is not the store's (binding an unbound store)."""
-        keys = {t.key_fingerprint for t in tables if isinstance(t, Ingest) and t.key_fingerprint}
+        keys = {
+            t.key_fingerprint
+            for t in tables
+            if isinstance(t, Ingest | BucketStore) and t.key_fingerprint
+        }
         if len(keys) > 1:
             raise KeyMismatchError(
                 "the tables were pseudonymised under different keys, so their agents do not join",
