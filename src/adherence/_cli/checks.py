@@ -24,7 +24,7 @@ from adherence.errors import (
 )
 from adherence.metrics import METRICS
 from adherence.privacy import Auditor, Employee, Steward, TeamLead, Viewer
-from adherence.privacy.query import DIMENSIONS, parse_period
+from adherence.privacy.query import DIMENSIONS, INTRADAY, parse_period
 from adherence.pseudonym import MIN_KEY_BYTES
 from adherence.rules import Rule, parse_rule
 
@@ -104,11 +104,15 @@ def metrics(names: Sequence[str]) -> None:
             raise _unknown("--metrics", name, METRICS, _CATALOGUE)
 
 
+#: What an audit groups by: the public dimensions of (agent, day) pairs, not ``half_hour``.
+_AUDIT_DIMENSIONS = tuple(d for d in DIMENSIONS if d not in INTRADAY)
+
+
 def dimensions(names: Sequence[str]) -> None:
-    """Public dimensions, each named once."""
+    """Public dimensions an audit groups by, each named once."""
     for name in names:
-        if name not in DIMENSIONS:
-            raise _unknown("--by", name, DIMENSIONS, "group by some of")
+        if name not in _AUDIT_DIMENSIONS:
+            raise _unknown("--by", name, _AUDIT_DIMENSIONS, "group by some of")
     if len(set(names)) != len(names):
         raise UsageError("--by names a dimension twice", hint="name each dimension once")
 

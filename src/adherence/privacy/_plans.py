@@ -321,15 +321,28 @@ def _per_agent_shares(
 def dominated(
     rows: pl.DataFrame, frame: pl.DataFrame, query: Query, *, agents: int, share: float
 ) -> list[bool]:
-    """G5: cells of a duration sum that one or two agents dominate."""
+    """G5: cells of a duration sum that one or two agents dominate.
+
+    A rate counts too: its denominator is scheduled time, which the schedule shows, so its
+    numerator (each duration but the last, the denominator) is as good as released.
+    """
     m = query.metric
-    if not m.is_duration_sum:
+    if m.kind == "rate":
+        sums: list[tuple[str, ...]] = [
+            (column,) for column in m.numerator[:-1] if column.endswith("_ms")
+        ]
+    elif m.is_duration_sum:
+        sums = [m.numerator]
+    else:
         return [False] * frame.height
-    contribution = pl.sum_horizontal(*m.numerator).sum()
-    per_cell = _per_agent_shares(rows, query, frame, contribution, agents=agents)
-    flags = per_cell.select(
-        ((pl.col("_total") > 0) & (pl.col("_top") >= share * pl.col("_total"))).fill_null(
-            value=False
-        )
-    ).to_series()
-    return [bool(f) for f in flags.to_list()]
+    hidden = [False] * frame.height
+    for columns in sums:
+        contribution = pl.sum_horizontal(*columns).sum()
+        per_cell = _per_agent_shares(rows, query, frame, contribution, agents=agents)
+        flags = per_cell.select(
+            ((pl.col("_total") > 0) & (pl.col("_top") >= share * pl.col("_total"))).fill_null(
+                value=False
+            )
+        ).to_series()
+        hidden = [h or bool(f) for h, f in zip(hidden, flags.to_list(), strict=True)]
+    return hidden

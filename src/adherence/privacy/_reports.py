@@ -7,6 +7,7 @@ go to the one release path at once (one suppression pattern).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,13 @@ def _by_half_hour(m: Metric) -> bool:
 
 
 _HALF_HOURLY = frozenset(n for n, m in METRICS.items() if _by_half_hour(m))
+#: The parts of the charged out-of-adherence time (by kind, by scheduled activity).
+_CHARGED_PARTS = tuple(
+    n for n in METRICS if n.startswith("out_of_adherence_") and n != "out_of_adherence_ms"
+)
+#: Figures that reveal the charged total or one of its parts: releasing one on a support
+#: lets the rest be differenced against it, so every dominated part stays hidden (G5).
+_CHARGED_FAMILY = frozenset({"adherence_pct", "out_of_adherence_ms", *_CHARGED_PARTS})
 
 
 def outside_scope(
@@ -192,6 +200,8 @@ def report_part(
         if quantile
         else [False] * len(cells)
     )
+    if m.name in _CHARGED_FAMILY and not intraday:
+        cells = _with_dominated_parts(cells, rows, frame, query, ws)
     return _ReportPart(
         query=query,
         frame=frame,
@@ -203,6 +213,37 @@ def report_part(
         few=few,
         logged=logged,
     )
+
+
+def _with_dominated_parts(
+    cells: list[Cell], rows: pl.DataFrame, frame: pl.DataFrame, query: Query, ws: Workspace
+) -> list[Cell]:
+    """``cells`` with every dominated part of their charged time as a sum to keep hidden.
+
+    The charged total is the sum of its kinds (and of its activities): a cell of the total,
+    or of some parts, and the other parts of the same support determine the one part never
+    asked for. Dominance is checked on asked-for cells only, so the parts a cell could be
+    differenced into are checked here: each dominated one becomes a target of the cell, kept
+    hidden now and later (G5).
+    """
+    policy = ws.policy
+    for name in _CHARGED_PARTS:
+        part = dataclasses.replace(query, metric=METRICS[name])
+        flags = dominated(
+            rows, frame, part, agents=policy.dominance_agents, share=policy.dominance_share
+        )
+        if not any(flags):
+            continue
+        part_cells = cells_for(
+            frame, query.by, metric_atoms(part.metric), possible=ws._data().possible
+        )
+        cells = [
+            dataclasses.replace(cell, targets=(*cell.targets, part_cell.vectors[0]))
+            if flag
+            else cell
+            for cell, part_cell, flag in zip(cells, part_cells, flags, strict=True)
+        ]
+    return cells
 
 
 def plan_of(ws: Workspace, parts: Sequence[_ReportPart], viewer: Viewer) -> Plan:

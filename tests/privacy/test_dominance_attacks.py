@@ -1,0 +1,137 @@
+"""Dominance (G5) attacks a red team mounted on the breakdowns of charged time.
+
+Each finds its target in the true figures of a synthetic centre, shows the attack's
+arithmetic recovers it from unprotected answers, then mounts it through the public API as
+the team's lead and checks the workspace stops it.
+
+1. *Complement across kinds*: the kind one agent dominates is never asked for; the total and
+   the other five kinds, each its own report, give it as a difference.
+2. *Through the rate*: a half hour whose charged time is one agent's has its sum suppressed,
+   but its adherence rate over public scheduled time gives the sum back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import adherence as adh
+from adherence._engine import OUT_KINDS
+from adherence._engine.figures import sweep
+from adherence.synth._load import load_sample
+
+KEY = "a dominance attack test key, long enough"
+AUDIT = "a dominance attack audit key, long enough"
+SHARE = 0.9
+
+
+@pytest.fixture(scope="module")
+def centre() -> adh.synth.Sample:  # type: ignore[name-defined]
+    return load_sample(key=KEY, n_agents=60, weeks=3, seed=2026)
+
+
+def _on_team(frame: pl.DataFrame, roster: pl.DataFrame) -> pl.DataFrame:
+    valid = (pl.col("local_date") >= pl.col("valid_from")) & (
+        pl.col("valid_to").is_null() | (pl.col("local_date") <= pl.col("valid_to"))
+    )
+    return frame.join(
+        roster.select("agent_id", "team", "valid_from", "valid_to"), on="agent_id"
+    ).filter(valid)
+
+
+def _truth(centre, slots: bool = False) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    built = adh.intervals.from_events(centre.log.valid, schedule=centre.schedule.valid)
+    run = sweep(built.intervals, centre.schedule.valid)
+    return _on_team(run.slots() if slots else run.figures(), centre.roster.valid)
+
+
+def _workspace(centre, folder: Path) -> adh.Workspace:  # type: ignore[no-untyped-def]
+    folder.mkdir(parents=True, exist_ok=True)
+    ws = adh.Workspace.open(folder / "a.db", key=KEY, audit_key=AUDIT)
+    ws.add(centre.log, schedule=centre.schedule, roster=centre.roster)
+    return ws
+
+
+def _asked(
+    ws: adh.Workspace, metric: str, lead: adh.TeamLead, **query: object
+) -> pl.DataFrame | None:
+    try:
+        return ws.report(metric, viewer=lead, **query).to_polars()  # type: ignore[arg-type]
+    except adh.PrivacyError:
+        return None
+
+
+def test_a_kind_one_agent_dominates_cannot_be_had_as_the_total_minus_the_other_kinds(
+    centre,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    truth = _truth(centre).with_columns(pl.col("local_date").dt.strftime("%G-W%V").alias("week"))
+    kind = "early_end"
+    column = f"out_of_adherence_{kind}_ms"
+    per_agent = truth.group_by("team", "week", "agent_id").agg(pl.col(column).sum())
+    cells = (
+        per_agent.group_by("team", "week")
+        .agg(pl.col(column).max().alias("top"), pl.col(column).sum().alias("all"))
+        .filter((pl.col("all") > 60_000) & (pl.col("top") >= SHARE * pl.col("all")))
+        .sort("all", descending=True)
+    )
+    assert cells.height >= 2, "the sample must hold dominated cells for the attack"
+    others = [k for k in OUT_KINDS if k != kind]
+    for n, (team, week, top, _) in enumerate(cells.head(4).iter_rows()):
+        cell = truth.filter((pl.col("team") == team) & (pl.col("week") == week))
+        # Unprotected: the total minus the other kinds is the dominated kind.
+        unprotected = cell["out_of_adherence_charged_ms"].sum() - sum(
+            cell[f"out_of_adherence_{k}_ms"].sum() for k in others
+        )
+        assert unprotected == cell[column].sum()
+        assert top >= SHARE * unprotected
+
+        ws = _workspace(centre, tmp_path / str(n))
+        lead = adh.TeamLead("tl", teams=[team])
+        answers = [
+            _asked(ws, m, lead, by=["team"], period=week)
+            for m in ["out_of_adherence_ms", *(f"out_of_adherence_{k}_ms" for k in others)]
+        ]
+        released = [a for a in answers if a is not None and a["status"][0] == "released"]
+        assert len(released) < len(answers), f"{team} {week}: one of six must be withheld"
+        assert _asked(ws, column, lead, by=["team"], period=week) is None
+
+
+def test_a_half_hour_one_agent_dominates_is_not_read_back_through_its_rate(
+    centre,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    slots = _truth(centre, slots=True)
+    cells = (
+        slots.group_by("team", "local_date", "half_hour")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("out_of_adherence_charged_ms").sum().alias("charged"),
+            pl.col("out_of_adherence_charged_ms").max().alias("top"),
+            pl.col("scheduled_ms").sum().alias("scheduled"),
+        )
+        .filter(
+            (pl.col("n") >= 6)
+            & (pl.col("charged") >= 60_000)
+            & (pl.col("top") >= SHARE * pl.col("charged"))
+        )
+        .sort("charged", descending=True)
+    )
+    assert cells.height, "the sample must hold a dominated half hour for the attack"
+    team, day, half_hour, _, charged, _, scheduled = cells.row(0)
+    # Unprotected: charged = (1 - rate) × scheduled, and scheduled time is public.
+    rate = 100 * (1 - charged / scheduled)
+    assert round((1 - round(rate, 1) / 100) * scheduled / 1000) == pytest.approx(
+        charged / 1000, abs=0.0005 * scheduled / 1000 + 1
+    )
+
+    ws = _workspace(centre, tmp_path)
+    lead = adh.TeamLead("tl", teams=[team])
+    for metric in ("adherence_pct", "out_of_adherence_ms"):
+        table = _asked(ws, metric, lead, by=["half_hour"], period=str(day))
+        if table is None:
+            continue
+        row = table.filter(pl.col("half_hour") == half_hour)
+        assert row["status"][0] != "released" or row[metric][0] is None
