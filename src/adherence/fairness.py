@@ -344,7 +344,9 @@ def _group_values(
     low, high = wilson(b, n)
     pass_ratio = 100 * (1 - b / n) / best_pass if best_pass > 0 else None
 
-    def share_of_breaches(count: int) -> float:
+    def share_of_breaches(count: int | None) -> float | None:
+        if count is None:  # not counted: a limit of it is not safe on this group
+            return None
         return 100 * count / b if b else 0.0
 
     margins_apply = rule.measure_unit == "ms"
@@ -424,9 +426,9 @@ def audit_tables(
                 **key,
                 "limit": rule.describe_limit(limit),
                 "breach_pct": 100 * record[f"_at_{i}"] / record["units"]
-                if ok and record["units"]
+                if ok and record["units"] and record[f"_at_{i}"] is not None
                 else None,
-                "status": status,
+                "status": status if record[f"_at_{i}"] is not None else "suppressed",
             }
             for i, limit in enumerate(rule.curve)
         ]

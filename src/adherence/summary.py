@@ -195,6 +195,7 @@ def _audit_view(audit: FairnessAudit, language: Language) -> dict[str, Any]:
     margins = audit.rule.measure_unit == "ms"
     groups: list[_Group] = []
     units = breaches = system = within = agents = 0
+    within_known = True
     for row in rows:
         name = " / ".join(_value_name(row[k], language) for k in keys)
         if row["status"] != "released":
@@ -205,6 +206,8 @@ def _audit_view(audit: FairnessAudit, language: Language) -> dict[str, Any]:
         # Counts back from the released shares (0.1 point): exact below 1,000 breaches a group.
         system += round(b * (row["system_pct"] or 0.0) / 100)
         within += round(b * (row[margin_column] or 0.0) / 100) if margins else 0
+        # A count at the limit plus the margin is withheld when few people lie between.
+        within_known = within_known and row[margin_column] is not None
         median = row["median_system_ms"]
         groups.append(
             _Group(
@@ -244,6 +247,7 @@ def _audit_view(audit: FairnessAudit, language: Language) -> dict[str, Any]:
         "breach_pct": _fmt_pct(100 * breaches / units if units else None, language),
         "margins": margins,
         "margin": locale.duration(margin_ms, language),
+        "within_known": within_known,
         "within": locale.number(within, language),
         "within_pct": _fmt_pct(100 * within / breaches if breaches else None, language),
         "system_applies": audit.rule.system is not None,

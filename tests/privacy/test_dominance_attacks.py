@@ -8,10 +8,14 @@ the team's lead and checks the workspace stops it.
    the other five kinds, each its own report, give it as a difference.
 2. *Through the rate*: a half hour whose charged time is one agent's has its sum suppressed,
    but its adherence rate over public scheduled time gives the sum back.
+3. *Limit after limit*: counts of breaches at many limits place each member's weekly lunch
+   time, or a group's longest lunch, in a 30 s bracket.
 """
 
 from __future__ import annotations
 
+import itertools
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +24,7 @@ import pytest
 import adherence as adh
 from adherence._engine import OUT_KINDS
 from adherence._engine.figures import sweep
+from adherence.rules import PauseBudget, PauseLimit
 from adherence.synth._load import load_sample
 
 KEY = "a dominance attack test key, long enough"
@@ -135,3 +140,93 @@ def test_a_half_hour_one_agent_dominates_is_not_read_back_through_its_rate(
             continue
         row = table.filter(pl.col("half_hour") == half_hour)
         assert row["status"][0] != "released" or row[metric][0] is None
+
+
+# The fairness audit at limit after limit ---------------------------------------------------
+
+
+def _week_totals(centre, team: str) -> list[int]:  # type: ignore[no-untyped-def]
+    truth = _truth(centre).filter(
+        (pl.col("team") == team)
+        & pl.col("local_date").is_between(pl.date(2026, 3, 16), pl.date(2026, 3, 22))
+    )
+    return sorted(truth.group_by("agent_id").agg(pl.col("meal_ms").sum())["meal_ms"].to_list())
+
+
+def _bisect(count, lo: int, hi: int, k: int) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+    """The 30 s bracket (lo, hi] of the k-th largest value, from counts above limits."""
+    while hi - lo > 30:
+        mid = lo + ((hi - lo) // 60) * 30 if hi - lo > 60 else lo + 30
+        found = count(mid)
+        if found is None:
+            return None
+        lo, hi = (mid, hi) if found >= k else (lo, mid)
+    return lo, hi
+
+
+@pytest.mark.parametrize(
+    "viewer", [adh.Auditor("union"), adh.TeamLead("tl", teams=["Bedrift Oslo"])]
+)
+def test_auditing_limit_after_limit_does_not_bracket_each_weekly_lunch(
+    centre,
+    tmp_path: Path,
+    viewer: adh.Viewer,  # type: ignore[no-untyped-def]
+) -> None:
+    team = "Bedrift Oslo"
+    totals = _week_totals(centre, team)
+    assert len(totals) >= 5
+
+    def unprotected(limit_s: int) -> int:
+        return sum(1 for v in totals if v > limit_s * 1000)
+
+    # Unprotected: each member's weekly lunch total to 30 s, the lowest one first.
+    brackets = [_bisect(unprotected, 3600, 4 * 3600, k) for k in range(1, len(totals) + 1)]
+    for (lo, hi), value in zip(brackets, sorted(totals, reverse=True), strict=True):  # type: ignore[misc]
+        assert lo * 1000 < value <= hi * 1000
+
+    ws = _workspace(centre, tmp_path)
+    seen: dict[int, int | None] = {}
+
+    def audited(limit_s: int) -> int | None:
+        if limit_s not in seen:
+            rule = PauseBudget("MEAL", timedelta(seconds=limit_s), per="week")
+            try:
+                audit = ws.audit_tolerance(rule, by=["team"], period="2026-W12", viewer=viewer)
+                row = audit.groups.to_polars().filter(pl.col("team") == team)
+                seen[limit_s] = row["breaches"][0] if row["status"][0] == "released" else None
+            except adh.PrivacyError:
+                seen[limit_s] = None
+        return seen[limit_s]
+
+    got = [_bisect(audited, 3600, 4 * 3600, k) for k in range(1, len(totals) + 1)]
+    assert not any(got), got
+
+
+def test_the_sensitivity_curve_and_a_second_audit_do_not_place_the_longest_lunch(
+    centre,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    ws = _workspace(centre, tmp_path)
+    union = adh.Auditor("union")
+    lunch = PauseLimit("MEAL", timedelta(minutes=30))
+    audit = ws.audit_tolerance(lunch, by=["employment_type"], period="2026-W12", viewer=union)
+    curve = audit.sensitivity.to_polars().filter(pl.col("employment_type") == "temporary")
+    shown = curve.filter(pl.col("status") == "released")
+    # Unprotected, the curve's last step with a breach and the next limit bracket the
+    # group's longest lunch to 30 s; here, every pair of limits shown holds no one or at
+    # least k people's lunches between them, so the last steps are not shown.
+    units = audit.groups.to_polars().filter(pl.col("employment_type") == "temporary")["units"][0]
+    counts = [round(p * units / 100) for p in shown["breach_pct"].to_list()]
+    steps = [a - b for a, b in itertools.pairwise(counts) if a != b]
+    assert all(step >= 1 for step in steps)
+    tail = [c for c in counts if c > 0]
+    assert not tail or tail[-1] >= 5 or len(tail) == len(counts)
+    # A second audit just above the last breach shown adds no limit inside a small bin.
+    second = ws.audit_tolerance(
+        PauseLimit("MEAL", timedelta(minutes=33, seconds=30)),
+        by=["employment_type"],
+        period="2026-W12",
+        viewer=union,
+    )
+    row = second.groups.to_polars().filter(pl.col("employment_type") == "temporary")
+    assert row["status"][0] == "suppressed" or row["within_30s_pct"][0] is None

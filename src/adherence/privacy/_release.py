@@ -25,7 +25,7 @@ from adherence.privacy._plans import Cell
 from adherence.privacy._refine import Possible
 from adherence.privacy._space import Vector, knowledge_exposes
 from adherence.privacy.audit_log import AuditLog, AuditValue
-from adherence.privacy.ledger import Ledger
+from adherence.privacy.ledger import Ledger, Space
 from adherence.privacy.policy import PrivacyPolicy
 
 __all__ = ["Plan", "Released", "Releaser", "ValueRule"]
@@ -261,6 +261,10 @@ class Releaser:
                 fields={"released": released, **fields},
             )
         )
+
+    def read(self, vectors: Sequence[Vector]) -> Space:
+        """The stored vectors connected to ``vectors`` as they stand now (no transaction)."""
+        return self._ledger.read_space(vectors)
 
     def preview(self, plan: Plan) -> Decision | Refusal:
         """What ``release`` would decide now, from public inputs only; records nothing.

@@ -6,10 +6,12 @@ statistics (``adherence.fairness``) run on released groups only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +24,11 @@ from adherence.errors import (
 from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables
 from adherence.privacy._atoms import AGENT_CODE
 from adherence.privacy._decide import Refusal
-from adherence.privacy._fairness import BUILT_IN, audit_plan
-from adherence.privacy._plans import (
-    covered,
-)
-from adherence.privacy._release import Plan
+from adherence.privacy._fairness import BUILT_IN, AuditPlan, audit_plan, rule_key
+from adherence.privacy._plans import Cell, covered
+from adherence.privacy._release import Plan, ValueRule
 from adherence.privacy._reports import outside_scope
+from adherence.privacy._thresholds import Bins, limits_released
 from adherence.privacy.query import Period, Query
 from adherence.privacy.released import ReleasedTable
 from adherence.privacy.viewers import Steward, Viewer
@@ -85,6 +86,80 @@ def _audit_figures(
             pl.lit(medians["median_system_ms"].first()).alias("median_system_ms")
         )
     return base
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """An audit's group cells with breaches counted at safe limits only."""
+
+    cells: list[Cell]
+    hidden: list[bool]
+    """Groups whose rule limit is not safe: withheld whole."""
+    unsafe: dict[str, list[bool]]
+    """Per count column, the groups where it is withheld (a limit of it is not safe)."""
+
+
+def _limits_of(column: str, rule: Rule, measurement: float) -> tuple[float, ...]:
+    """The limits a count column of the audit counts at (none for ``units``)."""
+    limit, sign = float(rule.limit), 1 if rule.direction == "max" else -1
+    if column in ("breaches", "system"):
+        return (limit,)
+    if column.startswith("within_"):
+        return (limit, limit + sign * 1000 * int(column.removeprefix("within_")[:-1]))
+    if column.startswith("_sys_at_"):
+        at = rule.curve[int(column.removeprefix("_sys_at_"))]
+        return (at, at + sign * measurement)
+    if column.startswith("_at_"):
+        return (rule.curve[int(column.removeprefix("_at_"))],)
+    return ()
+
+
+def _at_safe_limits(
+    ws: Workspace, plan: AuditPlan, rule: Rule, by: Sequence[str], measurement: float
+) -> _Counted:
+    """Each group's cell without the counts at limits it may not count at (``_thresholds``).
+
+    A group whose rule limit may not be counted at is withheld. The limits counted at
+    before come from the ledger as it stands now; a concurrent audit of the same groups may
+    add its own in between (see the privacy docs).
+    """
+    key = rule_key(rule)
+    sign = 1 if rule.direction == "max" else -1
+    prior = ws._releaser.read([v for c in plan.cells for v in c.vectors]).released
+    units = plan.flagged.with_columns(pl.col(d).cast(pl.String) for d in by)
+    parts = units.partition_by(list(by), as_dict=True) if by else {(): units}
+    keys = plan.frame.select(pl.col(d).cast(pl.String) for d in by).rows() if by else [()]
+    at_limit = float(rule.limit)
+    order = sorted(plan.columns, key=lambda c: _need(c, rule, measurement, at_limit))
+    cells, hidden = [], []
+    unsafe: dict[str, list[bool]] = {c: [] for c in plan.columns}
+    for cell, group in zip(plan.cells, keys, strict=True):
+        support = cell.vectors[0].support
+        bins = Bins(
+            parts.get(tuple(group), units.clear()),
+            value=rule.measure, agent=AGENT_CODE, system="_system",
+            direction=rule.direction, k=ws.policy.min_group_size,
+            limits=limits_released(prior, key=key, support=support, sign=sign),
+        )  # fmt: skip
+        dropped = set()
+        for column in order:
+            withheld = not bins.add(_limits_of(column, rule, measurement))
+            unsafe[column].append(withheld)
+            if withheld:
+                dropped.add(plan.columns[column])
+        hidden.append(plan.columns["breaches"] in dropped)
+        kept = tuple(v for v in cell.vectors if v.atoms[0][0] not in dropped)
+        cells.append(dataclasses.replace(cell, vectors=kept))
+    return _Counted(cells, hidden, {c: u for c, u in unsafe.items() if any(u)})
+
+
+def _need(column: str, rule: Rule, measurement: float, at_limit: float) -> tuple[int, float]:
+    """The order an audit adds its counts in: its limit, its margins, then outwards."""
+    if column in ("units", "breaches", "system"):
+        return (0, 0.0)
+    if column.startswith("within_"):
+        return (1, 0.0)
+    return (2, max(abs(t - at_limit) for t in _limits_of(column, rule, measurement)))
 
 
 def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
@@ -153,9 +228,10 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         refusal = Refusal("ADH-001", "no unit matches this audit", "check period and filters")
         return ws._refuse(refusal, viewer, **logged)
     groups = list(query.by)
+    counted = _at_safe_limits(ws, plan, rule, groups, margin)
     outcome = ws._releaser.release(
         Plan(
-            cells=[*plan.cells, *plan.verdict],
+            cells=[*counted.cells, *plan.verdict],
             min_agents=ws.policy.min_group_size,
             unprotected=ws._unprotected(viewer),
             own=ws._own_code(viewer),
@@ -164,6 +240,11 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
             metric=f"fairness:{rule.name}",
             fingerprint=hashlib.sha256(json.dumps(logged, sort_keys=True).encode()).hexdigest(),
             fields=logged,
+            value_rules=[
+                ValueRule(
+                    lambda _: [*counted.hidden, *[False] * len(plan.verdict)], keep_hidden=False
+                )
+            ],
         ),
         role=viewer.role,
         actor=ws._actor(viewer),
@@ -172,7 +253,13 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         return outcome
     released = outcome.decision.released[: len(plan.cells)]
     verdict_shown = all(outcome.decision.released[len(plan.cells) :])
-    figures = _audit_figures(plan.frame, plan.flagged, groups, rule)
+    figures = _audit_figures(plan.frame, plan.flagged, groups, rule).with_columns(
+        pl.when(pl.Series(unsafe, dtype=pl.Boolean))
+        .then(None)
+        .otherwise(pl.col(column))
+        .alias(column)
+        for column, unsafe in counted.unsafe.items()
+    )
     audit = audit_tables(
         figures,
         plan.flagged,
