@@ -2,8 +2,9 @@
 
 Five agents work one night shift, Sunday 2026-03-15 22:00 to Monday 06:00 in Oslo (UTC+1:
 21:00-05:00 UTC), all of it ``OPEN``. They are Ready from 21:55 UTC until 05:00 UTC, except
-``night-0``, who is Away 00:30-00:54 local (23:30-23:54 UTC, after midnight): 24 minutes out
-of adherence. Oslo's midnight is 23:00 UTC, so the shift has 2 h on Sunday (ISO week 11) and
+``night-0``, ``night-1`` and ``night-2``, each Away 00:30-00:54 local (23:30-23:54 UTC,
+after midnight): 24 minutes out of adherence each (three, so that no two of them dominate the
+team's out-of-adherence time, G5). Oslo's midnight is 23:00 UTC, so the shift has 2 h on Sunday (ISO week 11) and
 6 h on Monday (week 12).
 """
 
@@ -44,7 +45,7 @@ def night_tables() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     states = []
     for a in AGENTS:
         runs = [(_at(15, 20, 55), _at(16, 5), "READY")]
-        if a == "night-0":
+        if a in ("night-0", "night-1", "night-2"):
             runs = [
                 (_at(15, 20, 55), _at(15, 23, 30), "READY"),
                 (_at(15, 23, 30), _at(15, 23, 54), "AWAY"),
@@ -99,19 +100,19 @@ def _cells(ws: Workspace, by: str) -> list[tuple[str, float]]:
 def test_without_splitting_a_night_shift_belongs_to_the_day_it_starts(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, split=False)
 
-    # 24 min out of 5 x 480 scheduled min: 100 * (1 - 24/2400) = 99.0.
-    assert _cells(ws, "day") == [("2026-03-15", 99.0)]
-    assert _cells(ws, "iso_week") == [("2026-W11", 99.0)]
+    # 3 x 24 min out of 5 x 480 scheduled min: 100 * (1 - 72/2400) = 97.0.
+    assert _cells(ws, "day") == [("2026-03-15", 97.0)]
+    assert _cells(ws, "iso_week") == [("2026-W11", 97.0)]
 
 
 def test_split_at_midnight_attributes_each_part_to_its_local_day(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, split=True)
 
-    # Sunday: 5 x 120 min, nothing out. Monday: 24 min out of 5 x 360 min:
-    # 100 * (1 - 24/1800) = 98.666... released as 98.7.
-    assert _cells(ws, "day") == [("2026-03-15", 100.0), ("2026-03-16", 98.7)]
-    assert _cells(ws, "iso_week") == [("2026-W11", 100.0), ("2026-W12", 98.7)]
-    assert _cells(ws, "month") == [("2026-03", 99.0)]
+    # Sunday: 5 x 120 min, nothing out. Monday: 3 x 24 min out of 5 x 360 min:
+    # 100 * (1 - 72/1800) = 96.0.
+    assert _cells(ws, "day") == [("2026-03-15", 100.0), ("2026-03-16", 96.0)]
+    assert _cells(ws, "iso_week") == [("2026-W11", 100.0), ("2026-W12", 96.0)]
+    assert _cells(ws, "month") == [("2026-03", 97.0)]
 
 
 @pytest.mark.parametrize(

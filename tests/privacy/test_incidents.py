@@ -20,7 +20,7 @@ from tests.privacy.org import AUDIT_KEY, MONDAY, Agent, tables, team
 
 from adherence.errors import SchemaValidationError
 from adherence.options import MetricOptions
-from adherence.privacy import Employee, TeamLead, Workspace
+from adherence.privacy import Employee, PrivacyPolicy, TeamLead, Workspace
 from adherence.privacy._atoms import build_tables
 from adherence.privacy._incidents import neutral_schedule
 from adherence.schemas import UTC_MS
@@ -65,9 +65,14 @@ def _data() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return pl.concat([rest, ready, gone, back]).sort("agent_id", "start"), schedule, roster
 
 
+#: Dominance (G5) counts the largest contributor alone and suppresses only a sum that is all
+#: one agent's: Alpha's out-of-adherence time is two agents' (alpha-0 and alpha-1).
+_ONE_AGENT = PrivacyPolicy(dominance_agents=1, dominance_share=1.0)
+
+
 def _workspace(tmp_path: Path, incidents: pl.DataFrame | None) -> Workspace:
     intervals, schedule, roster = _data()
-    ws = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY)
+    ws = Workspace.open(tmp_path / "adherence.db", audit_key=AUDIT_KEY, policy=_ONE_AGENT)
     ws.add(intervals, schedule=schedule, roster=roster, incidents=incidents)
     return ws
 
@@ -87,8 +92,9 @@ def test_time_inside_an_incident_is_neutral_for_the_site(tmp_path: Path) -> None
     # Bergen had no outage: 40 of 420 minutes charged, 100 * (1 - 40/420) = 90.48.
     assert _own(ws, "beta-0") == (420 * MIN, 40 * MIN, 90.5)
     table = ws.report("adherence_pct", by=["team"], viewer=LEAD)
-    # 10 minutes out of 5 x 380: 100 * (1 - 10/1900) = 99.47.
-    assert [(r["team"], r["adherence_pct"]) for r in table.to_dicts()] == [("Alpha", 99.5)]
+    # 10 minutes out of 5 x 380 would be 100 * (1 - 10/1900) = 99.47, but those 10 minutes
+    # are all alpha-1's: with the schedule public, the rate would give them back (G5).
+    assert [(r["team"], r["status"]) for r in table.to_dicts()] == [("Alpha", "suppressed")]
     assert table.notes[-1] == (
         "incident applied: telephony outage, 2026-03-09 10:00 to 2026-03-09 10:40 (site Oslo); "
         "that time is neutral for everyone scheduled there"

@@ -57,17 +57,19 @@ def test_a_team_lead_sees_only_their_own_teams(workspace: OpenWorkspace) -> None
 def test_figures_are_time_weighted_over_the_cell(workspace: OpenWorkspace) -> None:
     from datetime import timedelta
 
-    agents = [*team("Alpha", 4), Agent("alpha-x", "Alpha", meal=timedelta(minutes=51))]
+    long_meal = timedelta(minutes=51)
+    agents = [*team("Alpha", 2), *(Agent(f"alpha-{x}", "Alpha", meal=long_meal) for x in "xyz")]
     ws = workspace(agents)
 
     table = ws.report("adherence_pct", by=["team", "iso_week"], viewer=LEAD)
 
-    # 21 min out per day for one agent: 5 * 21 out of 5 agents * 5 days * 420 min.
+    # 21 min out per day for three agents (no two of them dominate, G5):
+    # 3 * 5 * 21 out of 5 agents * 5 days * 420 min.
     assert table.to_dicts() == [
         {
             "team": "Alpha",
             "iso_week": "2026-W11",
-            "adherence_pct": pytest.approx(100 * (1 - 105 / 10_500)),
+            "adherence_pct": pytest.approx(100 * (1 - 315 / 10_500)),
             "status": "released",
             "agents": 5,
         }
