@@ -176,13 +176,19 @@ def permutation_p(
 
 
 def suggest_limit(
-    flagged: pl.DataFrame, rule: Rule, limits: Sequence[float], *, level: float
+    flagged: pl.DataFrame,
+    rule: Rule,
+    limits: Sequence[float],
+    *,
+    level: float,
+    allowed: Sequence[bool] | None = None,
 ) -> tuple[float | None, float | None]:
     """The strictest limit, no stricter than the rule's, whose explained breach rate < ``level``.
 
     A breach is explained when it is system-induced or within the measurement margin (the
     ``_sys_at_i`` flags of ``unit_flags``). Returns the limit and that rate [%], or
-    ``(None, None)`` when no limit of the curve gets there.
+    ``(None, None)`` when no limit of the curve gets there. ``allowed`` leaves out limits
+    whose counts are not released (a suggestion there would tell what they are).
     """
     total = flagged.height
     if total == 0:
@@ -192,6 +198,7 @@ def suggest_limit(
         i
         for i in range(len(limits))
         if (limits[i] <= rule.limit if lenient else limits[i] >= rule.limit)
+        and (allowed is None or allowed[i])
     ]
     for i in sorted(candidates, key=lambda i: limits[i], reverse=lenient):
         rate = flagged[f"_sys_at_{i}"].sum() / total
@@ -390,13 +397,17 @@ def audit_tables(
     permutations: int,
     seed: int,
     p_shown: bool = True,
+    curve_counted: Sequence[bool] | None = None,
+    withheld: frozenset[str] = frozenset(),
 ) -> AuditTables:
     """Every figure of the audit, from released groups only; suppressed groups are null.
 
     ``figures`` are the per-group counts (``group_figures``), in the order of ``released``
     and ``quantile_ok`` (whether a group has enough protected agents for a median);
     ``flagged`` are the units (``unit_flags``). ``p_shown`` is whether the p-value is
-    released; the verdict speaks of it only then.
+    released; the verdict speaks of it only then. ``curve_counted`` says which curve limits
+    are counted on every group (the suggestion is made among those) and ``withheld`` which
+    count columns some group withholds (the verdict's totals leave them out).
     """
     keys = list(by) or ["group"]
     login = isinstance(rule, LoginGrace)
@@ -449,7 +460,7 @@ def audit_tables(
         clusters["b"].to_list(), clusters["n"].to_list(), clusters["_group"].to_list(),
         permutations=permutations, seed=seed,
     )  # fmt: skip
-    suggested, _ = suggest_limit(kept, rule, rule.curve, level=level)
+    suggested, _ = suggest_limit(kept, rule, rule.curve, level=level, allowed=curve_counted)
     overall = _group_values(
         {
             "units": max(kept.height, 1),
@@ -465,6 +476,9 @@ def audit_tables(
         best_pass=math.nan,
         median_allowed=login and kept[agent].n_unique() >= quantile_agents,
     )
+    for column in withheld:  # a count some group withholds is not in the totals either
+        if column.startswith("within_"):
+            overall[f"{column}_pct"] = None
     median = overall["median_system_ms"]
     text = verdict(
         rule,

@@ -230,3 +230,135 @@ def test_the_sensitivity_curve_and_a_second_audit_do_not_place_the_longest_lunch
     )
     row = second.groups.to_polars().filter(pl.col("employment_type") == "temporary")
     assert row["status"][0] == "suppressed" or row["within_30s_pct"][0] is None
+
+
+# A second red team: the bins across audits, rules, suggestions and the pause total ----------
+
+
+def _meals(centre) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """Every lunch episode with its team and ISO week (the unprotected truth)."""
+    built = adh.intervals.from_events(centre.log.valid, schedule=centre.schedule.valid)
+    run = sweep(built.intervals, centre.schedule.valid)
+    episodes = run.pause_episodes().filter(pl.col("state") == "MEAL")
+    return _on_team(episodes, centre.roster.valid).with_columns(
+        pl.col("local_date").dt.strftime("%G-W%V").alias("week")
+    )
+
+
+def _lone_longest(meals: pl.DataFrame) -> tuple[str, str, int]:
+    """A team and week whose longest lunch is alone in its 30 s bin above 30:00."""
+    ranked = (
+        meals.group_by("team", "week")
+        .agg(pl.col("duration_ms").sort(descending=True).head(2).alias("top"))
+        .filter(pl.col("top").list.len() == 2)
+        .with_columns(
+            pl.col("top").list.get(0).alias("first"), pl.col("top").list.get(1).alias("second")
+        )
+        .with_columns(((pl.col("first") - 1) // 30_000 * 30_000).alias("below"))
+        .filter((pl.col("below") >= pl.col("second")) & (pl.col("below") >= 1_800_000))
+        .sort("team", "week")
+    )
+    assert ranked.height, "the sample must hold a lone longest lunch"
+    team, week, below = ranked.select("team", "week", "below").row(0)
+    return team, week, below
+
+
+def _breaches(
+    ws: adh.Workspace, rule: object, team: str, week: str, **options: object
+) -> int | None:
+    try:
+        audit = ws.audit_tolerance(
+            rule,
+            period=week,
+            where={"team": team},
+            viewer=adh.Auditor("union"),
+            **options,  # type: ignore[arg-type]
+        )
+    except adh.PrivacyError:
+        return None
+    row = audit.groups.to_polars()
+    return row["breaches"][0] if row["status"][0] == "released" else None
+
+
+def test_an_earlier_limit_off_the_new_audits_curve_still_bounds_its_bins(
+    centre,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    team, week, below = _lone_longest(_meals(centre))
+    meals = _meals(centre).filter((pl.col("team") == team) & (pl.col("week") == week))
+    above = below + 30_000
+    # Unprotected: count above `below` minus count above `above` is the one longest lunch.
+    lone = (
+        meals.filter(pl.col("duration_ms") > below).height
+        - meals.filter(pl.col("duration_ms") > above).height
+    )
+    assert lone == 1
+
+    ws = _workspace(centre, tmp_path)
+    first = _breaches(ws, PauseLimit("MEAL", timedelta(milliseconds=below)), team, week)
+    second = _breaches(ws, PauseLimit("MEAL", timedelta(milliseconds=above)), team, week)
+    assert first is None or second is None
+
+
+def test_a_per_shift_budget_and_a_per_episode_limit_share_their_bins(
+    centre,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    team, week, below = _lone_longest(_meals(centre))
+    above = below + 30_000
+    ws = _workspace(centre, tmp_path)
+    first = _breaches(ws, PauseLimit("MEAL", timedelta(milliseconds=below)), team, week)
+    budget = PauseBudget("MEAL", timedelta(milliseconds=above), per="shift")
+    second = _breaches(ws, budget, team, week)
+    assert first is None or second is None
+
+
+def test_the_suggested_tolerance_is_a_limit_the_audit_shows(
+    centre,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    ws = _workspace(centre, tmp_path)
+    team, week, _ = _lone_longest(_meals(centre))
+    audit = ws.audit_tolerance(
+        PauseLimit("MEAL", timedelta(minutes=30)),
+        period=week,
+        where={"team": team},
+        viewer=adh.Auditor("union"),
+        level=0.01,
+        measurement_margin=timedelta(minutes=5),
+    )
+    if audit.suggested_limit is None:
+        return
+    shown = audit.sensitivity.to_polars().filter(pl.col("status") == "released")["limit"]
+    suggested = audit.rule.describe_limit(audit.suggested_limit)
+    assert suggested in shown.to_list()
+
+
+def test_a_dominated_pause_state_is_not_the_pause_total_minus_the_others(
+    centre,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    truth = _truth(centre).with_columns(pl.col("local_date").dt.strftime("%G-W%V").alias("week"))
+    states = [c for c in adh.metrics.METRICS["pause_ms"].numerator if c in adh.metrics.METRICS]
+    found = None
+    for state in states:
+        per = truth.group_by("team", "week", "agent_id").agg(pl.col(state).sum())
+        cells = (
+            per.group_by("team", "week")
+            .agg(pl.col(state).top_k(2).sum().alias("top"), pl.col(state).sum().alias("all"))
+            .filter((pl.col("all") > 600_000) & (pl.col("top") >= SHARE * pl.col("all")))
+            .sort("team", "week")
+        )
+        if cells.height:
+            found = (state, *cells.row(0)[:2])
+            break
+    assert found, "the sample must hold a dominated pause state"
+    state, team, week = found
+    ws = _workspace(centre, tmp_path)
+    lead = adh.TeamLead("tl", teams=[team])
+    asked = [
+        _asked(ws, m, lead, by=["team"], period=week)
+        for m in ["pause_ms", *(s for s in states if s != state)]
+    ]
+    released = [a for a in asked if a is not None and a["status"][0] == "released"]
+    assert len(released) < len(asked)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -23,7 +24,7 @@ from adherence.privacy._space import Vector
 from adherence.privacy.query import CALENDAR, ORG_DIMENSIONS
 from adherence.rules import AdherenceTarget, LoginGrace, PauseBudget, PauseLimit, Rule
 
-__all__ = ["BUILT_IN", "AuditPlan", "audit_plan", "limit_name", "rule_key"]
+__all__ = ["BUILT_IN", "AuditPlan", "audit_plan", "family_keys", "limit_name", "rule_key"]
 
 #: Rules any viewer may audit; any other ``Rule`` is the steward's alone.
 BUILT_IN = (PauseLimit, PauseBudget, LoginGrace, AdherenceTarget)
@@ -37,6 +38,28 @@ def rule_key(rule: Rule) -> str:
     """What a rule measures, whatever its label: its unit, measure, filter and direction."""
     text = f"{rule.unit}|{rule.measure}|{rule.applies}|{rule.direction}|{rule.system}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def family_keys(rule: Rule) -> frozenset[str]:
+    """The keys of every built-in rule that can measure the same values as ``rule``.
+
+    A per-episode limit and a per-shift budget of the same pause state judge the same
+    values when a shift has one such pause: their audits count at limits on one scale.
+    """
+    keys = {rule_key(rule)}
+    spec = getattr(rule, "_spec", None)
+    if type(rule) not in (PauseLimit, PauseBudget) or spec is None:
+        return frozenset(keys)
+    first = spec[0][0]
+    states = [first] if isinstance(first, str) else list(first)
+    one = timedelta(minutes=1)
+    for per in ("shift", "week"):
+        keys.add(rule_key(PauseBudget(states, one, per=per)))
+        for state in states:
+            keys.add(rule_key(PauseBudget(state, one, per=per)))
+    for state in states:
+        keys.add(rule_key(PauseLimit(state, one)))
+    return frozenset(keys)
 
 
 def limit_name(limit: float) -> str:

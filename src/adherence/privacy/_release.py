@@ -25,7 +25,7 @@ from adherence.privacy._plans import Cell
 from adherence.privacy._refine import Possible
 from adherence.privacy._space import Vector, knowledge_exposes
 from adherence.privacy.audit_log import AuditLog, AuditValue
-from adherence.privacy.ledger import Ledger, Space
+from adherence.privacy.ledger import Ledger
 from adherence.privacy.policy import PrivacyPolicy
 
 __all__ = ["Plan", "Released", "Releaser", "ValueRule"]
@@ -262,9 +262,9 @@ class Releaser:
             )
         )
 
-    def read(self, vectors: Sequence[Vector]) -> Space:
-        """The stored vectors connected to ``vectors`` as they stand now (no transaction)."""
-        return self._ledger.read_space(vectors)
+    def released_naming(self, prefixes: Sequence[str]) -> list[Vector]:
+        """Released vectors with an atom starting with one of ``prefixes`` (see ``Ledger``)."""
+        return self._ledger.released_naming(prefixes)
 
     def preview(self, plan: Plan) -> Decision | Refusal:
         """What ``release`` would decide now, from public inputs only; records nothing.

@@ -70,9 +70,20 @@ _HALF_HOURLY = frozenset(n for n, m in METRICS.items() if _by_half_hour(m))
 _CHARGED_PARTS = tuple(
     n for n in METRICS if n.startswith("out_of_adherence_") and n != "out_of_adherence_ms"
 )
-#: Figures that reveal the charged total or one of its parts: releasing one on a support
-#: lets the rest be differenced against it, so every dominated part stays hidden (G5).
-_CHARGED_FAMILY = frozenset({"adherence_pct", "out_of_adherence_ms", *_CHARGED_PARTS})
+#: The time in each pause state: the parts of ``pause_ms`` (with the folded sensitive time).
+_PAUSE_PARTS = tuple(c for c in METRICS["pause_ms"].numerator if c in METRICS)
+#: The remainders of ``pause_ms`` once all but one state is known: that state with the folded
+#: sensitive time (never released alone), and the folded time alone.
+_PAUSE_REST = (*((state, "other_ms") for state in _PAUSE_PARTS), ("other_ms",))
+#: Per figure that reveals a total or one of its parts: the parts. Releasing one on a
+#: support lets the rest be differenced against it, so every dominated part stays hidden (G5).
+_PARTS_OF: dict[str, tuple[tuple[str, ...], ...]] = {
+    **dict.fromkeys(
+        ("adherence_pct", "out_of_adherence_ms", *_CHARGED_PARTS),
+        tuple(METRICS[n].numerator for n in _CHARGED_PARTS),
+    ),
+    **dict.fromkeys(("pause_ms", *_PAUSE_PARTS), _PAUSE_REST),
+}
 
 
 def outside_scope(
@@ -200,8 +211,8 @@ def report_part(
         if quantile
         else [False] * len(cells)
     )
-    if m.name in _CHARGED_FAMILY and not intraday:
-        cells = _with_dominated_parts(cells, rows, frame, query, ws)
+    if m.name in _PARTS_OF and not intraday:
+        cells = _with_dominated_parts(cells, rows, frame, query, ws, parts=_PARTS_OF[m.name])
     return _ReportPart(
         query=query,
         frame=frame,
@@ -216,19 +227,28 @@ def report_part(
 
 
 def _with_dominated_parts(
-    cells: list[Cell], rows: pl.DataFrame, frame: pl.DataFrame, query: Query, ws: Workspace
+    cells: list[Cell],
+    rows: pl.DataFrame,
+    frame: pl.DataFrame,
+    query: Query,
+    ws: Workspace,
+    *,
+    parts: Sequence[tuple[str, ...]],
 ) -> list[Cell]:
-    """``cells`` with every dominated part of their charged time as a sum to keep hidden.
+    """``cells`` with every dominated one of ``parts`` (sums of atoms) as a sum to keep hidden.
 
-    The charged total is the sum of its kinds (and of its activities): a cell of the total,
-    or of some parts, and the other parts of the same support determine the one part never
-    asked for. Dominance is checked on asked-for cells only, so the parts a cell could be
-    differenced into are checked here: each dominated one becomes a target of the cell, kept
-    hidden now and later (G5).
+    A total is the sum of its parts — charged time of its kinds (and of its activities),
+    ``pause_ms`` of the pause states: a cell of the total, or of some parts, and the other
+    parts of the same support determine the one part never asked for. Dominance is checked
+    on asked-for cells only, so the parts a cell could be differenced into are checked here:
+    each dominated one becomes a target of the cell, kept hidden now and later (G5).
     """
     policy = ws.policy
-    for name in _CHARGED_PARTS:
-        part = dataclasses.replace(query, metric=METRICS[name])
+    for columns in parts:
+        summed = dataclasses.replace(
+            METRICS["out_of_adherence_ms"], name="+".join(columns), numerator=columns
+        )
+        part = dataclasses.replace(query, metric=summed)
         flags = dominated(
             rows, frame, part, agents=policy.dominance_agents, share=policy.dominance_share
         )

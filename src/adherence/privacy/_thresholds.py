@@ -8,8 +8,9 @@ of a group). This is the count analogue of the dominance rule, and like it depen
 values.
 
 The rule: every bin between two of the limits ever counted at on a group — the limits of
-earlier audits whose groups overlap it, from the ledger, and this audit's — holds the units
-of no agent or of at least ``k``, among all units, the system-induced ones and the others.
+earlier audits of any rule that measures the same pause states whose groups overlap it,
+read from the ledger inside the release's transaction, and this audit's — holds the units of
+no agent or of at least ``k``, among all units, the system-induced ones and the others.
 The units beyond a single limit are the group's own figure (how many breached) and are not
 bins. An
 audit adds its limits in order of need (the rule's own limit, its measurement margins, then
@@ -33,7 +34,7 @@ _COUNTED = re.compile(r"^rule:(?P<key>[0-9a-f]+):(?P<what>[a-z]+)(?P<by>[0-9.e+]
 
 
 def limits_released(
-    vectors: Iterable[Vector], *, key: str, support: np.ndarray, sign: int
+    vectors: Iterable[Vector], *, keys: frozenset[str], support: np.ndarray, sign: int
 ) -> set[float]:
     """The limits earlier releases counted breaches at, on supports overlapping ``support``."""
     mine = _keys(support)
@@ -41,7 +42,7 @@ def limits_released(
     for vector in vectors:
         for atom, _ in vector.atoms:
             match = _COUNTED.match(atom)
-            if match is None or match["key"] != key or match["what"] == "units":
+            if match is None or match["key"] not in keys or match["what"] == "units":
                 continue
             if not np.intersect1d(_keys(vector.support), mine).size:
                 continue

@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,10 +24,11 @@ from adherence.errors import (
 from adherence.fairness import GROUP_UNITS, FairnessAudit, audit_tables
 from adherence.privacy._atoms import AGENT_CODE
 from adherence.privacy._decide import Refusal
-from adherence.privacy._fairness import BUILT_IN, AuditPlan, audit_plan, rule_key
+from adherence.privacy._fairness import BUILT_IN, AuditPlan, audit_plan, family_keys
 from adherence.privacy._plans import Cell, covered
 from adherence.privacy._release import Plan, ValueRule
 from adherence.privacy._reports import outside_scope
+from adherence.privacy._space import Vector
 from adherence.privacy._thresholds import Bins, limits_released
 from adherence.privacy.query import Period, Query
 from adherence.privacy.released import ReleasedTable
@@ -97,6 +98,11 @@ class _Counted:
     """Groups whose rule limit is not safe: withheld whole."""
     unsafe: dict[str, list[bool]]
     """Per count column, the groups where it is withheld (a limit of it is not safe)."""
+    recheck: Callable[[], list[bool]]
+    """Inside the release's transaction: the groups whose limits are no longer safe against
+    the ledger as it is then (an audit committed in between)."""
+    safe_curve: list[bool]
+    """Per curve limit: counted (with its explained count) on every group."""
 
 
 def _limits_of(column: str, rule: Rule, measurement: float) -> tuple[float, ...]:
@@ -119,38 +125,64 @@ def _at_safe_limits(
 ) -> _Counted:
     """Each group's cell without the counts at limits it may not count at (``_thresholds``).
 
-    A group whose rule limit may not be counted at is withheld. The limits counted at
-    before come from the ledger as it stands now; a concurrent audit of the same groups may
-    add its own in between (see the privacy docs).
+    A group whose rule limit may not be counted at is withheld. The earlier limits are read
+    now to plan, and again inside the release's transaction (``recheck``), where no other
+    release can come in between.
     """
-    key = rule_key(rule)
+    keys = family_keys(rule)
+    prefixes = [f"rule:{key}:" for key in sorted(keys)]
     sign = 1 if rule.direction == "max" else -1
-    prior = ws._releaser.read([v for c in plan.cells for v in c.vectors]).released
     units = plan.flagged.with_columns(pl.col(d).cast(pl.String) for d in by)
     parts = units.partition_by(list(by), as_dict=True) if by else {(): units}
-    keys = plan.frame.select(pl.col(d).cast(pl.String) for d in by).rows() if by else [()]
-    at_limit = float(rule.limit)
-    order = sorted(plan.columns, key=lambda c: _need(c, rule, measurement, at_limit))
-    cells, hidden = [], []
+    names = plan.frame.select(pl.col(d).cast(pl.String) for d in by).rows() if by else [()]
+    order = sorted(plan.columns, key=lambda c: _need(c, rule, measurement, float(rule.limit)))
+
+    def bins_of(prior: list[Vector]) -> list[Bins]:
+        return [
+            Bins(
+                parts.get(tuple(name), units.clear()),
+                value=rule.measure,
+                agent=AGENT_CODE,
+                system="_system",
+                direction=rule.direction,
+                k=ws.policy.min_group_size,
+                limits=limits_released(
+                    prior, keys=keys, support=cell.vectors[0].support, sign=sign
+                ),
+            )
+            for cell, name in zip(plan.cells, names, strict=True)
+        ]
+
+    cells, hidden, counted = [], [], []
     unsafe: dict[str, list[bool]] = {c: [] for c in plan.columns}
-    for cell, group in zip(plan.cells, keys, strict=True):
-        support = cell.vectors[0].support
-        bins = Bins(
-            parts.get(tuple(group), units.clear()),
-            value=rule.measure, agent=AGENT_CODE, system="_system",
-            direction=rule.direction, k=ws.policy.min_group_size,
-            limits=limits_released(prior, key=key, support=support, sign=sign),
-        )  # fmt: skip
-        dropped = set()
+    for cell, bins in zip(plan.cells, bins_of(ws._releaser.released_naming(prefixes)), strict=True):
+        dropped: set[str] = set()
+        mine: set[float] = set()
         for column in order:
-            withheld = not bins.add(_limits_of(column, rule, measurement))
+            limits = _limits_of(column, rule, measurement)
+            withheld = not bins.add(limits)
             unsafe[column].append(withheld)
             if withheld:
                 dropped.add(plan.columns[column])
+            else:
+                mine.update(limits)
         hidden.append(plan.columns["breaches"] in dropped)
-        kept = tuple(v for v in cell.vectors if v.atoms[0][0] not in dropped)
-        cells.append(dataclasses.replace(cell, vectors=kept))
-    return _Counted(cells, hidden, {c: u for c, u in unsafe.items() if any(u)})
+        counted.append(mine)
+        cells.append(
+            dataclasses.replace(
+                cell, vectors=tuple(v for v in cell.vectors if v.atoms[0][0] not in dropped)
+            )
+        )
+
+    def recheck() -> list[bool]:
+        now = bins_of(ws._releaser.released_naming(prefixes))
+        return [not b.add(sorted(m)) for b, m in zip(now, counted, strict=True)]
+
+    safe_curve = [
+        not any(unsafe.get(f"_at_{i}", [False]) + unsafe.get(f"_sys_at_{i}", [False]))
+        for i in range(len(rule.curve))
+    ]
+    return _Counted(cells, hidden, {c: u for c, u in unsafe.items() if any(u)}, recheck, safe_curve)
 
 
 def _need(column: str, rule: Rule, measurement: float, at_limit: float) -> tuple[int, float]:
@@ -242,7 +274,11 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
             fields=logged,
             value_rules=[
                 ValueRule(
-                    lambda _: [*counted.hidden, *[False] * len(plan.verdict)], keep_hidden=False
+                    lambda _: [
+                        *(a or b for a, b in zip(counted.hidden, counted.recheck(), strict=True)),
+                        *[False] * len(plan.verdict),
+                    ],
+                    keep_hidden=False,
                 )
             ],
         ),
@@ -273,6 +309,8 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         permutations=permutations,
         seed=seed,
         p_shown=verdict_shown,
+        curve_counted=counted.safe_curve,
+        withheld=frozenset(counted.unsafe),
     )
     notes = [f"groups with fewer than {ws.policy.min_group_size} people are suppressed"]
     return FairnessAudit(

@@ -283,6 +283,20 @@ class Ledger:
             by_kind[kind].append(vector)
         return Space(by_kind["released"], by_kind["known"], by_kind["hidden"])
 
+    def released_naming(self, prefixes: Sequence[str]) -> list[Vector]:
+        """Every released vector with an atom that starts with one of ``prefixes``.
+
+        Inside a transaction (the same connection) this reads what the transaction sees.
+        """
+        found: list[Vector] = []
+        for prefix in prefixes:
+            rows = self._read(
+                "SELECT atoms, support FROM vectors WHERE kind = 'released' AND atoms LIKE ?",
+                (f'%"{prefix}%',),
+            )
+            found += [_unpack(r["atoms"], r["support"]) for r in rows]
+        return found
+
     def read_space(self, vectors: Sequence[Vector]) -> Space:
         """``space`` outside a write transaction (for a dry run: nothing is decided on it)."""
         try:
