@@ -66,14 +66,16 @@ class Bins:
         *,
         value: pl.Expr,
         agent: str,
-        system: str,
+        system: str | None,
         direction: str,
         k: int,
         limits: Iterable[float],
     ) -> None:
         found = units.filter(value.is_not_null())
         self._values = found.select(value.cast(pl.Float64)).to_series().to_numpy()
-        self._frame = found.select(pl.col(agent).alias("_agent"), pl.col(system).alias("_sys"))
+        flag = pl.col(system) if system is not None else pl.lit(value=False)
+        self._frame = found.select(pl.col(agent).alias("_agent"), flag.alias("_sys"))
+        self._subsets = ("all", "sys", "rest") if system is not None else ("all",)
         self._max = direction == "max"
         self._k = k
         self.limits: set[float] = set(limits)

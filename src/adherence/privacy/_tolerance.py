@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from adherence.errors import (
@@ -102,7 +103,9 @@ class _Counted:
     """Inside the release's transaction: the groups whose limits are no longer safe against
     the ledger as it is then (an audit committed in between)."""
     safe_curve: list[bool]
-    """Per curve limit: counted (with its explained count) on every group."""
+    """Per curve limit: whether the suggestion may be made there (on the pooled units)."""
+    pooled_withheld: frozenset[str]
+    """Count columns the verdict's totals (pooled units) leave out."""
 
 
 def _limits_of(column: str, rule: Rule, measurement: float) -> tuple[float, ...]:
@@ -121,7 +124,13 @@ def _limits_of(column: str, rule: Rule, measurement: float) -> tuple[float, ...]
 
 
 def _at_safe_limits(
-    ws: Workspace, plan: AuditPlan, rule: Rule, by: Sequence[str], measurement: float
+    ws: Workspace,
+    plan: AuditPlan,
+    rule: Rule,
+    by: Sequence[str],
+    measurement: float,
+    *,
+    level: float,
 ) -> _Counted:
     """Each group's cell without the counts at limits it may not count at (``_thresholds``).
 
@@ -153,9 +162,10 @@ def _at_safe_limits(
             for cell, name in zip(plan.cells, names, strict=True)
         ]
 
+    prior = ws._releaser.released_naming(prefixes)
     cells, hidden, counted = [], [], []
     unsafe: dict[str, list[bool]] = {c: [] for c in plan.columns}
-    for cell, bins in zip(plan.cells, bins_of(ws._releaser.released_naming(prefixes)), strict=True):
+    for cell, bins in zip(plan.cells, bins_of(prior), strict=True):
         dropped: set[str] = set()
         mine: set[float] = set()
         for column in order:
@@ -178,11 +188,28 @@ def _at_safe_limits(
         now = bins_of(ws._releaser.released_naming(prefixes))
         return [not b.add(sorted(m)) for b, m in zip(now, counted, strict=True)]
 
+    # The suggestion and the verdict's totals are figures of every group's units together: a
+    # count compared with a share of them, or a share of their breaches. Their limits obey the
+    # rule on the pooled units; and the suggestion needs its threshold share to be at least
+    # k units, or it would say where a few units lie.
+    everyone = np.unique(np.concatenate([c.vectors[0].support for c in plan.cells]), axis=0)
+    pooled = Bins(
+        units,
+        value=rule.measure,
+        agent=AGENT_CODE,
+        system=None,
+        direction=rule.direction,
+        k=ws.policy.min_group_size,
+        limits=limits_released(prior, keys=keys, support=everyone, sign=sign),
+    )
+    left_out = {c for c in order if not pooled.add(_limits_of(c, rule, measurement))}
+    enough = level * units.height >= ws.policy.min_group_size
     safe_curve = [
-        not any(unsafe.get(f"_at_{i}", [False]) + unsafe.get(f"_sys_at_{i}", [False]))
+        enough and f"_at_{i}" not in left_out and f"_sys_at_{i}" not in left_out
         for i in range(len(rule.curve))
     ]
-    return _Counted(cells, hidden, {c: u for c, u in unsafe.items() if any(u)}, recheck, safe_curve)
+    shown = {c: u for c, u in unsafe.items() if any(u)}
+    return _Counted(cells, hidden, shown, recheck, safe_curve, frozenset(left_out))
 
 
 def _need(column: str, rule: Rule, measurement: float, at_limit: float) -> tuple[int, float]:
@@ -260,7 +287,7 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         refusal = Refusal("ADH-001", "no unit matches this audit", "check period and filters")
         return ws._refuse(refusal, viewer, **logged)
     groups = list(query.by)
-    counted = _at_safe_limits(ws, plan, rule, groups, margin)
+    counted = _at_safe_limits(ws, plan, rule, groups, margin, level=level)
     outcome = ws._releaser.release(
         Plan(
             cells=[*counted.cells, *plan.verdict],
@@ -310,7 +337,7 @@ def audit_tolerance(  # noqa: PLR0911 (each early return is one refusal, logged)
         seed=seed,
         p_shown=verdict_shown,
         curve_counted=counted.safe_curve,
-        withheld=frozenset(counted.unsafe),
+        withheld=counted.pooled_withheld,
     )
     notes = [f"groups with fewer than {ws.policy.min_group_size} people are suppressed"]
     return FairnessAudit(
