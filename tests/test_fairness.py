@@ -68,7 +68,9 @@ def test_login_breaches_caused_by_login_time_are_attributed_to_the_system(tmp_pa
     assert (row["units"], row["breaches"], row["breach_pct"]) == (50, 50, 100.0)
     assert row["system_pct"] == 100.0
     assert row["median_system_ms"] == 4 * MIN
-    assert audit.suggested_limit == 5 * MIN  # above the 2 minutes of the rule
+    # 5 % of 50 shifts is 2.5 shifts, fewer than k = 5: a suggestion would say where two or
+    # three shifts lie, so there is none (the golden audits of the sample show one).
+    assert audit.suggested_limit is None
     assert "the median time from the first login event to ready is 4:00" in audit.verdict.lower()
     assert "system delay, not lateness" in audit.verdict
     assert "100 % of the breaches are system-induced" in audit.verdict
@@ -88,7 +90,8 @@ def test_lunches_just_over_the_limit_show_in_the_margins(tmp_path: Path) -> None
         100.0,
     )
     assert "100 % of the breaches are within 60 s of the limit" in audit.verdict
-    assert audit.suggested_limit == 31 * MIN
+    # 5 % of 30 lunches is fewer than k = 5 lunches: no suggestion (see the golden audits).
+    assert audit.suggested_limit is None
 
 
 def test_one_outlier_agent_is_not_a_significant_group_difference(tmp_path: Path) -> None:
