@@ -139,7 +139,16 @@ def test_no_sequence_of_releases_isolates_fewer_than_k_agents(data: st.DataObjec
     assert found is None, f"isolated {found} after {sequence}"
 
 
-SHAPE_METRICS = ("meal_episodes", "adherence_pct")
+SHAPE_METRICS = ("meal_episodes", "conformance_pct")
+#: G6 is about the decisions of G1-G4: dominance (G5) depends on the values by design, and a
+#: rate's numerator obeys it. Here it hides only a sum that is all one agent's, which neither
+#: the episode counts nor the productive time behind conformance ever is (everyone works).
+SHAPE_POLICY = PrivacyPolicy(
+    min_group_size=K,
+    sensitive_reasons=["Tillitsvalgt", "Helse"],
+    dominance_agents=1,
+    dominance_share=1.0,
+)
 
 
 @settings(max_examples=15, deadline=None,
@@ -153,7 +162,7 @@ def test_refusals_and_suppressions_do_not_depend_on_the_values(data: st.DataObje
     seen = []
     for org in (one, other):
         with tempfile.TemporaryDirectory() as folder:
-            probe = Probe(Path(folder), org, policy=POLICY)
+            probe = Probe(Path(folder), org, policy=SHAPE_POLICY)
             seen.append([shape(x) for x in run(probe, sequence)])
             probe.ws.close()
 
