@@ -206,6 +206,16 @@ def test_the_sensitivity_curve_and_a_second_audit_do_not_place_the_longest_lunch
     centre,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
+    # Unprotected: a curve of counts every 30 s puts the group's longest lunch in a 30 s
+    # bracket: the last limit with a breach and the next one.
+    meals = _meals(centre).join(
+        centre.roster.valid.select("agent_id", "employment_type"), on="agent_id"
+    )
+    longest = meals.filter(
+        (pl.col("week") == "2026-W12") & (pl.col("employment_type") == "temporary")
+    )["duration_ms"].max()
+    last = (longest - 1) // 30_000 * 30_000  # type: ignore[operator]
+    assert last < longest <= last + 30_000  # type: ignore[operator]
     ws = _workspace(centre, tmp_path)
     union = adh.Auditor("union")
     lunch = PauseLimit("MEAL", timedelta(minutes=30))
@@ -304,8 +314,13 @@ def test_a_per_shift_budget_and_a_per_episode_limit_share_their_bins(
     centre,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    team, week, below = _lone_longest(_meals(centre))
+    meals = _meals(centre)
+    team, week, below = _lone_longest(meals)
     above = below + 30_000
+    # Unprotected: one lunch per shift, so the per-shift budget counts the same lunches; the
+    # counts above the two limits (1 and 0) put the longest lunch in a 30 s bracket.
+    mine = meals.filter((pl.col("team") == team) & (pl.col("week") == week))["duration_ms"]
+    assert ((mine > below).sum(), (mine > above).sum()) == (1, 0)
     ws = _workspace(centre, tmp_path)
     first = _breaches(ws, PauseLimit("MEAL", timedelta(milliseconds=below)), team, week)
     budget = PauseBudget("MEAL", timedelta(milliseconds=above), per="shift")
@@ -354,6 +369,13 @@ def test_a_dominated_pause_state_is_not_the_pause_total_minus_the_others(
             break
     assert found, "the sample must hold a dominated pause state"
     state, team, week = found
+    # Unprotected: the total minus the other states gives the state's time, which is one or
+    # two agents' (at least 90 % of it).
+    cell = truth.filter((pl.col("team") == team) & (pl.col("week") == week))
+    total = sum(cell[s].sum() for s in states)
+    recovered = total - sum(cell[s].sum() for s in states if s != state)
+    per_agent = cell.group_by("agent_id").agg(pl.col(state).sum())[state].sort(descending=True)
+    assert per_agent.head(2).sum() >= SHARE * recovered > 0
     ws = _workspace(centre, tmp_path)
     lead = adh.TeamLead("tl", teams=[team])
     asked = [

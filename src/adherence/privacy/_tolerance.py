@@ -208,8 +208,8 @@ def _at_safe_limits(
         enough and f"_at_{i}" not in left_out and f"_sys_at_{i}" not in left_out
         for i in range(len(rule.curve))
     ]
-    shown = {c: u for c, u in unsafe.items() if any(u)}
-    return _Counted(cells, hidden, shown, recheck, safe_curve, frozenset(left_out))
+    by_group = {c: u for c, u in unsafe.items() if any(u)}
+    return _Counted(cells, hidden, by_group, recheck, safe_curve, frozenset(left_out))
 
 
 def _need(column: str, rule: Rule, measurement: float, at_limit: float) -> tuple[int, float]:
